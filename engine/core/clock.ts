@@ -1,0 +1,74 @@
+/**
+ * The Clock port. Nothing in engine/ or simulator/ reads the wall clock or
+ * calls setTimeout directly: a Clock is injected. The simulator provides a
+ * deterministic virtual clock (simulator/clock/virtual.ts) and real / scaled
+ * real clocks (simulator/clock/real.ts).
+ */
+export interface TimerHandle {
+  readonly id: number;
+}
+
+export interface Clock {
+  /** Current time in milliseconds since the Unix epoch (virtual or real). */
+  now(): number;
+  /** Run `fn` once after `delayMs` (clamped to >= 0) of this clock's time. */
+  setTimeout(fn: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+  /** Resolves after `ms` of this clock's time. */
+  sleep(ms: number): Promise<void>;
+  /**
+   * Declare asynchronous work that does real I/O (disk, sockets, child
+   * processes). A virtual clock does not advance time while tracked work is
+   * pending, so results stay deterministic; a real clock just returns `p`.
+   */
+  track<T>(p: Promise<T>): Promise<T>;
+}
+
+/** RFC 3339 timestamp (second precision, as Kubernetes writes them) of a clock time. */
+export function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** RFC 3339 with microseconds (Kubernetes MicroTime, used by Events and leases). */
+export function rfc3339Micro(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
+/** Parse a Go/Prometheus/Argo duration ("90s", "10m", "1h30m", "250ms") or a number of seconds into ms. */
+export function parseDuration(input: string | number): number {
+  if (typeof input === "number") {
+    if (!Number.isFinite(input) || input < 0) throw new RangeError(`invalid duration ${input}`);
+    return input * 1000;
+  }
+  const s = input.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|us|µs|ns|s|m|h|d|w|y)/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    matched = re.lastIndex;
+    const n = Number(m[1]);
+    const unit = m[2];
+    const factor =
+      unit === "ms"
+        ? 1
+        : unit === "us" || unit === "µs"
+          ? 1e-3
+          : unit === "ns"
+            ? 1e-6
+            : unit === "s"
+              ? 1000
+              : unit === "m"
+                ? 60_000
+                : unit === "h"
+                  ? 3_600_000
+                  : unit === "d"
+                    ? 86_400_000
+                    : unit === "w"
+                      ? 604_800_000
+                      : 31_536_000_000;
+    total += n * factor;
+  }
+  if (matched === 0 || matched !== s.length) throw new RangeError(`invalid duration "${input}"`);
+  return total;
+}
