@@ -330,7 +330,8 @@ function driftOf(ix: Indexed): DriftMetrics {
   let healed = 0;
   let caused = 0;
   for (const d of ix.driftIn) {
-    const k = (byKind[d.kind] ??= { injected: 0, denied: 0, detected: 0, healed: 0 });
+    const k = byKind[d.kind] ?? { injected: 0, denied: 0, detected: 0, healed: 0 };
+    byKind[d.kind] = k;
     if (!d.allowed) {
       denied++;
       k.denied++;
