@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { VirtualClock } from "../../simulator/clock/virtual.ts";
+import { createDirectoryRenderer } from "./directory.ts";
+import { globMatch } from "./glob.ts";
+import { splitHelmOutput } from "./helm-binary.ts";
+import { createKustomizeRenderer } from "./kustomize.ts";
+import { MemoryFileTree } from "./memory-tree.ts";
+import { detectSourceType } from "./select.ts";
+
+const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
+const names = (ms: Array<{ object: { metadata: { name?: string } } }>) =>
+  ms.map((m) => m.object.metadata.name);
+
+describe("glob", () => {
+  it.each([
+    ["*.yaml", "a.yaml", true],
+    ["*.yaml", "sub/a.yaml", true],
+    ["{a.yaml,b.yaml}", "b.yaml", true],
+    ["{a.yaml,b.yaml}", "c.yaml", false],
+    ["prod/*", "prod/x.yml", true],
+    ["[ab].json", "c.json", false],
+    ["?.json", "a.json", true],
+  ])("%s matches %s: %s", (pattern, path, want) => {
+    expect(globMatch(pattern, path)).toBe(want);
+  });
+});
+
+describe("directory renderer", () => {
+  const tree = new MemoryFileTree({
+    "app/a.yaml": `${cm("a")}---\n${cm("a2")}\n---\n`,
+    "app/b.yml": cm("b"),
+    "app/c.json": JSON.stringify({
+      apiVersion: "v1",
+      kind: "List",
+      items: [JSON.parse(JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" } }))],
+    }),
+    "app/README.md": "# not a manifest",
+    "app/sub/d.yaml": cm("d"),
+    "app/.hidden/e.yaml": cm("e"),
+  });
+  const r = createDirectoryRenderer();
+  const base = { tree, path: "app", appName: "x" };
+
+  it("reads top-level yaml/yml/json, multi-doc, flattens Lists, no recursion by default", async () => {
+    expect(names(await r.render(base))).toEqual(["a", "a2", "b", "c"]);
+  });
+  it("recurses when asked, skipping hidden dirs", async () => {
+    expect(names(await r.render({ ...base, directory: { recurse: true } }))).toEqual([
+      "a",
+      "a2",
+      "b",
+      "c",
+      "d",
+    ]);
+  });
+  it("applies include brace globs and exclude", async () => {
+    expect(names(await r.render({ ...base, directory: { include: "{a.yaml,b.yml}" } }))).toEqual([
+      "a",
+      "a2",
+      "b",
+    ]);
+    expect(names(await r.render({ ...base, directory: { recurse: true, exclude: "sub/*" } }))).toEqual([
+      "a",
+      "a2",
+      "b",
+      "c",
+    ]);
+  });
+  it("reports YAML errors with file and line", async () => {
+    const bad = new MemoryFileTree({
+      "p/x.yaml": `${cm("ok")}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n`,
+    });
+    await expect(r.render({ tree: bad, path: "p", appName: "x" })).rejects.toMatchObject({
+      code: "GTB_RENDER_PARSE",
+      file: "p/x.yaml",
+      line: 12,
+    });
+    const nokind = new MemoryFileTree({ "p/x.yaml": "apiVersion: v1\nmetadata: {name: a}\n" });
+    await expect(r.render({ tree: nokind, path: "p", appName: "x" })).rejects.toMatchObject({
+      code: "GTB_RENDER_INVALID_MANIFEST",
+    });
+  });
+});
+
+describe("kustomize renderer", () => {
+  it("builds an overlay referencing a base outside its path, applying source options", async () => {
+    const tree = new MemoryFileTree({
+      "base/kustomization.yaml": "resources:\n- cm.yaml\n",
+      "base/cm.yaml": cm("settings"),
+      "overlays/prod/kustomization.yaml": "resources:\n- ../../base\nnamePrefix: prod-\n",
+      "unrelated/big.yaml": cm("nope"),
+    });
+    const r = createKustomizeRenderer({ clock: new VirtualClock() });
+    const out = await r.render({
+      tree,
+      path: "overlays/prod",
+      appName: "x",
+      kustomize: { nameSuffix: "-v1" },
+    });
+    expect(names(out)).toEqual(["prod-settings-v1"]);
+  });
+  it("turns a kustomize failure into GTB_RENDER_KUSTOMIZE", async () => {
+    const tree = new MemoryFileTree({ "k/kustomization.yaml": "resources:\n- missing.yaml\n" });
+    const r = createKustomizeRenderer({ clock: new VirtualClock() });
+    await expect(r.render({ tree, path: "k", appName: "x" })).rejects.toMatchObject({
+      code: "GTB_RENDER_KUSTOMIZE",
+    });
+  });
+});
+
+describe("source type detection and helm output", () => {
+  it.each([
+    [{ "c/Chart.yaml": "name: c" }, {}, "helm"],
+    [{ "c/kustomization.yaml": "resources: []" }, {}, "kustomize"],
+    [{ "c/a.yaml": cm("a") }, {}, "directory"],
+    [{ "c/a.yaml": cm("a") }, { helm: {} }, "helm"],
+  ])("detects %j %j as %s", async (files, extra, want) => {
+    expect(await detectSourceType(new MemoryFileTree(files), { path: "c", ...extra })).toBe(want);
+  });
+  it("keeps helm # Source: comments", () => {
+    const out = splitHelmOutput(
+      `---\n# Source: c/templates/cm.yaml\n${cm("a")}---\n# Source: c/templates/b.yaml\n${cm("b")}`,
+      "c",
+    );
+    expect(out.map((m) => m.source)).toEqual(["c/templates/cm.yaml", "c/templates/b.yaml"]);
+  });
+});

@@ -1,0 +1,336 @@
+/**
+ * GitSource adapter over real repositories (local paths and file:// URLs).
+ * Reads commits, trees and blobs through one `git cat-file --batch` process
+ * per repository (no checkout); trees, blobs and commits are cached by SHA
+ * (immutable). Every read is wrapped in clock.track() so a virtual clock
+ * waits for it.
+ */
+import { execFile } from "node:child_process";
+import { isAbsolute, resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Clock } from "../core/clock.ts";
+import { GtbError } from "../core/errors.ts";
+import type { FileTree } from "../render/types.ts";
+import { CatFileProcess, type GitObject } from "./cat-file.ts";
+import type { CommitInfo, GitIdentity, GitSource } from "./types.ts";
+
+interface TreeEntry {
+  mode: string;
+  name: string;
+  sha: string;
+  isTree: boolean;
+}
+
+const MAX_CACHED_BLOB_BYTES = 64 * 1024 * 1024;
+
+/** Map a repoURL to a local filesystem path, or throw GTB_GIT_UNSUPPORTED_URL. */
+export function localPathOf(repoURL: string): string {
+  if (repoURL.startsWith("file://")) return fileURLToPath(repoURL);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repoURL) || /^[^/]+@[^/]+:/.test(repoURL)) {
+    throw new GtbError(
+      "GTB_GIT_UNSUPPORTED_URL",
+      `repository ${repoURL} is not a local path or file:// URL`,
+      {
+        path: "spec.source.repoURL",
+        hint: "clone the repository locally and point repoURL at file:///path/to/repo",
+      },
+    );
+  }
+  return isAbsolute(repoURL) ? repoURL : resolvePath(repoURL);
+}
+
+function gitDirOf(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("git", ["-C", path, "rev-parse", "--absolute-git-dir"], (err, stdout, stderr) => {
+      if (err !== null) {
+        reject(
+          new GtbError(
+            "GTB_GIT_NOT_A_REPO",
+            `${path} is not a Git repository: ${stderr.trim() || err.message}`,
+            {
+              path: "spec.source.repoURL",
+              hint: "point repoURL at a Git repository (git init / git clone)",
+            },
+          ),
+        );
+      } else resolve(stdout.trim());
+    });
+  });
+}
+
+function parseIdentity(text: string): GitIdentity {
+  const m = /^(.*) <([^>]*)> (\d+) ([+-]\d{4})$/.exec(text);
+  if (m === null) return { name: text, email: "", time: 0 };
+  return { name: m[1] ?? "", email: m[2] ?? "", time: Number(m[3]) * 1000 };
+}
+
+/** Trailers (`Key: value`) of the last paragraph of a commit message, as git interpret-trailers reads them. */
+export function parseTrailers(message: string): Record<string, string[]> {
+  const paragraphs = message.trimEnd().split(/\n\s*\n/);
+  if (paragraphs.length < 2) return {};
+  const last = paragraphs[paragraphs.length - 1] ?? "";
+  const lines = last.split("\n").filter((l) => l.trim() !== "");
+  const out: Record<string, string[]> = {};
+  for (const line of lines) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9-]*):\s*(.*)$/.exec(line);
+    if (m === null) return {};
+    const key = m[1] ?? "";
+    const list = out[key] ?? [];
+    list.push(m[2] ?? "");
+    out[key] = list;
+  }
+  return out;
+}
+
+export function parseCommit(sha: string, data: Buffer): CommitInfo {
+  const text = data.toString("utf8");
+  const split = text.indexOf("\n\n");
+  const head = split < 0 ? text : text.slice(0, split);
+  const message = split < 0 ? "" : text.slice(split + 2);
+  let tree = "";
+  const parents: string[] = [];
+  let author: GitIdentity = { name: "", email: "", time: 0 };
+  let committer: GitIdentity = author;
+  for (const line of head.split("\n")) {
+    if (line.startsWith(" ")) continue; // continuation of a multi-line header (gpgsig)
+    const sp = line.indexOf(" ");
+    const key = line.slice(0, sp);
+    const value = line.slice(sp + 1);
+    if (key === "tree") tree = value;
+    else if (key === "parent") parents.push(value);
+    else if (key === "author") author = parseIdentity(value);
+    else if (key === "committer") committer = parseIdentity(value);
+  }
+  return {
+    sha,
+    tree,
+    parents,
+    author,
+    committer,
+    message,
+    subject: message.split("\n")[0] ?? "",
+    trailers: parseTrailers(message),
+  };
+}
+
+function parseTree(data: Buffer): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  let i = 0;
+  while (i < data.length) {
+    const sp = data.indexOf(32, i);
+    const nul = data.indexOf(0, sp);
+    const mode = data.subarray(i, sp).toString("latin1");
+    const name = data.subarray(sp + 1, nul).toString("utf8");
+    const sha = data.subarray(nul + 1, nul + 21).toString("hex");
+    out.push({ mode, name, sha, isTree: mode === "40000" });
+    i = nul + 21;
+  }
+  return out;
+}
+
+/** One repository: the cat-file process plus SHA-keyed caches. */
+class Repo {
+  private readonly trees = new Map<string, TreeEntry[]>();
+  private readonly blobs = new Map<string, Buffer>();
+  private blobBytes = 0;
+  private readonly commits = new Map<string, CommitInfo>();
+
+  constructor(
+    readonly path: string,
+    readonly proc: CatFileProcess,
+    private readonly clock: Clock,
+  ) {}
+
+  private async object(spec: string, type: GitObject["type"]): Promise<GitObject | undefined> {
+    const o = await this.clock.track(this.proc.read(spec));
+    if (o !== undefined && o.type !== type) return undefined;
+    return o;
+  }
+
+  async resolve(revision: string): Promise<string> {
+    const rev = revision === "" ? "HEAD" : revision;
+    if (/^[0-9a-f]{40}$/.test(rev) && this.commits.has(rev)) return rev;
+    const candidates = /^(refs\/|HEAD$)/.test(rev)
+      ? [rev]
+      : [rev, `refs/heads/${rev}`, `refs/tags/${rev}`, `refs/remotes/origin/${rev}`];
+    for (const c of candidates) {
+      const o = await this.object(`${c}^{commit}`, "commit");
+      if (o !== undefined) {
+        if (!this.commits.has(o.sha)) this.commits.set(o.sha, parseCommit(o.sha, o.data));
+        return o.sha;
+      }
+    }
+    throw new GtbError(
+      "GTB_GIT_REVISION_NOT_FOUND",
+      `unable to resolve '${revision}' to a commit SHA in ${this.path}`,
+      { path: "spec.source.targetRevision", hint: "use HEAD, a branch, a tag or a commit SHA that exists" },
+    );
+  }
+
+  async commit(sha: string): Promise<CommitInfo> {
+    const cached = this.commits.get(sha);
+    if (cached !== undefined) return cached;
+    const full = await this.resolve(sha);
+    return this.commits.get(full)!;
+  }
+
+  async tree(sha: string): Promise<TreeEntry[]> {
+    const cached = this.trees.get(sha);
+    if (cached !== undefined) return cached;
+    const o = await this.object(sha, "tree");
+    if (o === undefined) throw new Error(`tree ${sha} missing in ${this.path}`);
+    const entries = parseTree(o.data);
+    this.trees.set(sha, entries);
+    return entries;
+  }
+
+  async blob(sha: string): Promise<Buffer> {
+    const cached = this.blobs.get(sha);
+    if (cached !== undefined) return cached;
+    const o = await this.object(sha, "blob");
+    if (o === undefined) throw new Error(`blob ${sha} missing in ${this.path}`);
+    this.blobs.set(sha, o.data);
+    this.blobBytes += o.data.length;
+    while (this.blobBytes > MAX_CACHED_BLOB_BYTES) {
+      const [oldest, data] = this.blobs.entries().next().value as [string, Buffer];
+      this.blobs.delete(oldest);
+      this.blobBytes -= data.length;
+    }
+    return o.data;
+  }
+
+  /** Entry at `path` (a file or a directory) below the root tree, or undefined. */
+  async entry(rootTree: string, path: string): Promise<TreeEntry | undefined> {
+    const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+    let current: TreeEntry = { mode: "40000", name: "", sha: rootTree, isTree: true };
+    for (const part of parts) {
+      if (!current.isTree) return undefined;
+      const next = (await this.tree(current.sha)).find((e) => e.name === part);
+      if (next === undefined) return undefined;
+      current = next;
+    }
+    return current;
+  }
+
+  async listFiles(treeSha: string, prefix: string, out: string[]): Promise<void> {
+    for (const e of await this.tree(treeSha)) {
+      const p = prefix === "" ? e.name : `${prefix}/${e.name}`;
+      if (e.isTree) await this.listFiles(e.sha, p, out);
+      else if (e.mode !== "160000") out.push(p);
+    }
+  }
+
+  async diffTrees(
+    a: string | undefined,
+    b: string | undefined,
+    prefix: string,
+    out: string[],
+  ): Promise<void> {
+    if (a === b) return;
+    const ea = a === undefined ? [] : await this.tree(a);
+    const eb = b === undefined ? [] : await this.tree(b);
+    const byName = new Map<string, [TreeEntry | undefined, TreeEntry | undefined]>();
+    for (const e of ea) byName.set(e.name, [e, undefined]);
+    for (const e of eb) byName.set(e.name, [byName.get(e.name)?.[0], e]);
+    for (const [name, [x, y]] of byName) {
+      if (x?.sha === y?.sha && x?.mode === y?.mode) continue;
+      const p = prefix === "" ? name : `${prefix}/${name}`;
+      const xt = x?.isTree ? x.sha : undefined;
+      const yt = y?.isTree ? y.sha : undefined;
+      if (xt !== undefined || yt !== undefined) await this.diffTrees(xt, yt, p, out);
+      if ((x !== undefined && !x.isTree) || (y !== undefined && !y.isTree)) out.push(p);
+    }
+  }
+}
+
+/** A Git tree at one commit as a FileTree. */
+export class GitFileTree implements FileTree {
+  constructor(
+    private readonly repo: Repo,
+    readonly commit: string,
+    readonly rootTree: string,
+  ) {}
+
+  async readBytes(path: string): Promise<Uint8Array | undefined> {
+    const e = await this.repo.entry(this.rootTree, path);
+    if (e === undefined || e.isTree || e.mode === "160000") return undefined;
+    return this.repo.blob(e.sha);
+  }
+
+  async read(path: string): Promise<string | undefined> {
+    const b = await this.readBytes(path);
+    return b === undefined ? undefined : Buffer.from(b).toString("utf8");
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const clean = dir
+      .split("/")
+      .filter((p) => p !== "" && p !== ".")
+      .join("/");
+    const e = await this.repo.entry(this.rootTree, clean);
+    if (e === undefined || !e.isTree) return [];
+    const out: string[] = [];
+    await this.repo.listFiles(e.sha, clean, out);
+    return out.sort();
+  }
+}
+
+export interface LocalGitSourceOptions {
+  clock: Clock;
+}
+
+export class LocalGitSource implements GitSource {
+  private readonly repos = new Map<string, Promise<Repo>>();
+  private readonly clock: Clock;
+
+  constructor(opts: LocalGitSourceOptions) {
+    this.clock = opts.clock;
+  }
+
+  private repo(repoURL: string): Promise<Repo> {
+    const path = localPathOf(repoURL);
+    let r = this.repos.get(path);
+    if (r === undefined) {
+      r = this.clock
+        .track(gitDirOf(path))
+        .then((gitDir) => new Repo(path, new CatFileProcess(gitDir), this.clock));
+      r.catch(() => this.repos.delete(path));
+      this.repos.set(path, r);
+    }
+    return r;
+  }
+
+  async resolve(repoURL: string, revision: string): Promise<string> {
+    return (await this.repo(repoURL)).resolve(revision);
+  }
+
+  async tree(repoURL: string, commit: string): Promise<GitFileTree> {
+    const repo = await this.repo(repoURL);
+    const info = await repo.commit(commit);
+    return new GitFileTree(repo, info.sha, info.tree);
+  }
+
+  async commit(repoURL: string, sha: string): Promise<CommitInfo> {
+    return (await this.repo(repoURL)).commit(sha);
+  }
+
+  async changedFiles(repoURL: string, from: string, to: string): Promise<string[]> {
+    const repo = await this.repo(repoURL);
+    const [a, b] = await Promise.all([repo.commit(from), repo.commit(to)]);
+    const out: string[] = [];
+    await repo.diffTrees(a.tree, b.tree, "", out);
+    return out.sort();
+  }
+
+  async close(): Promise<void> {
+    const repos = [...this.repos.values()];
+    this.repos.clear();
+    for (const r of repos) {
+      try {
+        (await r).proc.close();
+      } catch {
+        // a repository that never opened has no process to close
+      }
+    }
+  }
+}

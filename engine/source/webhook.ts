@@ -1,0 +1,132 @@
+/**
+ * Git push webhook (Argo CD `POST /api/webhook`, GitHub `push` payload).
+ * The signature (`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw
+ * body>`) is checked in constant time; a bad or missing signature answers
+ * 401 and changes nothing. A verified push refreshes at once the apps whose
+ * repoURL and targetRevision match (matching as Argo CD's webhook handler:
+ * normalized URLs, HEAD/"" match pushes to the default branch).
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+
+export interface PushPayload {
+  ref: string;
+  after?: string;
+  before?: string;
+  repository: {
+    html_url?: string;
+    clone_url?: string;
+    ssh_url?: string;
+    url?: string;
+    default_branch?: string;
+  };
+  head_commit?: { id?: string; message?: string; author?: { name?: string; email?: string } };
+}
+
+/** What a push should refresh; implemented by the Application controller. */
+export interface PushTarget {
+  /** Refresh the apps the push matches; returns their names. */
+  onPush(push: { repoURLs: string[]; revision: string; touchedHead: boolean; after?: string }): string[];
+}
+
+/** Normalize a Git URL as Argo CD does: lower-case host, strip `.git` and trailing `/`, scp-style -> ssh://. */
+export function normalizeGitURL(url: string): string {
+  let u = url.trim();
+  const scp = /^([^/@:]+@)?([^/:]+):(.*)$/.exec(u);
+  if (!u.includes("://") && scp !== null && scp[1] !== undefined) u = `ssh://${scp[1]}${scp[2]}/${scp[3]}`;
+  u = u.replace(/\/+$/, "").replace(/\.git$/, "");
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)(.*)$/i.exec(u);
+  if (m !== null) u = `${(m[1] ?? "").toLowerCase()}${(m[2] ?? "").toLowerCase()}${m[3] ?? ""}`;
+  return u;
+}
+
+/** Do two repo URLs name the same repository? */
+export function sameRepoURL(a: string, b: string): boolean {
+  const strip = (u: string) =>
+    normalizeGitURL(u)
+      .replace(/^(https?|ssh|git):\/\/([^@/]*@)?/, "")
+      .replace(/^file:\/\//, "");
+  return strip(a) === strip(b);
+}
+
+/** Does a push of `revision` (branch or tag) concern an app tracking `targetRevision`? */
+export function revisionMatches(targetRevision: string, revision: string, touchedHead: boolean): boolean {
+  const t = targetRevision.replace(/^refs\/(heads|tags)\//, "");
+  if (t === "" || t === "HEAD") return touchedHead;
+  return t === revision;
+}
+
+export function verifySignature(secret: string, body: Buffer | string, header: string | undefined): boolean {
+  if (header === undefined || !header.startsWith("sha256=")) return false;
+  const got = Buffer.from(header.slice("sha256=".length), "hex");
+  const want = createHmac("sha256", secret).update(body).digest();
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+export function signPayload(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/** Interpret a push payload; returns the refreshed apps. Used by the HTTP plugin and in virtual time. */
+export function deliverPush(target: PushTarget, payload: PushPayload): string[] {
+  const ref = payload.ref ?? "";
+  const revision = ref.replace(/^refs\/(heads|tags)\//, "");
+  const defaultBranch = payload.repository.default_branch;
+  const touchedHead =
+    defaultBranch !== undefined ? revision === defaultBranch : revision === "main" || revision === "master";
+  const r = payload.repository;
+  const repoURLs = [r.html_url, r.clone_url, r.ssh_url, r.url].filter(
+    (u): u is string => typeof u === "string",
+  );
+  const push: { repoURLs: string[]; revision: string; touchedHead: boolean; after?: string } = {
+    repoURLs,
+    revision,
+    touchedHead,
+  };
+  if (payload.after !== undefined) push.after = payload.after;
+  return target.onPush(push);
+}
+
+function isPushPayload(v: unknown): v is PushPayload {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.ref === "string" && typeof o.repository === "object" && o.repository !== null;
+}
+
+export interface WebhookPluginOptions {
+  target: PushTarget;
+  /** Shared secret; when undefined every request is refused (401), as no signature can be verified. */
+  secret: string | undefined;
+}
+
+/** fastify plugin serving `POST /api/webhook`. */
+export const webhookPlugin: FastifyPluginAsync<WebhookPluginOptions> = async (
+  app: FastifyInstance,
+  opts: WebhookPluginOptions,
+) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  app.post("/api/webhook", async (req, reply) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const sig = req.headers["x-hub-signature-256"];
+    if (
+      opts.secret === undefined ||
+      !verifySignature(opts.secret, body, typeof sig === "string" ? sig : undefined)
+    ) {
+      return reply.code(401).send({ message: "webhook signature verification failed" });
+    }
+    const event = req.headers["x-github-event"];
+    if (event === "ping") return reply.code(200).send({ message: "pong" });
+    if (event !== "push") return reply.code(400).send({ message: `unsupported event ${String(event)}` });
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString("utf8"));
+    } catch {
+      return reply.code(400).send({ message: "webhook payload is not JSON" });
+    }
+    if (!isPushPayload(payload))
+      return reply.code(400).send({ message: "not a push payload (ref, repository)" });
+    const refreshed = deliverPush(opts.target, payload);
+    return reply.code(200).send({ refreshed });
+  });
+};
