@@ -44,7 +44,20 @@ export function strategicMergePatch(original: KubeObject, patch: unknown): KubeO
   const schema = schemaOf(original.apiVersion, original.kind);
   const out = mergeMap(structuredClone(original) as JsonMap, structuredClone(patch), schema);
   if (!isMap(out.metadata)) out.metadata = {};
+  dropEmptyMetaMaps(out.metadata);
+  const spec = out.spec;
+  if (isMap(spec) && isMap(spec.template) && isMap(spec.template.metadata)) {
+    dropEmptyMetaMaps(spec.template.metadata);
+  }
   return out as KubeObject;
+}
+
+/** Go encodes empty `omitempty` maps as absent: a patch that removes the last label leaves no `labels: {}`. */
+function dropEmptyMetaMaps(meta: JsonMap): void {
+  for (const k of ["labels", "annotations"]) {
+    const v = meta[k];
+    if (isMap(v) && Object.keys(v).length === 0) delete meta[k];
+  }
 }
 
 function fieldOf(schema: StructSchema | undefined, key: string): FieldSchema | undefined {

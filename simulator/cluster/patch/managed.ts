@@ -1,0 +1,273 @@
+/**
+ * Field ownership (metadata.managedFields) with structured-merge-diff
+ * semantics: server-side apply (ownership, conflicts, force, removal of fields
+ * a manager stops applying) and the ownership an ordinary write takes.
+ */
+import type { KubeObject, KubeStatus, ManagedFieldsEntry } from "../../../engine/kube/types.ts";
+import {
+  type FieldsV1,
+  fieldsToSet,
+  flatten,
+  itemKey,
+  pathString,
+  removePath,
+  scopeOf,
+  setToFields,
+  splitPath,
+} from "./fields.ts";
+import { isMap, type JsonMap } from "./json.ts";
+import { type FieldSchema, schemaOf } from "./schema.ts";
+
+export interface ApplyConflict {
+  manager: string;
+  /** Path as upstream prints it: `.spec.replicas`, `.spec.template.spec.containers[name="app"].image`. */
+  field: string;
+  operation?: "Apply" | "Update";
+  apiVersion?: string;
+  time?: string;
+  subresource?: string;
+}
+
+export interface ApplyResult {
+  object: KubeObject;
+  conflicts: ApplyConflict[];
+}
+
+interface Owner {
+  entry: ManagedFieldsEntry;
+  set: Set<string>;
+}
+
+const sameOwner = (e: ManagedFieldsEntry, manager: string, op: string, sub: string | undefined) =>
+  e.manager === manager && e.operation === op && (e.subresource ?? undefined) === sub;
+
+function owners(obj: KubeObject | undefined): Owner[] {
+  return (obj?.metadata.managedFields ?? [])
+    .filter((e) => isMap(e) && typeof e.manager === "string")
+    .map((entry) => ({ entry, set: fieldsToSet(entry.fieldsV1) }));
+}
+
+function entriesOf(list: Owner[]): ManagedFieldsEntry[] {
+  return list
+    .filter((o) => o.set.size > 0)
+    .map((o) => ({ ...o.entry, fieldsType: "FieldsV1" as const, fieldsV1: setToFields(o.set) }));
+}
+
+/** Drop nulls from an applied configuration (an unset field is not applied). */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (!isMap(v)) return v;
+  const out: JsonMap = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = withoutNulls(x);
+  return out;
+}
+
+/** Merge an applied configuration into a live value: maps and associative lists merge, the rest replaces. */
+function mergeApplied(live: unknown, applied: unknown, field: FieldSchema | undefined): unknown {
+  if (isMap(live) && isMap(applied) && !field?.atomic) {
+    const out: JsonMap = { ...live };
+    for (const [k, v] of Object.entries(applied)) out[k] = mergeApplied(live[k], v, field?.struct?.[k]);
+    return out;
+  }
+  const list = field?.list;
+  if (Array.isArray(live) && Array.isArray(applied) && list !== undefined && list.ssa.type !== "atomic") {
+    const out = [...live];
+    const itemField: FieldSchema | undefined = list.item ? { struct: list.item } : undefined;
+    for (const item of applied) {
+      const key = itemKey(item, list);
+      const i = key === undefined ? -1 : out.findIndex((x) => itemKey(x, list) === key);
+      if (i >= 0) out[i] = mergeApplied(out[i], item, itemField);
+      else out.push(structuredClone(item));
+    }
+    return out;
+  }
+  return structuredClone(applied);
+}
+
+/**
+ * Server-side apply of `applied` by `manager` onto `live` (undefined: create).
+ * With conflicts and no force, `object` is `live` unchanged and the caller
+ * answers 409 (see applyConflictStatus).
+ */
+export function serverSideApply(
+  live: KubeObject | undefined,
+  applied: KubeObject,
+  opts: { manager: string; force: boolean; time: string },
+): ApplyResult {
+  const schema = schemaOf(applied.apiVersion, applied.kind);
+  const cleanApplied = withoutNulls(applied) as KubeObject;
+  const appliedScope = scopeOf(cleanApplied, undefined);
+  const newSet = new Set(flatten(appliedScope, schema).keys());
+  const myEntry: ManagedFieldsEntry = {
+    manager: opts.manager,
+    operation: "Apply",
+    apiVersion: applied.apiVersion,
+    time: opts.time,
+    fieldsType: "FieldsV1",
+    fieldsV1: {},
+  };
+
+  if (live === undefined) {
+    const object = structuredClone(cleanApplied);
+    delete object.status;
+    object.metadata.managedFields = entriesOf([{ entry: myEntry, set: newSet }]);
+    return { object, conflicts: [] };
+  }
+
+  const all = owners(live);
+  const mine = all.find((o) => sameOwner(o.entry, opts.manager, "Apply", undefined));
+  const others = all.filter((o) => o !== mine);
+  const ownedByOthers = (p: string) => others.some((o) => o.set.has(p));
+
+  // Fields this manager applied before and applies no more are removed, unless someone else owns them.
+  const merged = structuredClone(live) as JsonMap;
+  for (const p of mine?.set ?? []) {
+    if (newSet.has(p) || ownedByOthers(p)) continue;
+    removePath(merged, p, schema, (q) => newSet.has(q) || ownedByOthers(q));
+  }
+  const { metadata: appliedMeta, ...appliedBody } = appliedScope;
+  for (const [k, v] of Object.entries(appliedBody)) merged[k] = mergeApplied(merged[k], v, schema[k]);
+  if (isMap(appliedMeta)) {
+    merged.metadata = mergeApplied(merged.metadata, appliedMeta, schema.metadata) as JsonMap;
+  }
+
+  const before = flatten(scopeOf(live, undefined), schema);
+  const after = flatten(scopeOf(merged, undefined), schema);
+  const conflicts: ApplyConflict[] = [];
+  const conflicting = new Set<string>();
+  for (const p of newSet) {
+    if (before.get(p) === after.get(p)) continue;
+    for (const o of others) {
+      if (!o.set.has(p)) continue;
+      conflicting.add(p);
+      const c: ApplyConflict = {
+        manager: o.entry.manager,
+        field: pathString(p),
+        operation: o.entry.operation,
+      };
+      if (o.entry.apiVersion) c.apiVersion = o.entry.apiVersion;
+      if (o.entry.time) c.time = o.entry.time;
+      if (o.entry.subresource) c.subresource = o.entry.subresource;
+      conflicts.push(c);
+    }
+  }
+  conflicts.sort((a, b) => cmp(a.manager, b.manager) || cmp(a.field, b.field));
+  if (conflicts.length > 0 && !opts.force) return { object: live, conflicts };
+
+  for (const o of others) for (const p of conflicting) o.set.delete(p);
+  const mineOwner: Owner = { entry: myEntry, set: newSet };
+  const list = mine === undefined ? [...all, mineOwner] : all.map((o) => (o === mine ? mineOwner : o));
+  const object = merged as KubeObject;
+  object.metadata.managedFields = entriesOf(list);
+  return { object, conflicts };
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The managedFields after a non-apply write (create, PUT, patch) by `manager`:
+ * what changed becomes that manager's (its Update entry), and leaves the other
+ * managers' sets; removed fields leave every set. No conflicts.
+ */
+export function recordUpdate(
+  before: KubeObject | undefined,
+  after: KubeObject,
+  opts: { manager: string; time: string; operation: "Update"; subresource?: string },
+): ManagedFieldsEntry[] {
+  const schema = schemaOf(after.apiVersion, after.kind);
+  const sub = opts.subresource === "scale" ? undefined : opts.subresource;
+  const b = before === undefined ? new Map<string, string>() : flatten(scopeOf(before, sub), schema);
+  const a = flatten(scopeOf(after, sub), schema);
+  const changed = new Set<string>();
+  for (const [p, v] of a) if (b.get(p) !== v) changed.add(p);
+  const removed = [...b.keys()].filter((p) => !a.has(p));
+
+  const clientSent = after.metadata.managedFields;
+  const base = clientSent !== undefined && clientSent !== before?.metadata.managedFields ? after : before;
+  const all = owners(base);
+  let mine = all.find((o) => sameOwner(o.entry, opts.manager, "Update", opts.subresource));
+  for (const o of all) {
+    for (const p of removed) o.set.delete(p);
+    if (o !== mine) for (const p of changed) o.set.delete(p);
+  }
+  if (changed.size > 0) {
+    if (mine === undefined) {
+      const entry: ManagedFieldsEntry = {
+        manager: opts.manager,
+        operation: "Update",
+        apiVersion: after.apiVersion,
+        time: opts.time,
+        fieldsType: "FieldsV1",
+        fieldsV1: {},
+      };
+      if (opts.subresource !== undefined) entry.subresource = opts.subresource;
+      mine = { entry, set: new Set() };
+      all.push(mine);
+    } else {
+      mine.entry = { ...mine.entry, time: opts.time, apiVersion: after.apiVersion };
+    }
+    for (const p of changed) mine.set.add(p);
+  }
+  return entriesOf(all);
+}
+
+/** Member paths owned by a FieldsV1 set, as path elements ("." folded into its parent). */
+export function fieldsV1Paths(fieldsV1: unknown): string[][] {
+  return [...fieldsToSet(fieldsV1)].sort().map(splitPath);
+}
+
+/** Union of what `manager` owns on the main resource (all its operations), or undefined. */
+export function ownedFieldsOf(obj: KubeObject, manager: string): FieldsV1 | undefined {
+  const mine = owners(obj).filter(
+    (o) => o.entry.manager === manager && (o.entry.subresource === undefined || o.entry.subresource === ""),
+  );
+  if (mine.length === 0) return undefined;
+  const set = new Set<string>();
+  for (const o of mine) for (const p of o.set) set.add(p);
+  return setToFields(set);
+}
+
+function printManager(c: ApplyConflict): string {
+  let s = JSON.stringify(c.manager);
+  if (c.subresource) s += ` with subresource ${JSON.stringify(c.subresource)}`;
+  if (c.operation === "Update" && c.apiVersion) {
+    s += ` using ${c.apiVersion}`;
+    if (c.time) s += ` at ${c.time}`;
+  }
+  return s;
+}
+
+/** The 409 Status a real API server answers an apply with conflicts with. */
+export function applyConflictStatus(conflicts: readonly ApplyConflict[]): KubeStatus {
+  let message: string;
+  if (conflicts.length === 1) {
+    const c = conflicts[0]!;
+    message = `Apply failed with 1 conflict: conflict with ${printManager(c)}: ${c.field}`;
+  } else {
+    const byManager = new Map<string, ApplyConflict[]>();
+    for (const c of conflicts) byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), c]);
+    const lines: string[] = [];
+    for (const m of [...byManager.keys()].sort()) {
+      const cs = byManager.get(m)!;
+      lines.push(`conflicts with ${printManager(cs[0]!)}:`);
+      for (const c of cs) lines.push(`- ${c.field}`);
+    }
+    message = `Apply failed with ${conflicts.length} conflicts: ${lines.join("\n")}`;
+  }
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason: "Conflict",
+    details: {
+      causes: conflicts.map((c) => ({
+        type: "FieldManagerConflict",
+        message: `conflict with ${printManager(c)}`,
+        field: c.field,
+      })),
+    },
+    code: 409,
+  };
+}
