@@ -1,0 +1,564 @@
+/**
+ * The synthetic traffic model. It is the simulator's TrafficRouter (the rollout controller sets
+ * canary weights through it) and a lazy SeriesProvider for the mock Prometheus: the samples of
+ *   http_requests_total{namespace, service, rollouts_pod_template_hash, code}
+ *   http_request_duration_seconds_{bucket,sum,count}{namespace, service, rollouts_pod_template_hash[, le]}
+ * are generated only for the windows a query asks for (see version.ts for how).
+ *
+ * Every mutation (weights, versions starting/stopping, behaviours) happens at the clock's now and
+ * affects only scrape intervals ending after now, so what an observer saw never changes.
+ */
+import type { Clock } from "../../engine/core/clock.ts";
+import { GtbError } from "../../engine/core/errors.ts";
+import { type EventSink, NULL_SINK } from "../../engine/core/events.ts";
+import type { TrafficRouter, TrafficTarget, TrafficWeights } from "../../engine/core/traffic-router.ts";
+import { hash128 } from "../clock/rng.ts";
+import type { LabelMatcher, Labels, SampleBlock, SeriesProvider, SeriesSource } from "../prometheus/types.ts";
+import type { VersionBehaviour } from "./behaviour.ts";
+import type { TrafficEvent } from "./events.ts";
+import { ServiceState, type ServiceTrafficSpec } from "./service.ts";
+import { ChunkCache, CODES, columns, DEFAULT_BUCKETS, type Grid, VersionSeries } from "./version.ts";
+
+export interface TrafficModelOptions {
+  clock: Clock;
+  /** Seed of every draw; the same seed gives the same samples bit for bit. */
+  seed: number | string;
+  /** Scrape interval (default 15 s). */
+  scrapeIntervalMs?: number;
+  /** Histogram upper bounds in seconds, without +Inf (default Prometheus' usual 11 buckets). */
+  buckets?: readonly number[];
+  events?: EventSink<TrafficEvent>;
+  /** Detailed chunks (1 h of one version each, ~33 KB) kept in memory (default 512). */
+  chunkCacheSize?: number;
+}
+
+/** Requests a version served in a window, and how they were answered. */
+export interface ServedCounts {
+  requests: number;
+  /** 5xx answers. */
+  errors: number;
+  byCode: Record<string, number>;
+}
+
+export interface Exposure extends ServedCounts {
+  /** Highest share of the service's traffic (%) the version had in the window. */
+  maxWeight: number;
+  /** Minutes in which the service's 5xx ratio exceeded the SLO while this version served requests. */
+  errorBudgetMinutes: number;
+}
+
+export interface WeightChange {
+  time: number;
+  /** Percent per version hash. */
+  weights: Record<string, number>;
+}
+
+interface VersionEntry {
+  series: VersionSeries;
+  behaviours: Array<{ from: number; behaviour: VersionBehaviour }>;
+  sources?: TrafficSeries[];
+}
+
+const REQUESTS = "http_requests_total";
+const DURATION = "http_request_duration_seconds";
+
+export class TrafficModel implements TrafficRouter, SeriesProvider {
+  private readonly clock: Clock;
+  private readonly grid: Omit<Grid, "offsetMs">;
+  private readonly events: EventSink<TrafficEvent>;
+  private readonly cache: ChunkCache;
+  private readonly svcs = new Map<string, ServiceState>();
+  private readonly versions = new Map<string, Map<string, VersionEntry>>();
+  private readonly weights = new Map<string, TrafficWeights>();
+  private sortedKeys: string[] = [];
+  private readonly regexCache = new Map<string, RegExp>();
+  /** Work done so far (for benchmarks and cost tests). */
+  readonly stats = { intervals: 0, chunks: 0 };
+
+  constructor(opts: TrafficModelOptions) {
+    this.clock = opts.clock;
+    const intervalMs = opts.scrapeIntervalMs ?? 15_000;
+    if (!(intervalMs >= 1000)) {
+      throw new GtbError("GTB_TRAFFIC_BAD_INTERVAL", `scrape interval ${intervalMs} ms is too short`, {
+        hint: "use a scrape interval of at least 1s (Prometheus' default is 1m, common 15s)",
+      });
+    }
+    const buckets = [...(opts.buckets ?? DEFAULT_BUCKETS)]
+      .filter((b) => Number.isFinite(b))
+      .sort((a, b) => a - b);
+    this.grid = { intervalMs, buckets, seedKey: `traffic\u0000${String(opts.seed)}` };
+    this.events = opts.events ?? (NULL_SINK as EventSink<TrafficEvent>);
+    this.cache = new ChunkCache(opts.chunkCacheSize ?? 512);
+  }
+
+  get scrapeIntervalMs(): number {
+    return this.grid.intervalMs;
+  }
+
+  get buckets(): readonly number[] {
+    return this.grid.buckets;
+  }
+
+  // ---- fleet setup ---------------------------------------------------------------------------
+
+  addService(spec: ServiceTrafficSpec): void {
+    const key = `${spec.namespace}/${spec.service}`;
+    if (this.svcs.has(key)) {
+      throw new GtbError("GTB_TRAFFIC_DUPLICATE_SERVICE", `service ${key} is already registered`, {
+        hint: "register each namespace/service once",
+      });
+    }
+    if (!(spec.baseRps >= 0)) {
+      throw new GtbError(
+        "GTB_TRAFFIC_BAD_RATE",
+        `service ${key}: baseRps must be >= 0, got ${spec.baseRps}`,
+        {
+          path: "baseRps",
+          hint: "give the mean request rate in requests per second",
+        },
+      );
+    }
+    this.svcs.set(key, new ServiceState(spec, this.grid.seedKey));
+    this.versions.set(key, new Map());
+    this.sortedKeys = [...this.svcs.keys()].sort();
+  }
+
+  services(): ServiceTrafficSpec[] {
+    return this.sortedKeys.map((k) => this.svcs.get(k)!.spec);
+  }
+
+  /** Expected requests per second of the whole service at time t (before Poisson noise). */
+  expectedRps(target: TrafficTarget | string, t: number): number {
+    return this.service(target).curve.rps(t);
+  }
+
+  // ---- TrafficRouter -------------------------------------------------------------------------
+
+  setWeight(target: TrafficTarget, canaryHash: string | undefined, stableHash: string, weight: number): void {
+    const w = Math.min(100, Math.max(0, Number.isFinite(weight) ? weight : 0));
+    const shares: Record<string, number> = { [stableHash]: 100 - w };
+    if (canaryHash !== undefined && canaryHash !== stableHash) shares[canaryHash] = w;
+    else shares[stableHash] = 100;
+    this.applyRouting(target, shares, {
+      stableHash,
+      canaryHash,
+      canaryWeight: canaryHash === undefined ? 0 : w,
+    });
+  }
+
+  getWeights(target: TrafficTarget): TrafficWeights | undefined {
+    return this.weights.get(`${target.namespace}/${target.service}`);
+  }
+
+  /** Split requests between versions by weight (normalized), e.g. by replica counts. */
+  route(target: TrafficTarget | string, weights: Readonly<Record<string, number>>): void {
+    this.applyRouting(target, { ...weights }, undefined);
+  }
+
+  /** The weight changes of a service so far, in percent per version. */
+  weightHistory(target: TrafficTarget | string): WeightChange[] {
+    return this.service(target).routing.map((r) => ({
+      time: r.time,
+      weights: Object.fromEntries([...r.shares].map(([h, s]) => [h, s * 100])),
+    }));
+  }
+
+  // ---- versions and behaviours ---------------------------------------------------------------
+
+  /** Pods of `hash` start now: its counters start from zero at its next scrape. */
+  startVersion(target: TrafficTarget | string, hash: string): void {
+    const svc = this.service(target);
+    const now = this.clock.now();
+    if (svc.lifetimeAt(hash, now) !== undefined) return;
+    const lts = svc.lifetimes.get(hash) ?? [];
+    const last = lts[lts.length - 1];
+    if (last !== undefined && last.stop === now) last.stop = Number.POSITIVE_INFINITY;
+    else lts.push({ start: now, stop: Number.POSITIVE_INFINITY });
+    svc.lifetimes.set(hash, lts);
+    this.entry(svc, hash);
+    this.changed(svc);
+    this.events.emit({ type: "traffic.version.started", time: now, ...this.names(svc), hash });
+  }
+
+  /** Pods of `hash` are gone now: its series go stale at the next scrape. */
+  stopVersion(target: TrafficTarget | string, hash: string): void {
+    const svc = this.service(target);
+    const now = this.clock.now();
+    const lt = svc.lifetimeAt(hash, now);
+    if (lt === undefined) return;
+    lt.stop = now;
+    const lts = svc.lifetimes.get(hash)!;
+    if (lt.start === now) lts.splice(lts.indexOf(lt), 1);
+    this.changed(svc);
+    this.events.emit({ type: "traffic.version.stopped", time: now, ...this.names(svc), hash });
+  }
+
+  /** A plain rolling deploy (no canary): `hash` takes all traffic, every other version stops. */
+  deploy(target: TrafficTarget | string, hash: string): void {
+    const svc = this.service(target);
+    this.startVersion(target, hash);
+    this.route(target, { [hash]: 100 });
+    for (const h of svc.aliveAt(this.clock.now())) if (h !== hash) this.stopVersion(target, h);
+  }
+
+  /** Versions of a service running now. */
+  runningVersions(target: TrafficTarget | string): string[] {
+    return this.service(target).aliveAt(this.clock.now()).sort();
+  }
+
+  /**
+   * How a version behaves from now on (the fault injector's knob). `service` is a TrafficTarget,
+   * "namespace/name", or a name that is unique across namespaces. May be set before the version starts.
+   */
+  setVersionBehaviour(
+    service: TrafficTarget | string,
+    versionHash: string,
+    behaviour: VersionBehaviour,
+  ): void {
+    const svc = this.service(service);
+    const e = this.entry(svc, versionHash);
+    const now = this.clock.now();
+    const copy = structuredClone(behaviour);
+    while (e.behaviours.length > 0 && e.behaviours[e.behaviours.length - 1]!.from >= now) e.behaviours.pop();
+    e.behaviours.push({ from: now, behaviour: copy });
+    e.series.invalidateAfter(now);
+    this.events.emit({
+      type: "traffic.behaviour",
+      time: now,
+      ...this.names(svc),
+      hash: versionHash,
+      behaviour: copy,
+    });
+  }
+
+  // ---- exposure ------------------------------------------------------------------------------
+
+  /** Requests served by a version in scrape intervals ending in (fromMs, toMs]. */
+  served(target: TrafficTarget | string, hash: string, fromMs: number, toMs: number): ServedCounts {
+    const svc = this.service(target);
+    const e = this.versions.get(svc.key)!.get(hash);
+    const byCode: Record<string, number> = Object.fromEntries(CODES.map((c) => [c, 0]));
+    const out = { requests: 0, errors: 0, byCode };
+    if (e === undefined) return out;
+    this.forEachDelta(e.series, fromMs, toMs, (_t, d) => {
+      for (let c = 0; c < CODES.length; c++) byCode[CODES[c]!]! += d[c]!;
+    });
+    for (const c of CODES) out.requests += byCode[c]!;
+    out.errors = byCode["500"]! + byCode["503"]!;
+    return out;
+  }
+
+  /**
+   * What a (bad) version cost: requests and failures it served, its highest weight, and the minutes
+   * in which the service as a whole was out of its error-rate SLO while this version served traffic.
+   */
+  exposure(
+    target: TrafficTarget | string,
+    hash: string,
+    fromMs: number,
+    toMs: number,
+    opts: { errorRatioSlo?: number } = {},
+  ): Exposure {
+    const svc = this.service(target);
+    const served = this.served(target, hash, fromMs, toMs);
+    const slo = opts.errorRatioSlo ?? 0.005;
+    const minutes = new Map<number, { req: number; err: number; mine: number }>();
+    for (const [h, e] of this.versions.get(svc.key)!) {
+      this.forEachDelta(e.series, fromMs, toMs, (t, d) => {
+        const m = Math.floor((t - 1) / 60_000);
+        let acc = minutes.get(m);
+        if (acc === undefined) {
+          acc = { req: 0, err: 0, mine: 0 };
+          minutes.set(m, acc);
+        }
+        const req = d[0]! + d[1]! + d[2]! + d[3]!;
+        acc.req += req;
+        acc.err += d[2]! + d[3]!;
+        if (h === hash) acc.mine += req;
+      });
+    }
+    let bad = 0;
+    for (const m of minutes.values()) if (m.mine > 0 && m.req > 0 && m.err / m.req > slo) bad++;
+    return { ...served, maxWeight: svc.maxShare(hash, fromMs, toMs) * 100, errorBudgetMinutes: bad };
+  }
+
+  // ---- SeriesProvider ------------------------------------------------------------------------
+
+  select(matchers: readonly LabelMatcher[]): readonly SeriesSource[] {
+    const out: SeriesSource[] = [];
+    const eq = (name: string) => matchers.find((m) => m.name === name && m.op === "=")?.value;
+    const name = eq("__name__");
+    if (name !== undefined && !name.startsWith(REQUESTS) && !name.startsWith(DURATION)) return out;
+    const ns = eq("namespace");
+    const service = eq("service");
+    const hash = eq("rollouts_pod_template_hash");
+    const keys = ns !== undefined && service !== undefined ? [`${ns}/${service}`] : this.sortedKeys;
+    for (const key of keys) {
+      const svc = this.svcs.get(key);
+      if (svc === undefined) continue;
+      if (service !== undefined && svc.spec.service !== service) continue;
+      if (ns !== undefined && svc.spec.namespace !== ns) continue;
+      for (const e of this.orderedVersions(svc)) {
+        if (hash !== undefined && e.series.hash !== hash) continue;
+        for (const s of this.sources(svc, e)) if (this.matches(s.labels, matchers)) out.push(s);
+      }
+    }
+    return out;
+  }
+
+  labelNames(): readonly string[] {
+    return ["__name__", "code", "le", "namespace", "rollouts_pod_template_hash", "service"];
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private service(target: TrafficTarget | string): ServiceState {
+    if (typeof target !== "string") {
+      const svc = this.svcs.get(`${target.namespace}/${target.service}`);
+      if (svc !== undefined) return svc;
+      throw unknownService(`${target.namespace}/${target.service}`);
+    }
+    const direct = this.svcs.get(target);
+    if (direct !== undefined) return direct;
+    const found = [...this.svcs.values()].filter((s) => s.spec.service === target);
+    if (found.length === 1) return found[0]!;
+    if (found.length > 1) {
+      throw new GtbError(
+        "GTB_TRAFFIC_AMBIGUOUS_SERVICE",
+        `service name "${target}" exists in several namespaces`,
+        {
+          hint: `name it as namespace/name: ${found.map((s) => s.key).join(", ")}`,
+        },
+      );
+    }
+    throw unknownService(target);
+  }
+
+  private names(svc: ServiceState): { namespace: string; service: string } {
+    return { namespace: svc.spec.namespace, service: svc.spec.service };
+  }
+
+  private entry(svc: ServiceState, hash: string): VersionEntry {
+    const map = this.versions.get(svc.key)!;
+    let e = map.get(hash);
+    if (e === undefined) {
+      const behaviours: VersionEntry["behaviours"] = [];
+      const fallback = svc.spec.behaviour ?? {};
+      const at = (t: number): VersionBehaviour => {
+        for (let i = behaviours.length - 1; i >= 0; i--)
+          if (behaviours[i]!.from <= t) return behaviours[i]!.behaviour;
+        return behaviours[0]?.behaviour ?? fallback;
+      };
+      const offsetMs = svc.spec.scrapeOffsetMs ?? hash128(svc.key)[0] % this.grid.intervalMs;
+      const grid: Grid = {
+        ...this.grid,
+        offsetMs: ((offsetMs % this.grid.intervalMs) + this.grid.intervalMs) % this.grid.intervalMs,
+      };
+      const series = new VersionSeries(`${svc.key}@${hash}`, hash, svc, grid, { at }, this.cache, this.stats);
+      e = { series, behaviours };
+      map.set(hash, e);
+    }
+    return e;
+  }
+
+  private applyRouting(
+    target: TrafficTarget | string,
+    weights: Record<string, number>,
+    port: { stableHash: string; canaryHash: string | undefined; canaryWeight: number } | undefined,
+  ): void {
+    const svc = this.service(target);
+    const now = this.clock.now();
+    let total = 0;
+    for (const w of Object.values(weights)) if (w > 0) total += w;
+    const shares = new Map<string, number>();
+    for (const h of Object.keys(weights).sort()) {
+      const w = weights[h]!;
+      if (total > 0) shares.set(h, w > 0 ? w / total : 0);
+      if (w > 0 && svc.lifetimeAt(h, now) === undefined) this.startVersion(target, h);
+    }
+    while (svc.routing.length > 0 && svc.routing[svc.routing.length - 1]!.time >= now) svc.routing.pop();
+    svc.routing.push({ time: now, shares });
+    if (port !== undefined) this.weights.set(svc.key, { ...port });
+    else this.weights.delete(svc.key);
+    this.changed(svc);
+    const pct = Object.fromEntries([...shares].map(([h, s]) => [h, s * 100]));
+    this.events.emit({
+      type: "traffic.weight",
+      time: now,
+      ...this.names(svc),
+      weights: pct,
+      ...(port ?? {}),
+    });
+  }
+
+  private changed(svc: ServiceState): void {
+    svc.invalidate();
+    const now = this.clock.now();
+    for (const e of this.versions.get(svc.key)!.values()) e.series.invalidateAfter(now);
+  }
+
+  private orderedVersions(svc: ServiceState): VersionEntry[] {
+    const list: Array<{ e: VersionEntry; first: number }> = [];
+    for (const [hash, e] of this.versions.get(svc.key)!) {
+      const first = svc.lifetimes.get(hash)?.[0]?.start;
+      if (first !== undefined) list.push({ e, first });
+    }
+    list.sort((a, b) => a.first - b.first || (a.e.series.hash < b.e.series.hash ? -1 : 1));
+    return list.map((x) => x.e);
+  }
+
+  private sources(svc: ServiceState, e: VersionEntry): TrafficSeries[] {
+    if (e.sources !== undefined) return e.sources;
+    const base = {
+      namespace: svc.spec.namespace,
+      service: svc.spec.service,
+      rollouts_pod_template_hash: e.series.hash,
+    };
+    const cols = columns(this.grid as Grid);
+    const init = svc.spec.initializeSeries === true;
+    const out: TrafficSeries[] = [];
+    CODES.forEach((code, c) => {
+      out.push(new TrafficSeries({ __name__: REQUESTS, ...base, code }, e.series, c, c, init));
+    });
+    const les = [...this.grid.buckets.map(formatLe), "+Inf"];
+    les.forEach((le, i) => {
+      out.push(
+        new TrafficSeries(
+          { __name__: `${DURATION}_bucket`, ...base, le },
+          e.series,
+          cols.bucket0 + i,
+          cols.count,
+          init,
+        ),
+      );
+    });
+    out.push(
+      new TrafficSeries({ __name__: `${DURATION}_count`, ...base }, e.series, cols.count, cols.count, init),
+    );
+    out.push(
+      new TrafficSeries({ __name__: `${DURATION}_sum`, ...base }, e.series, cols.sum, cols.count, init),
+    );
+    e.sources = out;
+    return out;
+  }
+
+  private matches(labels: Labels, matchers: readonly LabelMatcher[]): boolean {
+    for (const m of matchers) {
+      const v = labels[m.name] ?? "";
+      switch (m.op) {
+        case "=":
+          if (v !== m.value) return false;
+          break;
+        case "!=":
+          if (v === m.value) return false;
+          break;
+        case "=~":
+          if (!this.regex(m.value).test(v)) return false;
+          break;
+        case "!~":
+          if (this.regex(m.value).test(v)) return false;
+          break;
+      }
+    }
+    return true;
+  }
+
+  private regex(src: string): RegExp {
+    let re = this.regexCache.get(src);
+    if (re === undefined) {
+      re = new RegExp(`^(?:${src})$`, "s");
+      this.regexCache.set(src, re);
+    }
+    return re;
+  }
+
+  /** Per-interval increments of every column for scrapes in (fromMs, toMs]. */
+  private forEachDelta(
+    v: VersionSeries,
+    fromMs: number,
+    toMs: number,
+    fn: (t: number, d: Float64Array) => void,
+  ): void {
+    const d = new Float64Array(v.width);
+    const I = this.grid.intervalMs;
+    for (let k = Math.floor(fromMs / I) - 1; ; k++) {
+      const t = v.scrapeTime(k);
+      if (t > toMs) break;
+      if (t <= fromMs) continue;
+      const lt = v.lifetimeAt(t);
+      if (lt === undefined) continue;
+      const cur = v.row(k);
+      const same = v.lifetimeAt(t - I) === lt;
+      const prev = same ? v.row(k - 1) : undefined;
+      for (let c = 0; c < d.length; c++) {
+        d[c] = cur.data[cur.base + c]! - (prev === undefined ? 0 : prev.data[prev.base + c]!);
+      }
+      fn(t, d);
+    }
+  }
+}
+
+/** One series of one version: samples on demand, staleness marker after the version goes away. */
+class TrafficSeries implements SeriesSource {
+  constructor(
+    readonly labels: Labels,
+    private readonly v: VersionSeries,
+    private readonly col: number,
+    private readonly existCol: number,
+    private readonly init: boolean,
+  ) {}
+
+  private present(k: number): boolean {
+    if (this.v.lifetimeAt(this.v.scrapeTime(k)) === undefined) return false;
+    if (this.init) return true;
+    const r = this.v.row(k);
+    return r.data[r.base + this.existCol]! > 0;
+  }
+
+  samples(startMs: number, endMs: number): SampleBlock {
+    const t: number[] = [];
+    const v: number[] = [];
+    let stale: number[] | undefined;
+    let k = this.v.firstScrapeAtOrAfter(startMs);
+    let prevPresent = this.present(k - 1);
+    for (; ; k++) {
+      const tk = this.v.scrapeTime(k);
+      if (tk > endMs) break;
+      const here = this.present(k);
+      if (here) {
+        const r = this.v.row(k);
+        t.push(tk);
+        v.push(r.data[r.base + this.col]!);
+        if (stale !== undefined) stale.push(0);
+      } else if (prevPresent) {
+        stale ??= t.map(() => 0);
+        t.push(tk);
+        v.push(Number.NaN);
+        stale.push(1);
+      } else if (this.v.lifetimeAt(tk) === undefined) {
+        // skip dead time quickly: jump to the next lifetime start, if any, inside the window
+        const next = this.v.nextStartAfter(tk);
+        if (next === undefined || next > endMs) break;
+        k = Math.max(k, this.v.firstScrapeAtOrAfter(next) - 1);
+      }
+      prevPresent = here;
+    }
+    const block: { t: Float64Array; v: Float64Array; stale?: Uint8Array } = {
+      t: Float64Array.from(t),
+      v: Float64Array.from(v),
+    };
+    if (stale !== undefined) block.stale = Uint8Array.from(stale);
+    return block;
+  }
+}
+
+function formatLe(b: number): string {
+  // Prometheus client libraries print bounds with Go's %g-like shortest form: 0.005, 0.1, 1, 2.5, 10
+  return String(b);
+}
+
+function unknownService(key: string): GtbError {
+  return new GtbError("GTB_TRAFFIC_UNKNOWN_SERVICE", `no traffic is modelled for service ${key}`, {
+    hint: "register it first with traffic.addService({namespace, service, baseRps}) (the fleet does this for its services)",
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * One service's traffic state: its rate curve, which versions run when
+ * (lifetimes), how requests are split between them over time (routing), and
+ * the time-weighted share of a version over any scrape interval.
+ */
+import type { VersionBehaviour } from "./behaviour.ts";
+import { RateCurve, type RateShape } from "./shape.ts";
+
+export interface Lifetime {
+  start: number;
+  /** Infinity while running. */
+  stop: number;
+}
+
+/** A routing decision from `time` on: share per version hash (sums to 1). */
+export interface RoutingChange {
+  time: number;
+  shares: ReadonlyMap<string, number>;
+}
+
+interface Epoch {
+  from: number;
+  shares: Map<string, number>;
+}
+
+export interface ServiceTrafficSpec extends RateShape {
+  namespace: string;
+  service: string;
+  /** Behaviour of versions that have none set explicitly. */
+  behaviour?: VersionBehaviour;
+  /** Offset of this service's scrapes inside the scrape interval (default: derived from the name). */
+  scrapeOffsetMs?: number;
+  /**
+   * Export every series from the version's first scrape (as an app that pre-initializes its
+   * counters). Default false: a series appears with its first observation, like client libraries do.
+   */
+  initializeSeries?: boolean;
+}
+
+export class ServiceState {
+  readonly curve: RateCurve;
+  readonly lifetimes = new Map<string, Lifetime[]>();
+  readonly routing: RoutingChange[] = [];
+  private epochs: Epoch[] | undefined;
+
+  constructor(
+    readonly spec: ServiceTrafficSpec,
+    seedKey: string,
+  ) {
+    this.curve = new RateCurve(`${seedKey}\u0000${spec.namespace}/${spec.service}`, spec);
+  }
+
+  get key(): string {
+    return `${this.spec.namespace}/${this.spec.service}`;
+  }
+
+  /** Forget derived routing (after any mutation). */
+  invalidate(): void {
+    this.epochs = undefined;
+  }
+
+  lifetimeAt(hash: string, t: number): Lifetime | undefined {
+    const lts = this.lifetimes.get(hash);
+    if (lts === undefined) return undefined;
+    for (let i = lts.length - 1; i >= 0; i--) {
+      const lt = lts[i]!;
+      if (lt.start <= t) return t < lt.stop ? lt : undefined;
+    }
+    return undefined;
+  }
+
+  aliveAt(t: number): string[] {
+    const out: string[] = [];
+    for (const hash of this.lifetimes.keys()) if (this.lifetimeAt(hash, t) !== undefined) out.push(hash);
+    return out;
+  }
+
+  /**
+   * Piecewise-constant shares. Before any explicit routing, requests are spread evenly over the
+   * running versions (pods of every version behind one Service); after, the explicit shares apply
+   * to versions that are running (requests routed to a version without pods are lost).
+   */
+  private getEpochs(): Epoch[] {
+    if (this.epochs !== undefined) return this.epochs;
+    const points = new Set<number>();
+    for (const r of this.routing) points.add(r.time);
+    for (const lts of this.lifetimes.values()) {
+      for (const lt of lts) {
+        points.add(lt.start);
+        if (Number.isFinite(lt.stop)) points.add(lt.stop);
+      }
+    }
+    const sorted = [...points].sort((a, b) => a - b);
+    const epochs: Epoch[] = [];
+    let ri = -1;
+    for (const from of sorted) {
+      while (ri + 1 < this.routing.length && this.routing[ri + 1]!.time <= from) ri++;
+      const alive = this.aliveAt(from);
+      const shares = new Map<string, number>();
+      if (ri < 0) {
+        for (const h of alive) shares.set(h, 1 / alive.length);
+      } else {
+        for (const [h, s] of this.routing[ri]!.shares) if (s > 0 && alive.includes(h)) shares.set(h, s);
+      }
+      epochs.push({ from, shares });
+    }
+    this.epochs = epochs;
+    return epochs;
+  }
+
+  /** Share (0..1) of the service's requests at time t that `hash` serves. */
+  shareAt(hash: string, t: number): number {
+    const ep = this.getEpochs();
+    const i = lastAtOrBefore(ep, t);
+    return i < 0 ? 0 : (ep[i]!.shares.get(hash) ?? 0);
+  }
+
+  /** Time-weighted share of `hash` over (a, b]. */
+  shareOver(hash: string, a: number, b: number): number {
+    const ep = this.getEpochs();
+    let i = lastAtOrBefore(ep, a);
+    let acc = 0;
+    let t = a;
+    while (t < b) {
+      const next = i + 1 < ep.length ? Math.min(b, ep[i + 1]!.from) : b;
+      const s = i < 0 ? 0 : (ep[i]!.shares.get(hash) ?? 0);
+      acc += s * (next - t);
+      t = next;
+      i++;
+    }
+    return acc / (b - a);
+  }
+
+  /** Highest share (0..1) of `hash` during [a, b]. */
+  maxShare(hash: string, a: number, b: number): number {
+    const ep = this.getEpochs();
+    let max = 0;
+    for (let i = Math.max(0, lastAtOrBefore(ep, a)); i < ep.length && ep[i]!.from <= b; i++) {
+      max = Math.max(max, ep[i]!.shares.get(hash) ?? 0);
+    }
+    return max;
+  }
+}
+
+function lastAtOrBefore(ep: readonly Epoch[], t: number): number {
+  let lo = 0;
+  let hi = ep.length - 1;
+  let ans = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (ep[mid]!.from <= t) {
+      ans = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return ans;
+}
