@@ -60,10 +60,19 @@ export function itemKey(item: unknown, list: ListSchema): string | undefined {
   return `k:${JSON.stringify(key)}`;
 }
 
-/** Leaf values: the value signature of each member path ("" for list items). */
-export function flatten(obj: JsonMap, schema: StructSchema): Map<string, string> {
+/** Signature of an intermediate node that exists (its contents are compared through its children). */
+const EXISTS = "\u0000exists";
+
+/**
+ * Member paths with a value signature each ("" for list items). With
+ * `intermediate` (what an Update records, as upstream's compare does) maps and
+ * lists are members too, except the fields Go always serializes (non-pointer
+ * structs declared in the schema, and lists without omitempty such as
+ * PodSpec.containers), which exist even in an empty object.
+ */
+export function flatten(obj: JsonMap, schema: StructSchema, intermediate = false): Map<string, string> {
   const out = new Map<string, string>();
-  walkStruct(obj, schema, [], out);
+  walkStruct(obj, schema, [], out, intermediate);
   return out;
 }
 
@@ -72,10 +81,11 @@ function walkStruct(
   schema: StructSchema | undefined,
   path: string[],
   out: Map<string, string>,
+  intermediate: boolean,
 ) {
   for (const [k, v] of Object.entries(obj)) {
     if (v === undefined) continue;
-    walkValue(v, schema?.[k], [...path, `f:${k}`], out);
+    walkValue(v, schema?.[k], [...path, `f:${k}`], out, intermediate);
   }
 }
 
@@ -84,19 +94,24 @@ function walkValue(
   field: FieldSchema | undefined,
   path: string[],
   out: Map<string, string>,
+  intermediate: boolean,
 ): void {
+  const alwaysThere =
+    field?.struct !== undefined || field?.retainKeys === true || field?.list?.zeroValue === true;
   if (isMap(v) && !field?.atomic && Object.keys(v).length > 0) {
-    walkStruct(v, field?.struct, path, out);
+    if (intermediate && !alwaysThere) out.set(joinPath(path), EXISTS);
+    walkStruct(v, field?.struct, path, out, intermediate);
     return;
   }
   const list = field?.list;
   if (Array.isArray(v) && list !== undefined && list.ssa.type !== "atomic") {
+    if (intermediate && !alwaysThere && v.length > 0) out.set(joinPath(path), EXISTS);
     for (const item of v) {
       const key = itemKey(item, list);
       if (key === undefined) continue;
       const itemPath = [...path, key];
       out.set(joinPath(itemPath), "");
-      if (list.ssa.type === "map" && isMap(item)) walkStruct(item, list.item, itemPath, out);
+      if (list.ssa.type === "map" && isMap(item)) walkStruct(item, list.item, itemPath, out, intermediate);
     }
     return;
   }

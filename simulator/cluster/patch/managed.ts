@@ -176,8 +176,8 @@ export function recordUpdate(
 ): ManagedFieldsEntry[] {
   const schema = schemaOf(after.apiVersion, after.kind);
   const sub = opts.subresource === "scale" ? undefined : opts.subresource;
-  const b = before === undefined ? new Map<string, string>() : flatten(scopeOf(before, sub), schema);
-  const a = flatten(scopeOf(after, sub), schema);
+  const b = before === undefined ? new Map<string, string>() : flatten(scopeOf(before, sub), schema, true);
+  const a = flatten(scopeOf(after, sub), schema, true);
   const changed = new Set<string>();
   for (const [p, v] of a) if (b.get(p) !== v) changed.add(p);
   const removed = [...b.keys()].filter((p) => !a.has(p));

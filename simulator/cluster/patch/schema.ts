@@ -18,6 +18,8 @@ export interface ListSchema {
   /** Server defaults of key fields (Service/container ports default protocol to TCP). */
   keyDefaults?: Record<string, unknown>;
   item?: StructSchema;
+  /** The Go field has no omitempty (PodSpec.containers): an empty object already has it. */
+  zeroValue?: boolean;
 }
 
 export interface FieldSchema {
@@ -59,7 +61,7 @@ const ATOMIC: FieldSchema = { atomic: true };
 
 const POD_SPEC: StructSchema = {
   nodeSelector: ATOMIC,
-  containers: mapList(["name"], CONTAINER),
+  containers: mapList(["name"], CONTAINER, { zeroValue: true }),
   initContainers: mapList(["name"], CONTAINER),
   ephemeralContainers: mapList(["name"], CONTAINER),
   volumes: mapList(["name"], undefined, { itemRetainKeys: true }),

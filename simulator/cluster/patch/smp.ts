@@ -43,8 +43,9 @@ export function strategicMergePatch(original: KubeObject, patch: unknown): KubeO
   }
   const schema = schemaOf(original.apiVersion, original.kind);
   const out = mergeMap(structuredClone(original) as JsonMap, structuredClone(patch), schema);
-  if (!isMap(out.metadata)) out.metadata = {};
-  dropEmptyMetaMaps(out.metadata);
+  const meta = isMap(out.metadata) ? out.metadata : {};
+  out.metadata = meta;
+  dropEmptyMetaMaps(meta);
   const spec = out.spec;
   if (isMap(spec) && isMap(spec.template) && isMap(spec.template.metadata)) {
     dropEmptyMetaMaps(spec.template.metadata);
