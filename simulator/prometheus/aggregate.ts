@@ -1,0 +1,180 @@
+/** Aggregation operators with Prometheus 2.42 semantics (engine.go `aggregation`). */
+import type { AggOp } from "./ast.ts";
+import { quantile } from "./functions.ts";
+import { PromQLError } from "./parser.ts";
+import type { Labels } from "./types.ts";
+import type { Sample } from "./values.ts";
+import { formatFloatF, keyOf } from "./values.ts";
+
+interface Group {
+  labels: Labels;
+  value: number;
+  mean: number;
+  count: number;
+  values: number[];
+  heap: Sample[];
+}
+
+function groupLabels(labels: Labels, grouping: readonly string[], without: boolean): Labels {
+  const out: Record<string, string> = {};
+  if (without) {
+    for (const n in labels) if (n !== "__name__" && !grouping.includes(n)) out[n] = labels[n]!;
+  } else {
+    for (const n of grouping) {
+      const v = labels[n];
+      if (v !== undefined && v !== "") out[n] = v;
+    }
+  }
+  return out;
+}
+
+/** topk heap order: NaN is the smallest. */
+function lessTop(a: number, b: number): boolean {
+  if (Number.isNaN(a)) return !Number.isNaN(b);
+  return a < b;
+}
+
+/** bottomk heap order: NaN is the "smallest", then descending values. */
+function lessBottom(a: number, b: number): boolean {
+  if (Number.isNaN(a)) return !Number.isNaN(b);
+  return !Number.isNaN(b) && a > b;
+}
+
+export function aggregate(
+  op: AggOp,
+  vec: Sample[],
+  grouping: readonly string[],
+  without: boolean,
+  param: number | string | undefined,
+  t: number,
+): Sample[] {
+  let k = 0;
+  if (op === "topk" || op === "bottomk") {
+    const p = param as number;
+    if (!Number.isFinite(p) && !Number.isNaN(p)) {
+      throw new PromQLError("execution", `Scalar value ${p} overflows int64`);
+    }
+    k = Math.trunc(p);
+    if (Number.isNaN(p) || k < 1) return [];
+  }
+  let input = vec;
+  if (op === "count_values") {
+    const label = param as string;
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(label)) {
+      throw new PromQLError("execution", `invalid label name "${label}"`);
+    }
+    input = vec.map((s) => ({ labels: { ...s.labels, [label]: formatFloatF(s.v) }, v: s.v, t: s.t }));
+    if (!without) grouping = [...grouping, label];
+  }
+  const groups = new Map<string, Group>();
+  const order: Group[] = [];
+  for (const s of input) {
+    const gl = groupLabels(s.labels, grouping, without);
+    const key = keyOf(gl);
+    let g = groups.get(key);
+    if (g === undefined) {
+      g = { labels: gl, value: s.v, mean: s.v, count: 1, values: [], heap: [] };
+      groups.set(key, g);
+      order.push(g);
+      if (op === "stddev" || op === "stdvar") {
+        g.value = 0;
+      } else if (op === "quantile") {
+        g.values.push(s.v);
+      } else if (op === "topk" || op === "bottomk") {
+        g.heap.push(s);
+      }
+      continue;
+    }
+    switch (op) {
+      case "sum":
+        g.value += s.v;
+        break;
+      case "avg": {
+        g.count++;
+        if (!Number.isFinite(g.mean) && !Number.isNaN(g.mean)) {
+          if (!Number.isFinite(s.v) && !Number.isNaN(s.v) && g.mean > 0 === s.v > 0) break;
+          if (Number.isFinite(s.v)) break;
+        }
+        g.mean += s.v / g.count - g.mean / g.count;
+        break;
+      }
+      case "group":
+        break;
+      case "count":
+      case "count_values":
+        g.count++;
+        break;
+      case "max":
+        if (g.value < s.v || Number.isNaN(g.value)) g.value = s.v;
+        break;
+      case "min":
+        if (g.value > s.v || Number.isNaN(g.value)) g.value = s.v;
+        break;
+      case "stddev":
+      case "stdvar": {
+        g.count++;
+        const delta = s.v - g.mean;
+        g.mean += delta / g.count;
+        g.value += delta * (s.v - g.mean);
+        break;
+      }
+      case "quantile":
+        g.values.push(s.v);
+        break;
+      case "topk":
+      case "bottomk": {
+        const top = op === "topk";
+        if (g.heap.length < k) {
+          g.heap.push(s);
+        } else {
+          // the heap root is evicted first: NaN, else the smallest (topk) / largest (bottomk)
+          const less = top ? lessTop : lessBottom;
+          let rootIdx = 0;
+          for (let i = 1; i < g.heap.length; i++) if (less(g.heap[i]!.v, g.heap[rootIdx]!.v)) rootIdx = i;
+          const root = g.heap[rootIdx]!.v;
+          const replace = top
+            ? root < s.v || (Number.isNaN(root) && !Number.isNaN(s.v))
+            : root > s.v || (Number.isNaN(root) && !Number.isNaN(s.v));
+          if (replace) g.heap[rootIdx] = s;
+        }
+        break;
+      }
+    }
+  }
+  const out: Sample[] = [];
+  for (const g of order) {
+    switch (op) {
+      case "avg":
+        out.push({ labels: g.labels, v: g.mean, t });
+        break;
+      case "count":
+      case "count_values":
+        out.push({ labels: g.labels, v: g.count, t });
+        break;
+      case "group":
+        out.push({ labels: g.labels, v: 1, t });
+        break;
+      case "stdvar":
+        out.push({ labels: g.labels, v: g.value / g.count, t });
+        break;
+      case "stddev":
+        out.push({ labels: g.labels, v: Math.sqrt(g.value / g.count), t });
+        break;
+      case "quantile":
+        out.push({ labels: g.labels, v: quantile(param as number, g.values), t });
+        break;
+      case "topk":
+      case "bottomk": {
+        const sorted = [...g.heap].sort((a, b) => {
+          const d = lessTop(a.v, b.v) ? -1 : lessTop(b.v, a.v) ? 1 : 0;
+          return op === "topk" ? -d : d;
+        });
+        for (const s of sorted) out.push({ labels: s.labels, v: s.v, t });
+        break;
+      }
+      default:
+        out.push({ labels: g.labels, v: g.value, t });
+    }
+  }
+  return out;
+}
