@@ -1,0 +1,287 @@
+/**
+ * A real Git repository on disk, written in-process with isomorphic-git's object API (loose
+ * objects: one blob per changed file, one tree per changed directory, one commit). The working
+ * tree state is kept in memory, so a commit costs only the objects it creates: no index, no
+ * checkout, no `git` process. Timestamps come from the injected Clock (or the commit request), so
+ * the same seed gives the same SHAs. `git log` / `git show` read the result as any repository.
+ */
+import * as fs from "node:fs";
+import git from "isomorphic-git";
+import type { Clock } from "../../engine/core/clock.ts";
+import { GtbError } from "../../engine/core/errors.ts";
+
+export interface GitIdentity {
+  name: string;
+  email: string;
+}
+
+export interface CommitRequest {
+  /** Path -> new content; null deletes the file. Paths are '/'-separated, relative to the root. */
+  files: Readonly<Record<string, string | null>>;
+  message: string;
+  author: GitIdentity;
+  /** Adds a `Reviewed-by:` trailer (the PR's approver). */
+  reviewer?: GitIdentity;
+  /** Defaults to the author. */
+  committer?: GitIdentity;
+  /** Commit time, ms since the epoch (default: the clock's now). */
+  time?: number;
+}
+
+export interface CommitRecord {
+  sha: string;
+  parent: string | undefined;
+  message: string;
+  author: GitIdentity;
+  reviewer: GitIdentity | undefined;
+  time: number;
+  changes: Array<{ path: string; before: string | null; after: string | null }>;
+}
+
+export interface FleetRepoOptions {
+  dir: string;
+  clock?: Clock;
+  /** Branch name (default main). */
+  branch?: string;
+}
+
+interface Blob {
+  kind: "blob";
+  oid: string;
+  content: string;
+}
+
+interface Dir {
+  kind: "tree";
+  entries: Map<string, Blob | Dir>;
+  oid: string | undefined;
+}
+
+function newDir(): Dir {
+  return { kind: "tree", entries: new Map(), oid: undefined };
+}
+
+export class FleetRepo {
+  readonly dir: string;
+  readonly branch: string;
+  private readonly clock: Clock | undefined;
+  private readonly root: Dir = newDir();
+  private readonly commits = new Map<string, CommitRecord>();
+  private headSha: string | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(opts: FleetRepoOptions) {
+    this.dir = opts.dir;
+    this.branch = opts.branch ?? "main";
+    this.clock = opts.clock;
+  }
+
+  /** Create an empty repository in `dir` (which must not already hold one). */
+  static async init(opts: FleetRepoOptions): Promise<FleetRepo> {
+    const repo = new FleetRepo(opts);
+    if (fs.existsSync(`${opts.dir}/.git`)) {
+      throw new GtbError("GTB_FLEET_REPO_EXISTS", `${opts.dir} already holds a Git repository`, {
+        file: opts.dir,
+        hint: "write the fleet repository into a new, empty directory",
+      });
+    }
+    await repo.io(git.init({ fs, dir: opts.dir, defaultBranch: repo.branch }));
+    return repo;
+  }
+
+  get head(): string | undefined {
+    return this.headSha;
+  }
+
+  /** Current content of a file at HEAD (undefined when absent). */
+  read(path: string): string | undefined {
+    const parts = splitPath(path);
+    let d: Dir = this.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const e = d.entries.get(parts[i]!);
+      if (e === undefined || e.kind !== "tree") return undefined;
+      d = e;
+    }
+    const f = d.entries.get(parts[parts.length - 1]!);
+    return f?.kind === "blob" ? f.content : undefined;
+  }
+
+  /** All file paths at HEAD, sorted. */
+  list(prefix = ""): string[] {
+    const out: string[] = [];
+    const walk = (d: Dir, base: string) => {
+      for (const [name, e] of d.entries) {
+        const p = base === "" ? name : `${base}/${name}`;
+        if (e.kind === "blob") {
+          if (p.startsWith(prefix)) out.push(p);
+        } else walk(e, p);
+      }
+    };
+    walk(this.root, "");
+    return out.sort();
+  }
+
+  /** Commits made through this writer, oldest first. */
+  log(): CommitRecord[] {
+    return [...this.commits.values()];
+  }
+
+  commitInfo(sha: string): CommitRecord | undefined {
+    return this.commits.get(sha);
+  }
+
+  /** Write a commit on the branch; resolves to its SHA. Commits are serialized in call order. */
+  commit(req: CommitRequest): Promise<string> {
+    const p = this.queue.then(() => this.doCommit(req));
+    this.queue = p.catch(() => undefined);
+    return this.io(p);
+  }
+
+  /**
+   * Revert a commit as `git revert` does: put back what it changed, on top of HEAD. Fails with
+   * GTB_GIT_REVERT_CONFLICT when a file it changed has changed again since.
+   */
+  revert(sha: string, opts: { author: GitIdentity; reviewer?: GitIdentity; time?: number; message?: string }): Promise<string> {
+    const rec = this.commits.get(sha);
+    if (rec === undefined) {
+      return Promise.reject(
+        new GtbError("GTB_GIT_UNKNOWN_COMMIT", `commit ${sha} was not written by this repository`, {
+          hint: "revert a SHA returned by commit()",
+        }),
+      );
+    }
+    const subject = rec.message.split("\n")[0] ?? "";
+    const files: Record<string, string | null> = {};
+    for (const c of rec.changes) files[c.path] = c.before;
+    const p = this.queue.then(() => {
+      for (const c of rec.changes) {
+        if ((this.read(c.path) ?? null) !== c.after) {
+          throw new GtbError("GTB_GIT_REVERT_CONFLICT", `cannot revert ${sha.slice(0, 7)}: ${c.path} changed since`, {
+            file: c.path,
+            hint: "revert the later commits first, or write a fix-forward commit",
+          });
+        }
+      }
+      return this.doCommit({
+        files,
+        message: opts.message ?? `Revert "${subject}"\n\nThis reverts commit ${sha}.`,
+        author: opts.author,
+        ...(opts.reviewer !== undefined ? { reviewer: opts.reviewer } : {}),
+        ...(opts.time !== undefined ? { time: opts.time } : {}),
+      });
+    });
+    this.queue = p.catch(() => undefined);
+    return this.io(p);
+  }
+
+  private io<T>(p: Promise<T>): Promise<T> {
+    return this.clock !== undefined ? this.clock.track(p) : p;
+  }
+
+  private async doCommit(req: CommitRequest): Promise<string> {
+    const time = req.time ?? this.clock?.now();
+    if (time === undefined) {
+      throw new GtbError("GTB_GIT_NO_TIME", "a commit needs a time", {
+        hint: "pass time in the commit request or give the repository a clock",
+      });
+    }
+    const changes: CommitRecord["changes"] = [];
+    for (const path of Object.keys(req.files).sort()) {
+      const after = req.files[path] ?? null;
+      const before = this.read(path) ?? null;
+      if (before === after) continue;
+      changes.push({ path, before, after });
+      if (after === null) this.remove(path);
+      else await this.put(path, after);
+    }
+    const tree = await this.writeTree(this.root);
+    let message = req.message.replace(/\s+$/, "");
+    if (req.reviewer !== undefined) {
+      const trailer = `Reviewed-by: ${req.reviewer.name} <${req.reviewer.email}>`;
+      message += /\n\n[A-Za-z-]+: [^\n]*$/.test(message) ? `\n${trailer}` : `\n\n${trailer}`;
+    }
+    message += "\n";
+    const seconds = Math.floor(time / 1000);
+    const author = { name: req.author.name, email: req.author.email, timestamp: seconds, timezoneOffset: 0 };
+    const committer = req.committer === undefined ? author : { ...req.committer, timestamp: seconds, timezoneOffset: 0 };
+    const sha = await git.writeCommit({
+      fs,
+      dir: this.dir,
+      commit: { message, tree, parent: this.headSha === undefined ? [] : [this.headSha], author, committer },
+    });
+    await git.writeRef({ fs, dir: this.dir, ref: `refs/heads/${this.branch}`, value: sha, force: true });
+    this.commits.set(sha, {
+      sha,
+      parent: this.headSha,
+      message,
+      author: req.author,
+      reviewer: req.reviewer,
+      time,
+      changes,
+    });
+    this.headSha = sha;
+    return sha;
+  }
+
+  private async put(path: string, content: string): Promise<void> {
+    const parts = splitPath(path);
+    let d = this.root;
+    d.oid = undefined;
+    for (let i = 0; i < parts.length - 1; i++) {
+      let e = d.entries.get(parts[i]!);
+      if (e === undefined) {
+        e = newDir();
+        d.entries.set(parts[i]!, e);
+      } else if (e.kind !== "tree") {
+        throw new GtbError("GTB_GIT_PATH_CONFLICT", `${parts.slice(0, i + 1).join("/")} is a file, not a directory`, {
+          file: path,
+        });
+      }
+      e.oid = undefined;
+      d = e;
+    }
+    const name = parts[parts.length - 1]!;
+    if (d.entries.get(name)?.kind === "tree") {
+      throw new GtbError("GTB_GIT_PATH_CONFLICT", `${path} is a directory, not a file`, { file: path });
+    }
+    const oid = await git.writeBlob({ fs, dir: this.dir, blob: Buffer.from(content, "utf8") });
+    d.entries.set(name, { kind: "blob", oid, content });
+  }
+
+  private remove(path: string): void {
+    const parts = splitPath(path);
+    const chain: Dir[] = [this.root];
+    for (let i = 0; i < parts.length - 1; i++) {
+      const e = chain[i]!.entries.get(parts[i]!);
+      if (e === undefined || e.kind !== "tree") return;
+      chain.push(e);
+    }
+    chain[chain.length - 1]!.entries.delete(parts[parts.length - 1]!);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      chain[i]!.oid = undefined;
+      if (i > 0 && chain[i]!.entries.size === 0) chain[i - 1]!.entries.delete(parts[i - 1]!);
+    }
+  }
+
+  private async writeTree(d: Dir): Promise<string> {
+    if (d.oid !== undefined) return d.oid;
+    const tree: Array<{ mode: string; path: string; oid: string; type: "blob" | "tree" }> = [];
+    for (const [name, e] of d.entries) {
+      if (e.kind === "blob") tree.push({ mode: "100644", path: name, oid: e.oid, type: "blob" });
+      else tree.push({ mode: "040000", path: name, oid: await this.writeTree(e), type: "tree" });
+    }
+    d.oid = await git.writeTree({ fs, dir: this.dir, tree });
+    return d.oid;
+  }
+}
+
+function splitPath(path: string): string[] {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.length === 0 || parts.includes("..")) {
+    throw new GtbError("GTB_GIT_BAD_PATH", `invalid repository path "${path}"`, {
+      file: path,
+      hint: "use a relative '/'-separated path inside the repository",
+    });
+  }
+  return parts;
+}
