@@ -1,6 +1,7 @@
 /** Registry of subcommands: each module adds its commands to the program. */
 import type { Command } from "commander";
+import { register as report } from "./report.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [report];
