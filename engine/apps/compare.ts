@@ -1,0 +1,200 @@
+/**
+ * Compare desired (rendered) objects with live ones: tracking annotation,
+ * destination namespace defaulting, per-resource three-way diff (engine/diff)
+ * with ignoreDifferences, health (engine/health), extraneous tracked objects
+ * (OutOfSync, requires pruning). Pure given its inputs.
+ */
+import { diff } from "../diff/index.ts";
+import type { HealthRegistry } from "../health/registry.ts";
+import { appHealth } from "../health/registry.ts";
+import type { HealthStatus } from "../health/types.ts";
+import { type KubeObject, splitApiVersion } from "../kube/types.ts";
+import type { FieldChange } from "./events.ts";
+import { keyOf } from "./live.ts";
+import type { IgnoreDifference, ResourceStatus, SyncStatusCode } from "./types.ts";
+import { TRACKING_ANNOTATION } from "./types.ts";
+
+export const HOOK_ANNOTATION = "argocd.argoproj.io/hook";
+export const HELM_HOOK_ANNOTATION = "helm.sh/hook";
+export const COMPARE_OPTIONS_ANNOTATION = "argocd.argoproj.io/compare-options";
+
+const CLUSTER_SCOPED = new Set([
+  "/Namespace",
+  "/Node",
+  "/PersistentVolume",
+  "/ComponentStatus",
+  "rbac.authorization.k8s.io/ClusterRole",
+  "rbac.authorization.k8s.io/ClusterRoleBinding",
+  "apiextensions.k8s.io/CustomResourceDefinition",
+  "storage.k8s.io/StorageClass",
+  "scheduling.k8s.io/PriorityClass",
+  "admissionregistration.k8s.io/MutatingWebhookConfiguration",
+  "admissionregistration.k8s.io/ValidatingWebhookConfiguration",
+  "apiregistration.k8s.io/APIService",
+  "networking.k8s.io/IngressClass",
+]);
+
+/** group/Kind -> namespaced, from discovery; falls back to a list of well-known cluster-scoped kinds. */
+export type ScopeLookup = (group: string, kind: string) => boolean;
+
+export function defaultScope(group: string, kind: string): boolean {
+  return !CLUSTER_SCOPED.has(`${group}/${kind}`);
+}
+
+export function trackingId(app: string, obj: KubeObject): string {
+  const { group } = splitApiVersion(obj.apiVersion);
+  return `${app}:${group}/${obj.kind}:${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}`;
+}
+
+export function isHook(obj: KubeObject): boolean {
+  const a = obj.metadata.annotations ?? {};
+  return a[HOOK_ANNOTATION] !== undefined || a[HELM_HOOK_ANNOTATION] !== undefined;
+}
+
+/** Prepare rendered objects for an app: default namespace on namespaced kinds, tracking annotation. */
+export function prepareDesired(
+  app: string,
+  objects: KubeObject[],
+  destNamespace: string | undefined,
+  namespaced: ScopeLookup,
+): KubeObject[] {
+  return objects.map((o) => {
+    const { group } = splitApiVersion(o.apiVersion);
+    const metadata = { ...o.metadata };
+    if (namespaced(group, o.kind)) {
+      if (metadata.namespace === undefined || metadata.namespace === "") {
+        if (destNamespace !== undefined && destNamespace !== "") metadata.namespace = destNamespace;
+      }
+    } else delete metadata.namespace;
+    const out: KubeObject = { ...o, metadata };
+    metadata.annotations = { ...(o.metadata.annotations ?? {}), [TRACKING_ANNOTATION]: trackingId(app, out) };
+    return out;
+  });
+}
+
+export interface ComparedResource {
+  key: string;
+  group: string;
+  version: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  desired: KubeObject | undefined;
+  live: KubeObject | undefined;
+  status: SyncStatusCode;
+  hook: boolean;
+  requiresPruning: boolean;
+  health: HealthStatus | undefined;
+  /** Drifted fields: old = Git, new = live. */
+  changes: FieldChange[];
+}
+
+export interface Comparison {
+  resources: ComparedResource[];
+  status: SyncStatusCode;
+  health: HealthStatus;
+}
+
+function pointerToPath(pointer: string): string {
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((t, i) =>
+      /^\d+$/.test(t) ? `[${t}]` : /^[A-Za-z_][\w-]*$/.test(t) ? (i === 0 ? t : `.${t}`) : `["${t}"]`,
+    )
+    .join("");
+}
+
+export function compareApp(
+  desired: KubeObject[],
+  live: KubeObject[],
+  opts: { ignoreDifferences?: IgnoreDifference[]; health: HealthRegistry; manager: string },
+): Comparison {
+  const resources: ComparedResource[] = [];
+  const seen = new Set<string>();
+  for (const d of desired) {
+    const key = keyOf(d);
+    seen.add(key);
+    const l = live.find((x) => keyOf(x) === key);
+    const { group, version } = splitApiVersion(d.apiVersion);
+    const hook = isHook(d);
+    let status: SyncStatusCode = "Synced";
+    let changes: FieldChange[] = [];
+    if (!hook) {
+      if (l === undefined) status = "OutOfSync";
+      else {
+        const r = diff(d, l, {
+          manager: opts.manager,
+          ...(opts.ignoreDifferences ? { ignoreDifferences: opts.ignoreDifferences } : {}),
+        });
+        if (r.modified) {
+          status = "OutOfSync";
+          changes = r.changes.map((c) => ({ path: pointerToPath(c.path), old: c.new, new: c.old }));
+        }
+      }
+    }
+    resources.push({
+      key,
+      group,
+      version,
+      kind: d.kind,
+      namespace: d.metadata.namespace ?? "",
+      name: d.metadata.name ?? "",
+      desired: d,
+      live: l,
+      status,
+      hook,
+      requiresPruning: false,
+      health: hook ? undefined : l === undefined ? { status: "Missing" } : opts.health.health(l),
+      changes,
+    });
+  }
+  for (const l of live) {
+    const key = keyOf(l);
+    if (seen.has(key) || l.metadata.ownerReferences?.some((r) => r.controller === true)) continue;
+    const ignoreExtraneous = (l.metadata.annotations?.[COMPARE_OPTIONS_ANNOTATION] ?? "").includes(
+      "IgnoreExtraneous",
+    );
+    const { group, version } = splitApiVersion(l.apiVersion);
+    resources.push({
+      key,
+      group,
+      version,
+      kind: l.kind,
+      namespace: l.metadata.namespace ?? "",
+      name: l.metadata.name ?? "",
+      desired: undefined,
+      live: l,
+      status: ignoreExtraneous ? "Synced" : "OutOfSync",
+      hook: isHook(l),
+      requiresPruning: !ignoreExtraneous,
+      health: opts.health.health(l),
+      changes: [],
+    });
+  }
+  resources.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const nonHook = resources.filter((r) => !r.hook);
+  const status: SyncStatusCode = nonHook.some((r) => r.status === "OutOfSync") ? "OutOfSync" : "Synced";
+  const health = appHealth(nonHook.filter((r) => !r.requiresPruning).map((r) => r.health));
+  return { resources, status, health };
+}
+
+export function resourceStatuses(c: Comparison): ResourceStatus[] {
+  return c.resources
+    .filter((r) => !r.hook)
+    .map((r) => {
+      const s: ResourceStatus = {
+        group: r.group,
+        version: r.version,
+        kind: r.kind,
+        namespace: r.namespace,
+        name: r.name,
+        status: r.status,
+      };
+      if (r.health !== undefined)
+        s.health = r.health.message !== undefined ? { ...r.health } : { status: r.health.status };
+      if (r.requiresPruning) s.requiresPruning = true;
+      return s;
+    });
+}

@@ -1,0 +1,1059 @@
+/**
+ * The Application controller (Argo CD application-controller semantics).
+ *
+ * Contract of reconcile(appKey) (controller-runtime style, level based):
+ * - reads the Application from the watch cache; gone -> forget it, {}.
+ * - invalid spec -> InvalidSpecError condition, sync Unknown, {} (other apps unaffected).
+ * - a pending refresh (new app, poll, webhook, manual) resolves the revision in Git and renders
+ *   (manifests cached by revision, path and source params); otherwise it compares against the
+ *   last compared revision without touching Git (watch events on managed objects).
+ * - render / Git errors -> ComparisonError condition, sync Unknown; the app is retried at the next poll.
+ * - compares, reports drift, decides auto-sync / self-heal (returns {requeueAfter} while a
+ *   self-heal backoff is pending), writes status through the /status subresource when it changed.
+ * Operations (syncs) run on their own queue (operation processors) and requeue the app when done.
+ */
+import type { Clock } from "../core/clock.ts";
+import { rfc3339 } from "../core/clock.ts";
+import { GtbError, isGtbError } from "../core/errors.ts";
+import type { EventBase, EventSink } from "../core/events.ts";
+import type { Rng } from "../core/rng.ts";
+import { HealthRegistry } from "../health/registry.ts";
+import type { HealthStatusCode } from "../health/types.ts";
+import { type KubeClient, type KubeObject, splitApiVersion } from "../kube/types.ts";
+import { type RendererSet, selectRenderer } from "../render/select.ts";
+import type { RenderedManifest } from "../render/types.ts";
+import { Poller } from "../source/poller.ts";
+import type { CommitInfo, GitSource } from "../source/types.ts";
+import { revisionMatches, sameRepoURL } from "../source/webhook.ts";
+import type { AuditLookup } from "./audit.ts";
+import { lastWriterFromManagedFields } from "./audit.ts";
+import { retryDelayMs, retryLimit, selfHealDelayMs } from "./backoff.ts";
+import {
+  type ComparedResource,
+  type Comparison,
+  compareApp,
+  defaultScope,
+  prepareDesired,
+  resourceStatuses,
+  type ScopeLookup,
+} from "./compare.ts";
+import type { AppEvent, CommitRef, ResourceId } from "./events.ts";
+import { LiveCache, type LiveEvent, trackedApp } from "./live.ts";
+import { executeSync, type SyncOutcome } from "./operation.ts";
+import { WorkQueue } from "./queue.ts";
+import {
+  APP_API_VERSION,
+  APP_KIND,
+  type AppCondition,
+  type Application,
+  type ApplicationSource,
+  type ApplicationStatus,
+  type HistoryEntry,
+  type OperationState,
+  REFRESH_ANNOTATION,
+  type SyncOperationSpec,
+  type SyncStatusCode,
+  type Trigger,
+} from "./types.ts";
+import { sourceKey, validateApplication } from "./validate.ts";
+
+export const DEFAULT_NAMESPACE = "argocd";
+export const DEFAULT_FIELD_MANAGER = "argocd-controller";
+
+/** Kinds watched from the start so objects that left Git are still seen after a restart. */
+const DEFAULT_WATCHED: Array<[string, string]> = [
+  ["v1", "ConfigMap"],
+  ["v1", "Secret"],
+  ["v1", "Service"],
+  ["v1", "ServiceAccount"],
+  ["apps/v1", "Deployment"],
+  ["apps/v1", "StatefulSet"],
+  ["apps/v1", "DaemonSet"],
+  ["batch/v1", "Job"],
+];
+
+export interface AppControllerOptions {
+  client: KubeClient;
+  clock: Clock;
+  rng: Rng;
+  events: EventSink<EventBase>;
+  source: GitSource;
+  renderers: RendererSet;
+  /** Namespace the Applications live in (default argocd). */
+  namespace?: string;
+  auditLookup?: AuditLookup;
+  /** Poll interval (default 120 s) and jitter (default 60 s). */
+  pollIntervalMs?: number;
+  pollJitterMs?: number;
+  statusProcessors?: number;
+  operationProcessors?: number;
+  health?: HealthRegistry;
+  fieldManager?: string;
+  selfHealBackoff?: { baseMs?: number; factor?: number; capMs?: number };
+  /** Called after each status write (notifications). */
+  onStatus?: (app: Application) => void;
+  /** Called when an Application disappears. */
+  onDeleted?: (app: Application) => void;
+  /** Internal errors (watch failures, unexpected exceptions). */
+  onError?: (e: unknown, context: string) => void;
+}
+
+interface Compared {
+  revision: string;
+  revisions: string[];
+  commit: CommitRef;
+  sources: ApplicationSource[];
+  desired: KubeObject[];
+  sourceType: string;
+}
+
+interface RunningOp {
+  id: number;
+  spec: SyncOperationSpec;
+  trigger: Trigger;
+  selfHeal: boolean;
+  initiatedBy: { username?: string; automated?: boolean };
+  startedAt: number;
+  retryCount: number;
+  revision: string;
+  retryAt?: number;
+  lastMessage: string;
+  /** Resource keys the op targets (undefined = all). */
+  only: Set<string> | undefined;
+}
+
+interface LastOp {
+  revision: string;
+  phase: OperationState["phase"];
+  message: string;
+  finishedAt: number;
+  selfHeal: boolean;
+  state: OperationState;
+}
+
+interface AppRuntime {
+  name: string;
+  app: Application | undefined;
+  refresh: Trigger | undefined;
+  hard: boolean;
+  compared: Compared | undefined;
+  /** How the compared revision was discovered (audit: webhook / poll / manual / create). */
+  revisionTrigger: Trigger;
+  comparison: Comparison | undefined;
+  op: RunningOp | undefined;
+  lastOp: LastOp | undefined;
+  selfHealAttempts: number;
+  selfHealRevision: string | undefined;
+  history: HistoryEntry[];
+  conditions: Map<string, string>;
+  drifts: Map<string, { detectedAt: number; revision: string }>;
+  watchTriggered: Set<string>;
+  health: HealthStatusCode | undefined;
+  lastStatusJson: string;
+  reconciledAt: number | undefined;
+  opSeq: number;
+}
+
+function errMessage(e: unknown): string {
+  if (isGtbError(e)) return `${e.message}${e.location() !== undefined ? ` (${e.location()})` : ""}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+function resourceId(r: { group: string; kind: string; namespace: string; name: string }): ResourceId {
+  return { group: r.group, kind: r.kind, namespace: r.namespace, name: r.name };
+}
+
+export class AppController {
+  readonly namespace: string;
+  readonly fieldManager: string;
+  private readonly client: KubeClient;
+  private readonly clock: Clock;
+  private readonly events: EventSink<EventBase>;
+  private readonly health: HealthRegistry;
+  private readonly live: LiveCache;
+  private readonly apps = new Map<string, AppRuntime>();
+  private readonly statusQueue: WorkQueue;
+  private readonly opQueue: WorkQueue;
+  private readonly poller: Poller;
+  private readonly renderCache = new Map<string, Promise<RenderedManifest[]>>();
+  private scope: ScopeLookup = defaultScope;
+  private unsubscribe: (() => void) | undefined;
+  private started = false;
+  /** Reconciles run (steady-state throughput figure). */
+  reconciles = 0;
+
+  constructor(private readonly opts: AppControllerOptions) {
+    this.client = opts.client;
+    this.clock = opts.clock;
+    this.events = opts.events;
+    this.namespace = opts.namespace ?? DEFAULT_NAMESPACE;
+    this.fieldManager = opts.fieldManager ?? DEFAULT_FIELD_MANAGER;
+    this.health = opts.health ?? new HealthRegistry();
+    const onError = opts.onError ?? (() => {});
+    this.live = new LiveCache(opts.client, opts.clock, (e) => onError(e, "watch"));
+    this.statusQueue = new WorkQueue(
+      opts.clock,
+      opts.statusProcessors ?? 20,
+      (k) => this.reconcileAndRequeue(k),
+      (k, e) => onError(e, `reconcile ${k}`),
+    );
+    this.opQueue = new WorkQueue(
+      opts.clock,
+      opts.operationProcessors ?? 10,
+      (k) => this.processOperation(k),
+      (k, e) => onError(e, `operation ${k}`),
+    );
+    const pollOpts: ConstructorParameters<typeof Poller>[0] = {
+      clock: opts.clock,
+      rng: opts.rng.fork("app-poller"),
+      onPoll: (k) => this.requestRefresh(k, "poll"),
+    };
+    if (opts.pollIntervalMs !== undefined) pollOpts.intervalMs = opts.pollIntervalMs;
+    if (opts.pollJitterMs !== undefined) pollOpts.jitterMs = opts.pollJitterMs;
+    this.poller = new Poller(pollOpts);
+  }
+
+  /** Watch Applications and the default kinds; resolves once the initial lists are cached. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    try {
+      const resources = await this.client.resources();
+      const map = new Map(resources.map((r) => [`${r.group}/${r.kind}`, r.namespaced]));
+      this.scope = (g, k) => map.get(`${g}/${k}`) ?? defaultScope(g, k);
+    } catch (e) {
+      this.opts.onError?.(e, "discovery");
+    }
+    this.unsubscribe = this.live.subscribe((e) => this.onLiveEvent(e));
+    await this.live.watchKind(APP_API_VERSION, APP_KIND);
+    await Promise.all(DEFAULT_WATCHED.map(([v, k]) => this.live.watchKind(v, k).catch(() => undefined)));
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.live.stop();
+    this.statusQueue.stop();
+    this.opQueue.stop();
+    this.poller.stop();
+    this.started = false;
+  }
+
+  /** Resolves when no reconcile or operation is queued or running (delayed work excluded). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.statusQueue.idle();
+      await this.opQueue.idle();
+      if (this.statusQueue.length === 0 && this.opQueue.length === 0) return;
+    }
+  }
+
+  /** Names of known Applications. */
+  appNames(): string[] {
+    return [...this.apps.keys()].sort();
+  }
+
+  /** The last status written (or computed) for an app. */
+  application(name: string): Application | undefined {
+    return this.apps.get(name)?.app;
+  }
+
+  // ---- public APIs -------------------------------------------------------------------------
+
+  /** Ask for a refresh (Git revision resolution + render + compare) of one app. */
+  refresh(name: string, opts: { hard?: boolean } = {}): void {
+    this.requestRefresh(name, "manual", opts.hard === true);
+  }
+
+  /** Webhook target: refresh apps whose source matches the push; returns their names. */
+  onPush(push: { repoURLs: string[]; revision: string; touchedHead: boolean }): string[] {
+    const out: string[] = [];
+    for (const rt of this.apps.values()) {
+      const app = rt.app;
+      if (app === undefined) continue;
+      const sources = validateApplication(app).sources;
+      const hit = sources.some(
+        (s) =>
+          push.repoURLs.some((u) => typeof s.repoURL === "string" && sameRepoURL(u, s.repoURL)) &&
+          revisionMatches(s.targetRevision ?? "HEAD", push.revision, push.touchedHead),
+      );
+      if (hit) {
+        out.push(rt.name);
+        this.requestRefresh(rt.name, "webhook", true);
+      }
+    }
+    return out.sort();
+  }
+
+  /** Manual sync (argocd app sync): refused while an operation runs. */
+  async sync(
+    name: string,
+    opts: {
+      revision?: string;
+      prune?: boolean;
+      resources?: SyncOperationSpec["resources"];
+      dryRun?: boolean;
+      username?: string;
+    } = {},
+  ): Promise<void> {
+    const rt = this.apps.get(name);
+    if (rt?.app === undefined) {
+      throw new GtbError(
+        "GTB_APP_NOT_FOUND",
+        `application ${name} not found in namespace ${this.namespace}`,
+        {
+          hint: "kubectl get applications -n " + this.namespace,
+        },
+      );
+    }
+    if (rt.op !== undefined) {
+      throw new GtbError("GTB_APP_OPERATION_RUNNING", "another operation is already in progress", {
+        hint: "wait for the running sync to finish or terminate it",
+      });
+    }
+    const spec: SyncOperationSpec = {};
+    if (opts.revision !== undefined) spec.revision = opts.revision;
+    if (opts.prune !== undefined) spec.prune = opts.prune;
+    if (opts.resources !== undefined) spec.resources = opts.resources;
+    if (opts.dryRun !== undefined) spec.dryRun = opts.dryRun;
+    if (
+      rt.compared === undefined ||
+      (opts.revision !== undefined && opts.revision !== rt.compared.revision)
+    ) {
+      await this.refreshRevision(rt, rt.app, opts.revision);
+    }
+    this.startOperation(rt, spec, "manual", false, { username: opts.username ?? "admin" });
+  }
+
+  /** Rollback to a history entry; refused while automated sync is enabled (as Argo CD). */
+  async rollback(name: string, id: number): Promise<void> {
+    const rt = this.apps.get(name);
+    if (rt?.app === undefined) throw new GtbError("GTB_APP_NOT_FOUND", `application ${name} not found`);
+    if (this.automated(rt.app)) {
+      throw new GtbError(
+        "GTB_APP_ROLLBACK_AUTOSYNC",
+        `rollback cannot be initiated when auto-sync is enabled`,
+        { path: "spec.syncPolicy.automated", hint: "disable auto-sync or revert the change in Git instead" },
+      );
+    }
+    const entry = rt.history.find((h) => h.id === id);
+    if (entry === undefined) {
+      throw new GtbError("GTB_APP_HISTORY_NOT_FOUND", `application ${name} does not have history id ${id}`, {
+        hint: "see status.history for the ids",
+      });
+    }
+    await this.sync(name, { revision: entry.revision, prune: true });
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  private runtime(name: string): AppRuntime {
+    let rt = this.apps.get(name);
+    if (rt === undefined) {
+      rt = {
+        name,
+        app: undefined,
+        refresh: "create",
+        hard: false,
+        compared: undefined,
+        revisionTrigger: "create",
+        comparison: undefined,
+        op: undefined,
+        lastOp: undefined,
+        selfHealAttempts: 0,
+        selfHealRevision: undefined,
+        history: [],
+        conditions: new Map(),
+        drifts: new Map(),
+        watchTriggered: new Set(),
+        health: undefined,
+        lastStatusJson: "",
+        reconciledAt: undefined,
+        opSeq: 0,
+      };
+      this.apps.set(name, rt);
+    }
+    return rt;
+  }
+
+  private requestRefresh(name: string, trigger: Trigger, hard = false): void {
+    const rt = this.apps.get(name);
+    if (rt === undefined) return;
+    rt.refresh = trigger;
+    rt.hard = rt.hard || hard;
+    this.statusQueue.add(name);
+  }
+
+  private onLiveEvent(e: LiveEvent): void {
+    const obj = e.object;
+    if (obj.kind === APP_KIND && obj.apiVersion === APP_API_VERSION) {
+      if (obj.metadata.namespace !== this.namespace) return;
+      const name = obj.metadata.name ?? "";
+      if (e.type === "DELETED") {
+        const rt = this.apps.get(name);
+        this.apps.delete(name);
+        this.poller.cancel(name);
+        if (rt?.app !== undefined) this.opts.onDeleted?.(rt.app);
+        return;
+      }
+      const isNew = !this.apps.has(name);
+      const rt = this.runtime(name);
+      const prev = rt.app;
+      rt.app = obj as Application;
+      if (e.statusOnly && !isNew) return;
+      if (prev !== undefined && JSON.stringify(prev.spec) !== JSON.stringify(rt.app.spec))
+        rt.refresh ??= "manual";
+      this.statusQueue.add(name);
+      return;
+    }
+    if (e.statusOnly) return;
+    const app = trackedApp(obj) ?? (e.old !== undefined ? trackedApp(e.old) : undefined);
+    if (app === undefined) return;
+    const rt = this.apps.get(app);
+    if (rt === undefined) return;
+    rt.watchTriggered.add(
+      `${splitApiVersion(obj.apiVersion).group}/${obj.kind}/${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}`,
+    );
+    this.statusQueue.add(app);
+  }
+
+  // ---- reconcile ---------------------------------------------------------------------------
+
+  private async reconcileAndRequeue(key: string): Promise<void> {
+    const r = await this.reconcile(key);
+    if (r.requeueAfter !== undefined) this.statusQueue.addAfter(key, r.requeueAfter);
+  }
+
+  /** Level-based reconcile of one Application (see the module comment for the contract). */
+  async reconcile(name: string): Promise<{ requeueAfter?: number }> {
+    this.reconciles++;
+    const rt = this.apps.get(name);
+    const app = rt?.app;
+    if (rt === undefined || app === undefined) return {};
+    const v = validateApplication(app);
+    if (v.errors.length > 0) {
+      this.setConditions(rt, { InvalidSpecError: v.errors.join("; ") });
+      rt.refresh = undefined;
+      await this.writeStatus(rt, { status: "Unknown" }, undefined, true);
+      return {};
+    }
+    const annotationRefresh = app.metadata.annotations?.[REFRESH_ANNOTATION];
+    if (annotationRefresh !== undefined) {
+      rt.refresh = "manual";
+      rt.hard = rt.hard || annotationRefresh === "hard";
+      await this.client
+        .patch(
+          { apiVersion: APP_API_VERSION, kind: APP_KIND, name, namespace: this.namespace },
+          { metadata: { annotations: { [REFRESH_ANNOTATION]: null } } },
+          "merge",
+        )
+        .catch((e) => this.opts.onError?.(e, `clear refresh annotation ${name}`));
+    }
+    const refreshing = rt.refresh !== undefined || rt.compared === undefined;
+    if (refreshing) {
+      const trigger = rt.refresh ?? "poll";
+      rt.refresh = undefined;
+      const hard = rt.hard;
+      rt.hard = false;
+      try {
+        const before = rt.compared?.revision;
+        await this.refreshRevision(rt, app, undefined, hard);
+        if (rt.compared !== undefined && rt.compared.revision !== before) rt.revisionTrigger = trigger;
+        this.setConditions(rt, {});
+      } catch (e) {
+        this.setConditions(rt, { ComparisonError: errMessage(e) });
+        this.poller.schedule(name);
+        rt.reconciledAt = this.clock.now();
+        await this.writeStatus(rt, { status: "Unknown" }, undefined, true);
+        return {};
+      }
+      this.poller.schedule(name);
+      rt.reconciledAt = this.clock.now();
+    }
+    if (app.operation?.sync !== undefined && rt.op === undefined) {
+      const spec = app.operation.sync;
+      this.startOperation(rt, spec, "manual", false, app.operation.initiatedBy ?? { username: "admin" });
+      await this.client
+        .patch(
+          { apiVersion: APP_API_VERSION, kind: APP_KIND, name, namespace: this.namespace },
+          { operation: null },
+          "merge",
+        )
+        .catch((e) => this.opts.onError?.(e, `clear operation ${name}`));
+    }
+    const compared = rt.compared!;
+    for (const d of compared.desired) {
+      if (!this.live.isWatching(d.apiVersion, d.kind)) {
+        await this.live.watchKind(d.apiVersion, d.kind).catch(() => undefined);
+      }
+    }
+    const comparison = compareApp(compared.desired, this.live.managedBy(name), {
+      ...(app.spec.ignoreDifferences !== undefined ? { ignoreDifferences: app.spec.ignoreDifferences } : {}),
+      health: this.health,
+      manager: this.fieldManager,
+    });
+    const prevComparison = rt.comparison;
+    rt.comparison = comparison;
+    await this.trackDrift(rt, prevComparison, comparison);
+    const requeueAfter = this.autoSync(rt, app, comparison);
+    await this.writeStatus(
+      rt,
+      { status: comparison.status, revision: compared.revision },
+      comparison,
+      refreshing,
+    );
+    const out: { requeueAfter?: number } = {};
+    if (requeueAfter !== undefined) out.requeueAfter = requeueAfter;
+    return out;
+  }
+
+  private async refreshRevision(
+    rt: AppRuntime,
+    app: Application,
+    revisionOverride?: string,
+    hard = false,
+  ): Promise<void> {
+    const { sources } = validateApplication(app);
+    const revisions: string[] = [];
+    const manifests: KubeObject[] = [];
+    let sourceType = "Directory";
+    for (const [i, s] of sources.entries()) {
+      const rev = await this.opts.source.resolve(
+        s.repoURL,
+        i === 0 && revisionOverride !== undefined ? revisionOverride : (s.targetRevision ?? "HEAD"),
+      );
+      revisions.push(rev);
+      const key = `${rev}|${sourceKey(s)}|${rt.name}|${app.spec.destination?.namespace ?? ""}`;
+      let rendered = hard ? undefined : this.renderCache.get(key);
+      if (rendered === undefined) {
+        rendered = this.render(s, rev, rt.name, app.spec.destination?.namespace);
+        this.renderCache.set(key, rendered);
+        rendered.catch(() => this.renderCache.delete(key));
+        if (this.renderCache.size > 5000)
+          this.renderCache.delete(this.renderCache.keys().next().value as string);
+      }
+      const out = await rendered;
+      if (i === 0) {
+        const tree = await this.opts.source.tree(s.repoURL, rev);
+        sourceType = (await selectRenderer(this.opts.renderers, tree, s)).name;
+      }
+      manifests.push(...out.map((m) => m.object));
+    }
+    const revision = revisions[0] ?? "";
+    const commit = await this.commitRef(sources[0]!.repoURL, revision);
+    rt.compared = {
+      revision,
+      revisions,
+      commit,
+      sources,
+      desired: prepareDesired(rt.name, manifests, app.spec.destination?.namespace, this.scope),
+      sourceType: sourceType.charAt(0).toUpperCase() + sourceType.slice(1),
+    };
+  }
+
+  private async render(
+    s: ApplicationSource,
+    rev: string,
+    appName: string,
+    ns: string | undefined,
+  ): Promise<RenderedManifest[]> {
+    const tree = await this.opts.source.tree(s.repoURL, rev);
+    const renderer = await selectRenderer(this.opts.renderers, tree, s);
+    const req: Parameters<typeof renderer.render>[0] = { tree, path: s.path ?? "", appName };
+    if (ns !== undefined) req.namespace = ns;
+    if (s.helm !== undefined) req.helm = s.helm;
+    if (s.kustomize !== undefined) req.kustomize = s.kustomize;
+    if (s.directory !== undefined) req.directory = s.directory;
+    return renderer.render(req);
+  }
+
+  private async commitRef(repoURL: string, revision: string): Promise<CommitRef> {
+    let info: CommitInfo;
+    try {
+      info = await this.opts.source.commit(repoURL, revision);
+    } catch {
+      return { revision };
+    }
+    const ref: CommitRef = {
+      revision,
+      author: `${info.author.name} <${info.author.email}>`,
+      committedAt: info.committer.time,
+      subject: info.subject,
+    };
+    const reviewer = info.trailers["Reviewed-by"]?.[0] ?? info.trailers["Approved-by"]?.[0];
+    if (reviewer !== undefined) ref.reviewer = reviewer;
+    return ref;
+  }
+
+  // ---- drift -------------------------------------------------------------------------------
+
+  private async trackDrift(rt: AppRuntime, prev: Comparison | undefined, next: Comparison): Promise<void> {
+    const triggered = rt.watchTriggered;
+    rt.watchTriggered = new Set();
+    const now = this.clock.now();
+    const revision = rt.compared?.revision ?? "";
+    for (const r of next.resources) {
+      if (r.hook) continue;
+      const open = rt.drifts.get(r.key);
+      if (r.status === "Synced") {
+        if (open !== undefined) {
+          rt.drifts.delete(r.key);
+          const by =
+            rt.lastOp !== undefined && rt.lastOp.finishedAt >= open.detectedAt
+              ? rt.lastOp.selfHeal
+                ? "selfHeal"
+                : "sync"
+              : "external";
+          this.emit({
+            type: "drift.healed",
+            time: now,
+            app: rt.name,
+            resource: resourceId(r),
+            revision: open.revision,
+            detectedAt: open.detectedAt,
+            by,
+          });
+        }
+        continue;
+      }
+      if (
+        open !== undefined ||
+        rt.op !== undefined ||
+        !triggered.has(r.key) ||
+        r.live === undefined ||
+        r.desired === undefined
+      )
+        continue;
+      const before = prev?.resources.find((p) => p.key === r.key);
+      if (before === undefined || before.status !== "Synced") continue;
+      await this.reportDrift(rt, r, revision, now);
+    }
+  }
+
+  private async reportDrift(
+    rt: AppRuntime,
+    r: ComparedResource,
+    revision: string,
+    now: number,
+  ): Promise<void> {
+    const live = r.live!;
+    let who = lastWriterFromManagedFields(live, this.fieldManager);
+    if (this.opts.auditLookup !== undefined && live.metadata.resourceVersion !== undefined) {
+      try {
+        const found = await this.opts.auditLookup.lookup(
+          {
+            apiVersion: live.apiVersion,
+            kind: live.kind,
+            name: r.name,
+            ...(r.namespace !== "" ? { namespace: r.namespace } : {}),
+          },
+          live.metadata.resourceVersion,
+        );
+        if (found !== undefined) who = found;
+      } catch (e) {
+        this.opts.onError?.(e, "audit lookup");
+      }
+    }
+    if (who?.identity === this.client.identity) return; // our own write (e.g. a sync still settling)
+    rt.drifts.set(r.key, { detectedAt: now, revision });
+    const ev: AppEvent = {
+      type: "drift.detected",
+      time: now,
+      app: rt.name,
+      resource: resourceId(r),
+      revision,
+      changes: r.changes,
+    };
+    if (who !== undefined) {
+      ev.identity = who.identity;
+      if (who.fieldManager !== undefined) ev.fieldManager = who.fieldManager;
+      if (who.time > 0) ev.writtenAt = who.time;
+    }
+    this.emit(ev);
+  }
+
+  // ---- auto-sync ---------------------------------------------------------------------------
+
+  private automated(app: Application): boolean {
+    const a = app.spec.syncPolicy?.automated;
+    return a !== undefined && a !== null && a.enabled !== false;
+  }
+
+  /** Decide auto-sync / self-heal (Argo CD autoSync); returns a requeue delay while backing off. */
+  private autoSync(rt: AppRuntime, app: Application, c: Comparison): number | undefined {
+    const auto = app.spec.syncPolicy?.automated;
+    if (!this.automated(app) || auto === undefined) return undefined;
+    if (rt.op !== undefined) return undefined;
+    if (c.status !== "OutOfSync") {
+      this.clearCondition(rt, "SyncError");
+      return undefined;
+    }
+    const compared = rt.compared!;
+    const revision = compared.revision;
+    const outOfSync = c.resources.filter((r) => !r.hook && r.status === "OutOfSync");
+    if (auto.prune !== true && outOfSync.every((r) => r.requiresPruning)) return undefined;
+    if (
+      auto.prune === true &&
+      auto.allowEmpty !== true &&
+      compared.desired.filter((d) => !c.resources.find((r) => r.desired === d)?.hook).length === 0 &&
+      c.resources.some((r) => r.live !== undefined)
+    ) {
+      this.setCondition(rt, "SyncError", "auto-sync will wipe out all resources");
+      return undefined;
+    }
+    if (rt.selfHealRevision !== revision) {
+      rt.selfHealRevision = revision;
+      rt.selfHealAttempts = 0;
+    }
+    const last = rt.lastOp;
+    const alreadyAttempted = last !== undefined && last.revision === revision;
+    const selfHeal = auto.selfHeal === true;
+    if (alreadyAttempted && (!selfHeal || last.phase !== "Succeeded")) {
+      if (last.phase !== "Succeeded") {
+        this.setCondition(rt, "SyncError", `Failed last sync attempt to ${revision}: ${last.message}`);
+      }
+      return undefined;
+    }
+    if (alreadyAttempted && selfHeal) {
+      const b = this.opts.selfHealBackoff ?? {};
+      const delay = selfHealDelayMs(rt.selfHealAttempts, b.baseMs, b.factor, b.capMs);
+      const elapsed = this.clock.now() - last.finishedAt;
+      if (elapsed < delay) return delay - elapsed;
+      rt.selfHealAttempts++;
+      const only = outOfSync.filter((r) => !r.requiresPruning || auto.prune === true);
+      this.startOperation(
+        rt,
+        {
+          revision,
+          prune: auto.prune === true,
+          resources: only.map((r) => ({
+            group: r.group,
+            kind: r.kind,
+            name: r.name,
+            namespace: r.namespace,
+          })),
+        },
+        "selfHeal",
+        true,
+        { username: "automated sync policy", automated: true },
+      );
+      return undefined;
+    }
+    this.startOperation(
+      rt,
+      { revision, prune: auto.prune === true },
+      rt.revisionTrigger === "create" ? "automated" : rt.revisionTrigger,
+      false,
+      {
+        username: "automated sync policy",
+        automated: true,
+      },
+    );
+    return undefined;
+  }
+
+  // ---- operations --------------------------------------------------------------------------
+
+  private startOperation(
+    rt: AppRuntime,
+    spec: SyncOperationSpec,
+    trigger: Trigger,
+    selfHeal: boolean,
+    initiatedBy: { username?: string; automated?: boolean },
+  ): void {
+    const compared = rt.compared!;
+    const only =
+      spec.resources !== undefined && spec.resources.length > 0
+        ? new Set(spec.resources.map((r) => `${r.group ?? ""}/${r.kind}/${r.namespace ?? ""}/${r.name}`))
+        : undefined;
+    const op: RunningOp = {
+      id: ++rt.opSeq,
+      spec,
+      trigger,
+      selfHeal,
+      initiatedBy,
+      startedAt: this.clock.now(),
+      retryCount: 0,
+      revision: compared.revision,
+      lastMessage: "",
+      only,
+    };
+    rt.op = op;
+    const resources = (rt.comparison?.resources ?? [])
+      .filter((r) => !r.hook && r.status === "OutOfSync" && (only === undefined || only.has(r.key)))
+      .map(resourceId);
+    this.emit({
+      type: "sync.started",
+      time: op.startedAt,
+      app: rt.name,
+      ...compared.commit,
+      trigger,
+      operationId: op.id,
+      selfHeal,
+      resources,
+    });
+    this.opQueue.add(rt.name);
+  }
+
+  private async processOperation(name: string): Promise<void> {
+    const rt = this.apps.get(name);
+    const op = rt?.op;
+    if (rt === undefined || op === undefined || rt.app === undefined || rt.compared === undefined) return;
+    if (op.retryAt !== undefined && this.clock.now() < op.retryAt) return;
+    op.retryAt = undefined;
+    const app = rt.app;
+    const syncOptions = [...(app.spec.syncPolicy?.syncOptions ?? []), ...(op.spec.syncOptions ?? [])];
+    await this.writeOperationState(
+      rt,
+      "Running",
+      op.retryCount > 0 ? `Retrying attempt #${op.retryCount}` : "syncing",
+    );
+    let outcome: SyncOutcome;
+    try {
+      const auto = app.spec.syncPolicy?.automated;
+      outcome = await executeSync({
+        client: this.client,
+        clock: this.clock,
+        health: this.health,
+        fieldManager: this.fieldManager,
+        app: rt.name,
+        desired: rt.compared.desired,
+        liveObjects: this.live.managedBy(rt.name),
+        prune: op.spec.prune === true,
+        dryRun: op.spec.dryRun === true,
+        resources:
+          op.spec.resources !== undefined && op.spec.resources.length > 0 ? op.spec.resources : undefined,
+        hooks: !op.selfHeal,
+        syncOptions,
+        ignoreDifferences: app.spec.ignoreDifferences ?? [],
+        destinationNamespace: app.spec.destination?.namespace,
+        automated: op.initiatedBy.automated === true,
+        allowEmpty: auto?.allowEmpty === true,
+        operationId: `${rt.name}-${op.id}`,
+      });
+    } catch (e) {
+      outcome = { phase: "Error", message: errMessage(e), resources: [] };
+    }
+    const automated = this.automated(app);
+    const limit = retryLimit(app.spec.syncPolicy?.retry, automated && op.initiatedBy.automated === true);
+    if (outcome.phase !== "Succeeded" && op.retryCount < limit && !op.spec.dryRun) {
+      op.retryCount++;
+      const delay = retryDelayMs(app.spec.syncPolicy?.retry, op.retryCount);
+      op.retryAt = this.clock.now() + delay;
+      op.lastMessage = outcome.message;
+      await this.writeOperationState(
+        rt,
+        "Running",
+        `${outcome.message}. Retrying attempt #${op.retryCount} at ${rfc3339(op.retryAt)}.`,
+        outcome,
+      );
+      this.opQueue.addAfter(name, delay);
+      return;
+    }
+    this.finishOperation(rt, op, outcome);
+    await this.writeOperationState(rt, outcome.phase, outcome.message, outcome);
+    this.statusQueue.add(name);
+  }
+
+  private finishOperation(rt: AppRuntime, op: RunningOp, outcome: SyncOutcome): void {
+    const now = this.clock.now();
+    const compared = rt.compared!;
+    const state = this.operationState(rt, op, outcome.phase, outcome.message, outcome, now);
+    rt.lastOp = {
+      revision: op.revision,
+      phase: outcome.phase,
+      message: outcome.message,
+      finishedAt: now,
+      selfHeal: op.selfHeal,
+      state,
+    };
+    rt.op = undefined;
+    if (outcome.phase === "Succeeded" && !op.spec.dryRun && op.only === undefined) {
+      const id = (rt.history[rt.history.length - 1]?.id ?? -1) + 1;
+      rt.history.push({
+        id,
+        revision: op.revision,
+        deployStartedAt: rfc3339(op.startedAt),
+        deployedAt: rfc3339(now),
+        source: compared.sources[0]!,
+        initiatedBy: op.initiatedBy,
+      });
+      const limit = rt.app?.spec.revisionHistoryLimit ?? 10;
+      while (rt.history.length > limit) rt.history.shift();
+    }
+    if (outcome.phase === "Succeeded") this.clearCondition(rt, "SyncError");
+    this.emit({
+      type: "sync.finished",
+      time: now,
+      app: rt.name,
+      ...compared.commit,
+      revision: op.revision,
+      trigger: op.trigger,
+      operationId: op.id,
+      phase: outcome.phase,
+      message: outcome.message,
+      startedAt: op.startedAt,
+      selfHeal: op.selfHeal,
+      dryRun: op.spec.dryRun === true,
+      changed: outcome.resources
+        .filter((r) => r.message !== "unchanged" && r.hookType === undefined)
+        .map((r) => ({
+          group: r.group,
+          kind: r.kind,
+          namespace: r.namespace,
+          name: r.name,
+          status: r.status,
+        })),
+      retryCount: op.retryCount,
+    });
+  }
+
+  private operationState(
+    rt: AppRuntime,
+    op: RunningOp,
+    phase: OperationState["phase"],
+    message: string,
+    outcome: SyncOutcome | undefined,
+    finishedAt: number | undefined,
+  ): OperationState {
+    const state: OperationState = {
+      operation: { sync: { ...op.spec, revision: op.revision }, initiatedBy: op.initiatedBy },
+      phase,
+      message,
+      startedAt: rfc3339(op.startedAt),
+    };
+    if (rt.app?.spec.syncPolicy?.retry !== undefined) state.operation.retry = rt.app.spec.syncPolicy.retry;
+    if (outcome !== undefined) {
+      state.syncResult = { revision: op.revision, resources: outcome.resources };
+      const src = rt.compared?.sources[0];
+      if (src !== undefined) state.syncResult.source = src;
+    }
+    if (finishedAt !== undefined) state.finishedAt = rfc3339(finishedAt);
+    if (op.retryCount > 0) state.retryCount = op.retryCount;
+    return state;
+  }
+
+  private async writeOperationState(
+    rt: AppRuntime,
+    phase: OperationState["phase"],
+    message: string,
+    outcome?: SyncOutcome,
+  ): Promise<void> {
+    const op = rt.op;
+    const state =
+      op !== undefined ? this.operationState(rt, op, phase, message, outcome, undefined) : rt.lastOp?.state;
+    if (state === undefined) return;
+    await this.patchStatus(rt, { operationState: state });
+  }
+
+  // ---- status ------------------------------------------------------------------------------
+
+  private setConditions(rt: AppRuntime, wanted: Record<string, string>): void {
+    for (const t of ["InvalidSpecError", "ComparisonError"]) {
+      const msg = wanted[t];
+      if (msg !== undefined) this.setCondition(rt, t, msg);
+      else this.clearCondition(rt, t);
+    }
+  }
+
+  private setCondition(rt: AppRuntime, type: string, message: string): void {
+    if (rt.conditions.get(type) === message) return;
+    rt.conditions.set(type, message);
+    this.emit({
+      type: "app.condition",
+      time: this.clock.now(),
+      app: rt.name,
+      conditionType: type,
+      message,
+      active: true,
+    });
+  }
+
+  private clearCondition(rt: AppRuntime, type: string): void {
+    const msg = rt.conditions.get(type);
+    if (msg === undefined) return;
+    rt.conditions.delete(type);
+    this.emit({
+      type: "app.condition",
+      time: this.clock.now(),
+      app: rt.name,
+      conditionType: type,
+      message: msg,
+      active: false,
+    });
+  }
+
+  private async writeStatus(
+    rt: AppRuntime,
+    sync: { status: SyncStatusCode; revision?: string },
+    c: Comparison | undefined,
+    refreshed: boolean,
+  ): Promise<void> {
+    const status: ApplicationStatus = {};
+    const compared = rt.compared;
+    status.sync = { status: sync.status };
+    if (sync.revision !== undefined) status.sync.revision = sync.revision;
+    const app = rt.app;
+    if (compared !== undefined && app !== undefined) {
+      status.sync.comparedTo = { source: compared.sources[0]!, destination: app.spec.destination };
+      status.sourceType = compared.sourceType;
+    }
+    if (c !== undefined) {
+      const h = c.health;
+      status.health =
+        h.message !== undefined ? { status: h.status, message: h.message } : { status: h.status };
+      status.resources = resourceStatuses(c);
+      const images = new Set<string>();
+      for (const r of c.resources) collectImages(r.live, images);
+      status.summary = images.size > 0 ? { images: [...images].sort() } : {};
+      if (rt.health !== h.status) {
+        this.emit({
+          type: "app.health.changed",
+          time: this.clock.now(),
+          app: rt.name,
+          from: rt.health,
+          to: h.status,
+          ...(h.message !== undefined ? { message: h.message } : {}),
+        });
+        rt.health = h.status;
+      }
+    } else status.health = { status: "Unknown" };
+    const conditions: AppCondition[] = [...rt.conditions].map(([type, message]) => ({ type, message }));
+    status.conditions = conditions;
+    status.history = rt.history;
+    if (rt.reconciledAt !== undefined) status.reconciledAt = rfc3339(rt.reconciledAt);
+    const json = JSON.stringify({ ...status, reconciledAt: undefined });
+    if (json === rt.lastStatusJson && !refreshed) return;
+    rt.lastStatusJson = json;
+    if (rt.lastOp !== undefined && rt.op === undefined) status.operationState = rt.lastOp.state;
+    await this.patchStatus(rt, status);
+  }
+
+  private async patchStatus(rt: AppRuntime, status: ApplicationStatus): Promise<void> {
+    try {
+      const updated = await this.client.patch<Application>(
+        { apiVersion: APP_API_VERSION, kind: APP_KIND, name: rt.name, namespace: this.namespace },
+        { status },
+        "merge",
+        { subresource: "status" },
+      );
+      if (rt.app !== undefined) rt.app = { ...rt.app, status: updated.status ?? status };
+      this.opts.onStatus?.(rt.app ?? updated);
+    } catch (e) {
+      this.opts.onError?.(e, `status ${rt.name}`);
+    }
+  }
+
+  private emit(e: AppEvent): void {
+    this.events.emit(e);
+  }
+}
+
+function collectImages(obj: unknown, out: Set<string>): void {
+  if (Array.isArray(obj)) for (const x of obj) collectImages(x, out);
+  else if (typeof obj === "object" && obj !== null) {
+    for (const [k, v] of Object.entries(obj)) {
+      if (k === "image" && typeof v === "string") out.add(v);
+      else if (k !== "metadata" && k !== "status") collectImages(v, out);
+    }
+  }
+}
