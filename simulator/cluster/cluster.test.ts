@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { MemoryEventLog } from "../../engine/core/events.ts";
+import { KubeApiError, type KubeObject } from "../../engine/kube/types.ts";
+import { VirtualClock } from "../clock/virtual.ts";
+import { EmbeddedCluster } from "./cluster.ts";
+
+const cm = (name: string, ns: string): KubeObject => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, namespace: ns },
+  data: { k: "v" },
+});
+const nsObj = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+
+async function error(p: Promise<unknown>): Promise<KubeApiError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof KubeApiError) return e;
+    throw e;
+  }
+  throw new Error("expected an error");
+}
+
+describe("EmbeddedCluster", () => {
+  it("is deterministic: same seed, same uids, names and resourceVersions", async () => {
+    const run = async () => {
+      const c = new EmbeddedCluster({ clock: new VirtualClock(), seed: "s1" });
+      const k = c.client("me");
+      const a = await k.create(cm("a", "default"));
+      const b = await k.create({
+        ...cm("", "default"),
+        metadata: { generateName: "x-", namespace: "default" },
+      });
+      return [a.metadata.uid, a.metadata.resourceVersion, a.metadata.creationTimestamp, b.metadata.name];
+    };
+    expect(await run()).toEqual(await run());
+  });
+
+  it("denies writes outside the policy with upstream's Forbidden message, and audits both", async () => {
+    const log = new MemoryEventLog();
+    const c = new EmbeddedCluster({ clock: new VirtualClock(), sink: log });
+    const admin = c.adminClient();
+    await admin.create(nsObj("prod"));
+    await admin.create(nsObj("dev"));
+    const alice = c.client("alice", ["developers"]);
+    await alice.create(cm("x", "prod"));
+    c.setPolicy({ rules: [{ groups: ["developers"], namespaces: ["dev", "team-*"] }] });
+    await alice.create(cm("x", "dev"));
+    const e = await error(
+      alice.patch(
+        { apiVersion: "v1", kind: "ConfigMap", name: "x", namespace: "prod" },
+        { data: { k: "w" } },
+        "merge",
+      ),
+    );
+    expect(e.code).toBe(403);
+    expect(e.reason).toBe("Forbidden");
+    expect(e.message).toBe(
+      'configmaps "x" is forbidden: User "alice" cannot patch resource "configmaps" in API group "" in the namespace "prod"',
+    );
+    const audit = c.audit().filter((a) => a.identity === "alice");
+    expect(audit.map((a) => [a.verb, a.namespace, a.code])).toEqual([
+      ["create", "prod", 201],
+      ["create", "dev", 201],
+      ["patch", "prod", 403],
+    ]);
+    expect(audit[0]).toMatchObject({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "x",
+      fieldManager: "gitops-testbed",
+    });
+    expect(log.ofType("audit.write").length).toBeGreaterThanOrEqual(3);
+    c.setPolicy(undefined);
+    await alice.delete({ apiVersion: "v1", kind: "ConfigMap", name: "x", namespace: "prod" });
+  });
+
+  it("deletes a namespace with its contents", async () => {
+    const c = new EmbeddedCluster({ clock: new VirtualClock() });
+    const k = c.client("me");
+    await k.create(nsObj("tmp"));
+    await k.create(cm("a", "tmp"));
+    await k.delete({ apiVersion: "v1", kind: "Namespace", name: "tmp" });
+    expect((await error(k.get({ apiVersion: "v1", kind: "Namespace", name: "tmp" }))).code).toBe(404);
+    expect((await k.list("v1", "ConfigMap", { namespace: "tmp" })).items).toEqual([]);
+  });
+
+  it("foreground deletion keeps the owner until its dependents are gone", async () => {
+    const c = new EmbeddedCluster({ clock: new VirtualClock() });
+    const k = c.client("me");
+    const owner = await k.create(cm("owner", "default"));
+    const dep = cm("dep", "default");
+    dep.metadata.ownerReferences = [
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        name: "owner",
+        uid: owner.metadata.uid!,
+        blockOwnerDeletion: true,
+      },
+    ];
+    dep.metadata.finalizers = ["hold"];
+    await k.create(dep);
+    const ownerRef = { apiVersion: "v1", kind: "ConfigMap", name: "owner", namespace: "default" };
+    const pending = await k.delete(ownerRef, { propagationPolicy: "Foreground" });
+    expect(pending?.metadata.finalizers).toEqual(["foregroundDeletion"]);
+    await k.patch({ ...ownerRef, name: "dep" }, { metadata: { finalizers: null } }, "merge");
+    expect((await error(k.get(ownerRef))).code).toBe(404);
+  });
+
+  it("starts without controllers unless asked", async () => {
+    const c = new EmbeddedCluster({ clock: new VirtualClock() });
+    expect(await c.start()).toBe(false);
+    expect(c.controllersRunning).toBe(false);
+  });
+});

@@ -1,0 +1,163 @@
+/**
+ * EmbeddedCluster: an in-memory Kubernetes API server. Use it in-process
+ * (`cluster.client("alice")`, virtual time, no sockets) or serve it over
+ * HTTPS to kubectl and client-node (`await cluster.listen()`), or both at
+ * once: every client sees the same store.
+ *
+ * The constructor does no I/O and starts nothing; `start()` starts the
+ * built-in controllers when asked for (`controllers: true`), `listen()`
+ * opens the socket, `close()` stops everything.
+ */
+import type { Clock } from "../../engine/core/clock.ts";
+import type { EventSink } from "../../engine/core/events.ts";
+import type { KubeClient } from "../../engine/kube/types.ts";
+import { ApiServer } from "./api.ts";
+import type { AuditWriteEvent } from "./events.ts";
+import { InProcessClient } from "./inprocess-client.ts";
+import { type ClusterUser, MASTERS, type WritePolicy } from "./policy.ts";
+
+export interface EmbeddedClusterOptions {
+  clock: Clock;
+  /** Run the built-in controllers (Deployment -> ReplicaSet -> Pods ...) once started. */
+  controllers?: boolean;
+  /** Options handed to the built-in controllers. */
+  controllerOptions?: Record<string, unknown>;
+  /** Bearer-token users of the HTTP API. */
+  users?: ClusterUser[];
+  /** Which identities may write where (none = everyone everywhere). */
+  policy?: WritePolicy;
+  /** Receives "audit.write" events. */
+  sink?: EventSink;
+  /** Seed for uids and generateName suffixes (default "gitops-testbed"). */
+  seed?: string;
+  /** Watch history window in events (default 10,000). */
+  historySize?: number;
+  /** Clock ms between watch BOOKMARKs (default 60,000). */
+  bookmarkIntervalMs?: number;
+  /** Create namespaces on first use instead of 404 (default false, like a real cluster). */
+  autoCreateNamespaces?: boolean;
+}
+
+/** The identity the built-in controllers write as. */
+export const CONTROLLER_IDENTITY = "system:kube-controller-manager";
+
+interface ControllersModule {
+  startBuiltinControllers(client: KubeClient, clock: Clock, opts: Record<string, unknown>): { stop(): void };
+}
+
+function isControllersModule(m: unknown): m is ControllersModule {
+  return (
+    m !== null &&
+    typeof m === "object" &&
+    typeof (m as Record<string, unknown>).startBuiltinControllers === "function"
+  );
+}
+
+/** B's controllers module, or undefined while it is not part of the tree. */
+async function loadControllers(): Promise<ControllersModule | undefined> {
+  const spec = "./controllers/index.ts";
+  try {
+    const m: unknown = await import(spec);
+    return isControllersModule(m) ? m : undefined;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" || (e instanceof Error && /Cannot find module/.test(e.message)))
+      return undefined;
+    throw e;
+  }
+}
+
+export class EmbeddedCluster {
+  readonly api: ApiServer;
+  readonly clock: Clock;
+  private readonly opts: EmbeddedClusterOptions;
+  private users: ClusterUser[];
+  private controllers: { stop(): void } | undefined;
+  private started = false;
+  private closers: Array<() => Promise<void> | void> = [];
+
+  constructor(opts: EmbeddedClusterOptions) {
+    this.opts = opts;
+    this.clock = opts.clock;
+    this.users = [...(opts.users ?? [])];
+    const apiOpts: ConstructorParameters<typeof ApiServer>[0] = { clock: opts.clock };
+    if (opts.seed !== undefined) apiOpts.seed = opts.seed;
+    if (opts.historySize !== undefined) apiOpts.historySize = opts.historySize;
+    if (opts.bookmarkIntervalMs !== undefined) apiOpts.bookmarkIntervalMs = opts.bookmarkIntervalMs;
+    if (opts.sink !== undefined) apiOpts.sink = opts.sink;
+    if (opts.policy !== undefined) apiOpts.policy = opts.policy;
+    if (opts.autoCreateNamespaces !== undefined) apiOpts.autoCreateNamespaces = opts.autoCreateNamespaces;
+    this.api = new ApiServer(apiOpts);
+  }
+
+  /** An in-process client acting as `identity` (groups from the users list, or `groups`). */
+  client(identity: string, groups?: string[]): KubeClient {
+    const user = this.users.find((u) => u.name === identity);
+    return new InProcessClient(this.api, { user: identity, groups: groups ?? user?.groups ?? [] });
+  }
+
+  /** A client in group system:masters (never denied by the write policy). */
+  adminClient(identity = "system:admin"): KubeClient {
+    return new InProcessClient(this.api, { user: identity, groups: [MASTERS] });
+  }
+
+  /**
+   * Start the built-in controllers when `controllers: true` and the module
+   * (simulator/cluster/controllers) is present. Returns whether they run.
+   */
+  async start(): Promise<boolean> {
+    if (this.started) return this.controllers !== undefined;
+    this.started = true;
+    if (this.opts.controllers !== true) return false;
+    const m = await loadControllers();
+    if (m === undefined) return false;
+    this.controllers = m.startBuiltinControllers(
+      this.adminClient(CONTROLLER_IDENTITY),
+      this.clock,
+      this.opts.controllerOptions ?? {},
+    );
+    return true;
+  }
+
+  /** Whether the built-in controllers are running. */
+  get controllersRunning(): boolean {
+    return this.controllers !== undefined;
+  }
+
+  /** Audit records of every write (allowed and denied), oldest first. */
+  audit(): readonly AuditWriteEvent[] {
+    return this.api.auditRecords();
+  }
+
+  get policy(): WritePolicy | undefined {
+    return this.api.policy;
+  }
+
+  /** Replace the write policy at run time (undefined: everyone may write everywhere). */
+  setPolicy(policy: WritePolicy | undefined): void {
+    this.api.policy = policy;
+  }
+
+  /** Users of the HTTP API (bearer tokens). */
+  get userList(): readonly ClusterUser[] {
+    return this.users;
+  }
+
+  addUser(user: ClusterUser): void {
+    this.users = [...this.users.filter((u) => u.name !== user.name), user];
+  }
+
+  /** Register something to shut down with the cluster (servers register themselves). */
+  onClose(fn: () => Promise<void> | void): void {
+    this.closers.push(fn);
+  }
+
+  /** Stop controllers and close servers. */
+  async close(): Promise<void> {
+    this.controllers?.stop();
+    this.controllers = undefined;
+    const closers = this.closers;
+    this.closers = [];
+    for (const c of closers.reverse()) await c();
+  }
+}

@@ -1,0 +1,73 @@
+/** Small pure helpers over JSON values: equality, RFC 7386 merge patch, dotted paths. */
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Structural equality of JSON values (key order ignored), skipping top-level keys in `skip`. */
+export function deepEqual(a: unknown, b: unknown, skip?: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let na = 0;
+  for (const k in ao) {
+    if (skip?.has(k) || ao[k] === undefined) continue;
+    na++;
+    if (!deepEqual(ao[k], bo[k])) return false;
+  }
+  let nb = 0;
+  for (const k in bo) if (!skip?.has(k) && bo[k] !== undefined) nb++;
+  return na === nb;
+}
+
+/** RFC 7386 JSON merge patch (returns a new value; `target` is not modified). */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return patch;
+  const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** Segments of a simple JSONPath such as `.spec.replicas` or `.status.HPAReplicas`. */
+export function pathSegments(path: string): string[] {
+  return path
+    .replace(/^\$?\./, "")
+    .split(".")
+    .filter((s) => s !== "");
+}
+
+export function getPath(obj: unknown, path: string): unknown {
+  let cur = obj;
+  for (const seg of pathSegments(path)) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[seg];
+  }
+  return cur;
+}
+
+/** A copy of `obj` with `path` set to `value` (intermediate objects copied or created). */
+export function withPath<T>(obj: T, path: string, value: unknown): T {
+  const segs = pathSegments(path);
+  const set = (cur: unknown, i: number): unknown => {
+    const o: Record<string, unknown> = isPlainObject(cur) ? { ...cur } : {};
+    const seg = segs[i]!;
+    o[seg] = i === segs.length - 1 ? value : set(o[seg], i + 1);
+    return o;
+  };
+  return set(obj, 0) as T;
+}
+
+/** Deep copy of a JSON value. */
+export function cloneJson<T>(v: T): T {
+  return structuredClone(v);
+}
