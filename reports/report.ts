@@ -4,7 +4,13 @@
  * a terminal table. A saved events.jsonl can be re-reported at any time.
  */
 import type { EventBase } from "../engine/core/events.ts";
-import type { IncidentOpenedEvent, IncidentResolvedEvent, RunStartedEvent } from "../simulator/events.ts";
+import type {
+  DriftInjectedEvent,
+  DriftResolvedEvent,
+  IncidentOpenedEvent,
+  IncidentResolvedEvent,
+  RunStartedEvent,
+} from "../simulator/events.ts";
 import { type WorldMetrics, worldMetrics, worldsIn } from "./dora.ts";
 import { caseStudyReference, type ReferenceComparison } from "./reference.ts";
 import { round } from "./stats.ts";
@@ -200,6 +206,7 @@ function series(events: readonly EventBase[], world: string, startMs: number): R
     return row;
   };
   const bad: Report["series"][string]["badExposure"] = [];
+  const injectedAt = new Map<string, number>();
   for (const e of events) {
     if ((e as { world?: string }).world !== world) continue;
     if (e.type === "incident.opened")
@@ -208,17 +215,14 @@ function series(events: readonly EventBase[], world: string, startMs: number): R
       const o = opened.get((e as IncidentResolvedEvent).incidentId);
       if (o?.cause === "bad-deploy") recovery.push(round((e.time - o.impactStartedAt) / 60_000, 3));
     } else if (e.type === "drift.injected") {
-      if (!(e as unknown as { allowed: boolean }).allowed) day(e.time).denied++;
+      const d = e as DriftInjectedEvent;
+      injectedAt.set(d.driftId, d.time);
+      if (!d.allowed) day(d.time).denied++;
     } else if (e.type === "drift.resolved") {
-      const d = e as unknown as {
-        detected: boolean;
-        healed: boolean;
-        detectedAt?: number;
-        healedAt?: number;
-      };
-      if (d.detected) day(d.detectedAt ?? e.time).detected++;
-      else day(e.time).undetected++;
-      if (d.healed) day(d.healedAt ?? e.time).healed++;
+      const d = e as DriftResolvedEvent;
+      if (d.detected) day(d.detectedAt ?? d.time).detected++;
+      else day(injectedAt.get(d.driftId) ?? d.time).undetected++;
+      if (d.healed) day(d.healedAt ?? d.time).healed++;
     } else if (e.type === "exposure") {
       const x = e as unknown as {
         deployId: string;
