@@ -177,6 +177,7 @@ export class AppController {
   private readonly poller: Poller;
   private readonly renderCache = new Map<string, Promise<RenderedManifest[]>>();
   private scope: ScopeLookup = defaultScope;
+  private statusSubresource = true;
   private unsubscribe: (() => void) | undefined;
   private started = false;
   /** Reconciles run (steady-state throughput figure). */
@@ -221,6 +222,9 @@ export class AppController {
       const resources = await this.client.resources();
       const map = new Map(resources.map((r) => [`${r.group}/${r.kind}`, r.namespaced]));
       this.scope = (g, k) => map.get(`${g}/${k}`) ?? defaultScope(g, k);
+      const appRes = resources.find((r) => r.group === "argoproj.io" && r.kind === APP_KIND);
+      // Argo CD's own CRD has no status subresource: the controller then patches the object itself.
+      this.statusSubresource = appRes?.subresources?.includes("status") === true;
     } catch (e) {
       this.opts.onError?.(e, "discovery");
     }
@@ -1034,7 +1038,7 @@ export class AppController {
         { apiVersion: APP_API_VERSION, kind: APP_KIND, name: rt.name, namespace: this.namespace },
         { status },
         "merge",
-        { subresource: "status" },
+        this.statusSubresource ? { subresource: "status" } : {},
       );
       if (rt.app !== undefined) rt.app = { ...rt.app, status: updated.status ?? status };
       this.opts.onStatus?.(rt.app ?? updated);
