@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The HTML report in a real headless browser (Debian's chromium driven by playwright-core):
  * it loads with no console errors and no network requests, and every chart draws.
