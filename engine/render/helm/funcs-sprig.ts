@@ -512,8 +512,8 @@ export function sprigFuncs(env: SprigEnv): Map<string, FuncDef> {
     const rounded = digit - intPart >= roundOn ? Math.ceil(digit) : Math.floor(digit);
     return (Math.sign(f) * rounded) / pow;
   });
-  def("until", "i", ([n]) => seq(0n, n as bigint, (n as bigint) < 0n ? -1n : 1n));
-  def("untilStep", "iii", ([a, b, s]) => seq(a as bigint, b as bigint, s as bigint));
+  def("until", "i", ([n]) => [...seq(0n, n as bigint, (n as bigint) < 0n ? -1n : 1n)]);
+  def("untilStep", "iii", ([a, b, s]) => [...seq(a as bigint, b as bigint, s as bigint)]);
   def("seq", "a*", (a) => {
     const n = a.map(toInt64);
     if (n.length === 1) return [...seq(1n, n[0]! + 1n, 1n)].map(String).join(" ");

@@ -137,6 +137,27 @@ export function formatFloatG(f: number, prec?: number): string {
   return sign + fixedForm(digits, dp);
 }
 
+/** %.Nf with Go's rounding: the exact binary value, ties to even. */
+export function toFixedGo(a: number, prec: number): string {
+  if (a >= 1e21 || prec > 60) return a.toFixed(Math.min(prec, 100));
+  const exact = a.toFixed(Math.min(100, prec + 40));
+  const dot = exact.indexOf(".");
+  const keep = exact.slice(0, dot + 1 + prec).replace(/\.$/, "");
+  const rest = exact.slice(dot + 1 + prec);
+  const first = rest[0] ?? "0";
+  const tail = rest.slice(1);
+  let roundUp = first > "5" || (first === "5" && /[1-9]/.test(tail));
+  if (first === "5" && !/[1-9]/.test(tail)) {
+    const last = keep.replace(".", "").slice(-1);
+    roundUp = Number(last) % 2 === 1;
+  }
+  if (!roundUp) return keep;
+  const digits = keep.replace(".", "");
+  const inc = (BigInt(digits) + 1n).toString().padStart(digits.length, "0");
+  if (prec === 0) return inc;
+  return `${inc.slice(0, inc.length - prec)}.${inc.slice(inc.length - prec)}`;
+}
+
 /** %e with precision (default 6). */
 export function formatFloatE(f: number, prec = 6): string {
   if (!Number.isFinite(f)) return formatFloatG(f);
@@ -320,7 +341,7 @@ function fmtFloat(f: number, spec: Spec): string {
       break;
     case "f":
     case "F":
-      s = Number.isFinite(a) ? a.toFixed(spec.prec ?? 6) : formatFloatG(a);
+      s = Number.isFinite(a) ? toFixedGo(a, spec.prec ?? 6) : formatFloatG(a);
       break;
     case "e":
       s = formatFloatE(a, spec.prec ?? 6);

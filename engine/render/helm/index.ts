@@ -10,13 +10,19 @@ import type { FileTree, HelmSourceOptions, RenderRequest, RenderedManifest, Rend
 import { loadChart } from "./chart.ts";
 import type { GoMap } from "./gofmt.ts";
 import type { ParsedFile } from "./parse.ts";
-import { type ChartRender, renderLoadedChart } from "./render.ts";
+import {
+  type ChartRender,
+  type RenderChartOptions,
+  type TemplateOutput,
+  executeChart,
+  renderLoadedChart,
+} from "./render.ts";
 import { SetSyntaxError, ValuesSyntaxError, mergeValues, parseSetInto, parseValuesYaml } from "./values.ts";
 
 export { localFileTree, memoryFileTree } from "./fs-tree.ts";
 export { mergeValues, parseSetValues, parseValuesYaml } from "./values.ts";
 export { formatHelmTemplate, splitManifests, INSTALL_ORDER, DEFAULT_KUBE_VERSION } from "./render.ts";
-export type { ChartManifest, ChartRender } from "./render.ts";
+export type { ChartManifest, ChartRender, TemplateOutput } from "./render.ts";
 
 export interface HelmRendererOptions {
   /** Source of `now` (default: the Unix epoch, so output is reproducible). */
@@ -131,14 +137,27 @@ export async function userValues(
   return out;
 }
 
+type RenderOpts = HelmRendererOptions & { cache?: Map<string, ParsedFile> };
+
 /** Lower level: load and render a chart, returning Helm's documents with their text. */
-export async function renderChart(
+export async function renderChart(input: RenderChartInput, opts: RenderOpts = {}): Promise<ChartRender> {
+  const { chart, options } = await prepare(input, opts);
+  return renderLoadedChart(chart, options);
+}
+
+/** Lowest level: each template's rendered text before YAML parsing (`helm template --show-only` style). */
+export async function renderChartText(
   input: RenderChartInput,
-  opts: HelmRendererOptions & { cache?: Map<string, ParsedFile> } = {},
-): Promise<ChartRender> {
+  opts: RenderOpts = {},
+): Promise<{ outputs: TemplateOutput[]; notes: string }> {
+  const { chart, options } = await prepare(input, opts);
+  return executeChart(chart, options);
+}
+
+async function prepare(input: RenderChartInput, opts: RenderOpts) {
   const chart = await loadChart(input.tree, input.path);
   const values = await userValues(input.tree, input.path, input.helm);
-  return renderLoadedChart(chart, {
+  const options: RenderChartOptions = {
     releaseName: input.releaseName,
     namespace: input.namespace ?? "default",
     values,
@@ -148,7 +167,8 @@ export async function renderChart(
     clock: opts.clock ?? { now: () => 0 },
     rng: opts.rng ?? seededInts(`${input.releaseName}/${chart.name}`),
     cache: opts.cache,
-  });
+  };
+  return { chart, options };
 }
 
 /** The Renderer port's "helm" adapter (built-in engine). Parsed templates are cached by content. */

@@ -391,8 +391,19 @@ function toManifest(source: string, content: string, treePath: string): ChartMan
   return { source, content, object, hook };
 }
 
-/** Render a loaded chart. */
-export function renderLoadedChart(chart: LoadedChart, opts: RenderChartOptions): ChartRender {
+export interface TemplateOutput {
+  /** Helm's template name, `<chart>/templates/<file>`. */
+  name: string;
+  /** Path of the template in the file tree. */
+  treePath: string;
+  text: string;
+}
+
+/** Execute every non-partial template of a loaded chart; returns their texts (in name order) and NOTES.txt. */
+export function executeChart(
+  chart: LoadedChart,
+  opts: RenderChartOptions,
+): { outputs: TemplateOutput[]; notes: string } {
   const cache = opts.cache ?? new Map<string, ParsedFile>();
   const values = mergeValues(chart.values, opts.values);
   const units: TemplateUnit[] = [];
@@ -466,7 +477,7 @@ export function renderLoadedChart(chart: LoadedChart, opts: RenderChartOptions):
   };
   const chartObjects = new Map<LoadedChart, { chart: GoStruct; files: GoStruct }>();
   const exec = new Executor(lookup, funcs);
-  const outputs: Array<{ unit: TemplateUnit; text: string }> = [];
+  const outputs: TemplateOutput[] = [];
   let notes = "";
   const sorted = [...units].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const u of sorted) {
@@ -496,15 +507,21 @@ export function renderLoadedChart(chart: LoadedChart, opts: RenderChartOptions):
       throw e;
     }
     if (isNotes) notes = text;
-    else outputs.push({ unit: u, text });
+    else outputs.push({ name: u.name, treePath: u.treePath, text });
   }
+  return { outputs, notes };
+}
+
+/** Render a loaded chart. */
+export function renderLoadedChart(chart: LoadedChart, opts: RenderChartOptions): ChartRender {
+  const { outputs, notes } = executeChart(chart, opts);
 
   const generic: ChartManifest[] = [];
   const hooks: ChartManifest[] = [];
-  for (const { unit, text } of outputs) {
+  for (const { name, treePath, text } of outputs) {
     if (text.trim() === "") continue;
     for (const doc of splitManifests(text)) {
-      const m = toManifest(unit.name, doc, unit.treePath);
+      const m = toManifest(name, doc, treePath);
       (m.hook ? hooks : generic).push(m);
     }
   }
