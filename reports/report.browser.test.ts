@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The HTML report in a real headless browser (Debian's chromium driven by playwright-core):
  * it loads with no console errors and no network requests, and every chart draws.
@@ -55,7 +56,7 @@ describe.skipIf(CHROMIUM === undefined && process.env.CI !== "true")(
           timeout: 20_000,
         });
         const painted = await page.evaluate(() =>
-          [...document.querySelectorAll("canvas")].map((c) => {
+          Array.from(document.querySelectorAll("canvas")).map((c) => {
             const ctx = (c as HTMLCanvasElement).getContext("2d");
             if (ctx === null) return 0;
             const { data } = ctx.getImageData(
