@@ -107,6 +107,11 @@ export class MockPrometheus {
     this.fault = undefined;
   }
 
+  /** The active fault's kind, if any. */
+  faultKind(): FaultKind | undefined {
+    return this.fault?.kind;
+  }
+
   /** Current time of the injected clock (0 without one). */
   now(): number {
     return this.clock?.now() ?? 0;

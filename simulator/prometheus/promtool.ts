@@ -80,7 +80,10 @@ export function promDurationString(ms: number): string {
 export function loadCorpus(path: string): CorpusGroup[] {
   const doc = parseYaml(readFileSync(path, "utf8")) as { groups?: CorpusGroup[] };
   if (!Array.isArray(doc.groups)) {
-    throw new GtbError("GTB_PROMQL_CORPUS_INVALID", "corpus must have a groups list", { file: path, path: "groups" });
+    throw new GtbError("GTB_PROMQL_CORPUS_INVALID", "corpus must have a groups list", {
+      file: path,
+      path: "groups",
+    });
   }
   return doc.groups;
 }
@@ -134,10 +137,15 @@ export function buildRuleTest(cases: DiffCase[], files: Map<string, GroupFile>):
         ...mine.map((c) => ({
           expr: c.expr,
           eval_time: `${c.time}s`,
-          exp_samples: "error" in c.ours ? [] : c.ours.map((s) => ({ labels: labelsString(s.labels), value: s.value })),
+          exp_samples:
+            "error" in c.ours ? [] : c.ours.map((s) => ({ labels: labelsString(s.labels), value: s.value })),
         })),
         // promtool loads samples only up to the latest eval time: load every sample of the file
-        { expr: "vector(0)", eval_time: `${Math.ceil(Math.max(maxSeconds, endSeconds) / 15) * 15 + 15}s`, exp_samples: [{ labels: "{}", value: 0 }] },
+        {
+          expr: "vector(0)",
+          eval_time: `${Math.ceil(Math.max(maxSeconds, endSeconds) / 15) * 15 + 15}s`,
+          exp_samples: [{ labels: "{}", value: 0 }],
+        },
       ],
     });
   }
@@ -178,7 +186,10 @@ function close(a: number, b: number): boolean {
   return Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
 }
 
-function sameSamples(a: { labels: Labels; value: number }[], b: { labels: Labels; value: number }[]): boolean {
+function sameSamples(
+  a: { labels: Labels; value: number }[],
+  b: { labels: Labels; value: number }[],
+): boolean {
   if (a.length !== b.length) return false;
   const byKey = new Map(b.map((s) => [keyOf(s.labels), s.value]));
   return a.every((s) => {
@@ -204,13 +215,19 @@ function parseFailures(output: string): Failure[] {
 }
 
 /** Run the whole corpus through both engines. Throws GtbError when promtool is missing. */
-export function runDifferential(corpusPath: string, promtool = findPromtool()): DiffResult {
+export function runDifferential(
+  corpusPath: string,
+  promtool = findPromtool(),
+  /** Test hook: alter our answers before they go to promtool (proves the harness can fail). */
+  tamper?: (cases: DiffCase[]) => void,
+): DiffResult {
   if (promtool === undefined) {
     throw new GtbError("GTB_PROMTOOL_MISSING", "promtool is not on PATH", {
       hint: "apt-get install -y prometheus (Debian ships promtool 2.42)",
     });
   }
   const { cases, files } = evaluateCorpus(corpusPath);
+  tamper?.(cases);
   const doc = buildRuleTest(cases, files);
   const dir = mkdtempSync(join(tmpdir(), "gtb-promtool-"));
   const file = join(dir, "corpus.test.yml");
