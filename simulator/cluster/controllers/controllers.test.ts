@@ -1,0 +1,379 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { MemoryEventLog } from "../../../engine/core/events.ts";
+import type { KubeClient, KubeObject } from "../../../engine/kube/types.ts";
+import { SeededRng } from "../../clock/rng.ts";
+import { VirtualClock } from "../../clock/virtual.ts";
+import { EmbeddedCluster } from "../cluster.ts";
+import {
+  type BuiltinControllers,
+  crashLoopRestarts,
+  type PodBehaviour,
+  REVISION,
+  startBuiltinControllers,
+  templateHash,
+} from "./index.ts";
+
+type Json = Record<string, unknown>;
+const NS = "default";
+
+interface Env {
+  clock: VirtualClock;
+  kube: KubeClient;
+  ctl: BuiltinControllers;
+  log: MemoryEventLog;
+}
+
+let running: BuiltinControllers | undefined;
+afterEach(() => {
+  running?.stop();
+  running = undefined;
+});
+
+async function env(behaviour?: PodBehaviour): Promise<Env> {
+  const clock = new VirtualClock();
+  const cluster = new EmbeddedCluster({ clock });
+  const log = new MemoryEventLog();
+  const opts: Parameters<typeof startBuiltinControllers>[2] = { rng: new SeededRng("ctl"), events: log };
+  if (behaviour !== undefined) opts.behaviour = behaviour;
+  const ctl = startBuiltinControllers(cluster.adminClient("system:kube-controller-manager"), clock, opts);
+  running = ctl;
+  await ctl.ready;
+  return { clock, kube: cluster.adminClient("tester"), ctl, log };
+}
+
+function deployment(name: string, image: string, replicas: number, spec: Json = {}): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: NS },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: "app", image }] },
+      },
+      ...spec,
+    },
+  };
+}
+
+const ref = (kind: string, name: string) => ({
+  apiVersion: kind === "Pod" ? "v1" : kind === "Job" ? "batch/v1" : "apps/v1",
+  kind,
+  name,
+  namespace: NS,
+});
+const statusOf = (o: KubeObject) => (o.status ?? {}) as Json;
+const cond = (o: KubeObject, type: string) =>
+  ((statusOf(o).conditions ?? []) as Json[]).find((c) => c.type === type);
+const imageOf = (pod: KubeObject) => (((pod.spec as Json).containers as Json[])[0] as Json).image;
+
+async function list(kube: KubeClient, kind: string): Promise<KubeObject[]> {
+  return (await kube.list(ref(kind, "").apiVersion, kind, { namespace: NS })).items;
+}
+
+async function setImage(kube: KubeClient, name: string, image: string): Promise<void> {
+  await kube.patch(
+    ref("Deployment", name),
+    { spec: { template: { spec: { containers: [{ name: "app", image }] } } } },
+    "strategic",
+  );
+}
+
+describe("built-in controllers", () => {
+  it("a Deployment converges to Available with upstream-shaped status", async () => {
+    const { clock, kube } = await env();
+    await kube.create(deployment("web", "web:v1", 3));
+    await clock.runFor(60_000);
+    const d = await kube.get(ref("Deployment", "web"));
+    expect(statusOf(d)).toMatchObject({
+      observedGeneration: 1,
+      replicas: 3,
+      updatedReplicas: 3,
+      readyReplicas: 3,
+      availableReplicas: 3,
+    });
+    expect(statusOf(d).unavailableReplicas).toBeUndefined();
+    expect(cond(d, "Available")).toMatchObject({ status: "True", reason: "MinimumReplicasAvailable" });
+    expect(cond(d, "Progressing")).toMatchObject({ status: "True", reason: "NewReplicaSetAvailable" });
+    expect(d.metadata.annotations?.[REVISION]).toBe("1");
+
+    const [rs, ...more] = await list(kube, "ReplicaSet");
+    expect(more).toEqual([]);
+    const hash = rs!.metadata.labels?.["pod-template-hash"];
+    expect(hash).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{1,10}$/);
+    expect(rs!.metadata.name).toBe(`web-${hash}`);
+    expect(rs!.metadata.ownerReferences).toEqual([
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        name: "web",
+        uid: d.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+    expect(statusOf(rs!)).toMatchObject({
+      replicas: 3,
+      fullyLabeledReplicas: 3,
+      readyReplicas: 3,
+      availableReplicas: 3,
+    });
+
+    const pods = await list(kube, "Pod");
+    expect(pods).toHaveLength(3);
+    for (const p of pods) {
+      expect(p.metadata.ownerReferences?.[0]).toMatchObject({
+        kind: "ReplicaSet",
+        name: rs!.metadata.name,
+        controller: true,
+      });
+      expect((p.spec as Json).nodeName).toBe("embedded-node-1");
+      expect(statusOf(p).phase).toBe("Running");
+      expect(cond(p, "Ready")?.status).toBe("True");
+      expect((statusOf(p).containerStatuses as Json[])[0]).toMatchObject({ ready: true, restartCount: 0 });
+    }
+  });
+
+  it("pod-template-hash is stable and changes with the template", () => {
+    const t = (deployment("a", "x:1", 1).spec as Json).template;
+    expect(templateHash(t)).toBe(templateHash(structuredClone(t)));
+    expect(templateHash(t)).not.toBe(templateHash((deployment("a", "x:2", 1).spec as Json).template));
+    expect(templateHash(t, 1)).not.toBe(templateHash(t));
+  });
+
+  it("an image change rolls out within maxSurge and maxUnavailable", async () => {
+    const { clock, kube } = await env();
+    const strategy = { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
+    await kube.create(deployment("web", "web:v1", 4, { strategy }));
+    await clock.runFor(60_000);
+    let maxPods = 0;
+    let minAvailable = Number.POSITIVE_INFINITY;
+    const watch = await kube.watch("v1", "Pod", { namespace: NS }, () => undefined);
+    await setImage(kube, "web", "web:v2");
+    for (let t = 0; t < 120; t++) {
+      await clock.runFor(1000);
+      const pods = await list(kube, "Pod");
+      maxPods = Math.max(maxPods, pods.length);
+      minAvailable = Math.min(minAvailable, pods.filter((p) => cond(p, "Ready")?.status === "True").length);
+    }
+    watch.stop();
+    expect(maxPods).toBe(5);
+    expect(minAvailable).toBeGreaterThanOrEqual(4);
+    const pods = await list(kube, "Pod");
+    expect(pods.map(imageOf)).toEqual(["web:v2", "web:v2", "web:v2", "web:v2"]);
+    const d = await kube.get(ref("Deployment", "web"));
+    expect(d.metadata.annotations?.[REVISION]).toBe("2");
+    expect(statusOf(d)).toMatchObject({
+      observedGeneration: 2,
+      replicas: 4,
+      updatedReplicas: 4,
+      availableReplicas: 4,
+    });
+    expect(cond(d, "Progressing")?.reason).toBe("NewReplicaSetAvailable");
+    const rss = await list(kube, "ReplicaSet");
+    expect(rss.map((rs) => [rs.metadata.annotations?.[REVISION], (rs.spec as Json).replicas]).sort()).toEqual(
+      [
+        ["1", 0],
+        ["2", 4],
+      ],
+    );
+  });
+
+  it("Recreate scales the old ReplicaSet to zero before the new one starts", async () => {
+    const { clock, kube } = await env();
+    await kube.create(deployment("db", "db:v1", 2, { strategy: { type: "Recreate" } }));
+    await clock.runFor(60_000);
+    await setImage(kube, "db", "db:v2");
+    let mixed = false;
+    for (let t = 0; t < 60; t++) {
+      await clock.runFor(1000);
+      const images = new Set((await list(kube, "Pod")).map(imageOf));
+      if (images.size > 1) mixed = true;
+    }
+    expect(mixed).toBe(false);
+    expect((await list(kube, "Pod")).map(imageOf)).toEqual(["db:v2", "db:v2"]);
+  });
+
+  it("a crash-looping release stalls and reports ProgressDeadlineExceeded", async () => {
+    const behaviour: PodBehaviour = (pod) =>
+      pod.images.includes("web:bad") ? { ready: false, crashLoop: true } : undefined;
+    const { clock, kube, log } = await env(behaviour);
+    await kube.create(deployment("web", "web:v1", 4, { progressDeadlineSeconds: 120 }));
+    await clock.runFor(60_000);
+    await setImage(kube, "web", "web:bad");
+    await clock.runFor(60_000);
+    let d = await kube.get(ref("Deployment", "web"));
+    expect(cond(d, "Progressing")?.status).toBe("True");
+    await clock.runFor(5 * 60_000);
+    d = await kube.get(ref("Deployment", "web"));
+    expect(cond(d, "Progressing")).toMatchObject({ status: "False", reason: "ProgressDeadlineExceeded" });
+    expect(String(cond(d, "Progressing")?.message)).toMatch(
+      /^ReplicaSet "web-\w+" has timed out progressing\.$/,
+    );
+    // maxUnavailable 25% of 4 = 1: three old pods keep serving
+    expect(statusOf(d)).toMatchObject({ availableReplicas: 3, updatedReplicas: 2 });
+    expect(cond(d, "Available")?.status).toBe("True");
+    const bad = (await list(kube, "Pod")).filter((p) => imageOf(p) === "web:bad");
+    expect(bad).toHaveLength(2);
+    const cs = (statusOf(bad[0]!).containerStatuses as Json[])[0] as Json;
+    expect((cs.state as Json).waiting).toMatchObject({ reason: "CrashLoopBackOff" });
+    expect(cs.restartCount).toBeGreaterThanOrEqual(3);
+    expect(cs.ready).toBe(false);
+    expect(log.ofType("cluster.deployment.progressDeadlineExceeded")).toHaveLength(1);
+  });
+
+  it("never-ready pods run but keep the Deployment unavailable", async () => {
+    const { clock, kube } = await env(() => ({ ready: false }));
+    await kube.create(deployment("web", "web:v1", 2));
+    await clock.runFor(60_000);
+    const pods = await list(kube, "Pod");
+    expect(pods.map((p) => [statusOf(p).phase, cond(p, "Ready")?.status])).toEqual([
+      ["Running", "False"],
+      ["Running", "False"],
+    ]);
+    const d = await kube.get(ref("Deployment", "web"));
+    expect(cond(d, "Available")).toMatchObject({ status: "False", reason: "MinimumReplicasUnavailable" });
+    expect(statusOf(d).unavailableReplicas).toBe(2);
+  });
+
+  it("setBehaviour with running: true makes running pods crash", async () => {
+    const { clock, kube, ctl } = await env();
+    await kube.create(deployment("web", "web:v1", 2));
+    await clock.runFor(60_000);
+    ctl.setBehaviour(() => ({ ready: false, crashLoop: true }), { running: true });
+    await clock.runFor(60_000);
+    const d = await kube.get(ref("Deployment", "web"));
+    expect(statusOf(d).availableReplicas).toBeUndefined();
+    const cs = (statusOf((await list(kube, "Pod"))[0]!).containerStatuses as Json[])[0] as Json;
+    expect(cs.restartCount).toBeGreaterThan(0);
+  });
+
+  it("scales up and down", async () => {
+    const { clock, kube } = await env();
+    await kube.create(deployment("web", "web:v1", 2));
+    await clock.runFor(30_000);
+    for (const n of [5, 1, 0, 3]) {
+      await kube.patch(ref("Deployment", "web"), { spec: { replicas: n } }, "merge", {
+        subresource: "scale",
+      });
+      await clock.runFor(30_000);
+      expect(await list(kube, "Pod")).toHaveLength(n);
+      const d = await kube.get(ref("Deployment", "web"));
+      expect(statusOf(d).replicas ?? 0).toBe(n);
+      expect(statusOf(d).availableReplicas ?? 0).toBe(n);
+    }
+    expect(await list(kube, "ReplicaSet")).toHaveLength(1);
+  });
+
+  it("deleting a Deployment garbage-collects its ReplicaSets and pods", async () => {
+    const { clock, kube } = await env();
+    await kube.create(deployment("web", "web:v1", 3));
+    await clock.runFor(30_000);
+    await setImage(kube, "web", "web:v2");
+    await clock.runFor(5000);
+    expect((await list(kube, "ReplicaSet")).length).toBe(2);
+    await kube.delete(ref("Deployment", "web"));
+    await clock.runFor(30_000);
+    expect(await list(kube, "ReplicaSet")).toEqual([]);
+    expect(await list(kube, "Pod")).toEqual([]);
+  });
+
+  it("manages pods of any ReplicaSet, also ones no Deployment owns", async () => {
+    const { clock, kube } = await env();
+    await kube.create({
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: { name: "canary-abc", namespace: NS },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: "c" } },
+        template: {
+          metadata: { labels: { app: "c" } },
+          spec: { containers: [{ name: "app", image: "c:1" }] },
+        },
+      },
+    });
+    await clock.runFor(30_000);
+    const pods = await list(kube, "Pod");
+    expect(pods.map((p) => p.metadata.generateName)).toEqual(["canary-abc-", "canary-abc-"]);
+    expect(statusOf(await kube.get(ref("ReplicaSet", "canary-abc")))).toMatchObject({
+      replicas: 2,
+      availableReplicas: 2,
+    });
+  });
+
+  it("StatefulSet pods start in order with stable names", async () => {
+    const { clock, kube } = await env();
+    await kube.create({
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name: "db", namespace: NS },
+      spec: {
+        replicas: 3,
+        serviceName: "db",
+        selector: { matchLabels: { app: "db" } },
+        template: {
+          metadata: { labels: { app: "db" } },
+          spec: { containers: [{ name: "db", image: "pg:16" }] },
+        },
+      },
+    });
+    await clock.runFor(3000);
+    expect((await list(kube, "Pod")).map((p) => p.metadata.name)).toEqual(["db-0"]);
+    await clock.runFor(60_000);
+    expect((await list(kube, "Pod")).map((p) => p.metadata.name).sort()).toEqual(["db-0", "db-1", "db-2"]);
+    expect(statusOf(await kube.get(ref("StatefulSet", "db")))).toMatchObject({
+      replicas: 3,
+      readyReplicas: 3,
+      availableReplicas: 3,
+      updatedReplicas: 3,
+    });
+  });
+
+  it("a Job runs its pod to completion", async () => {
+    const { clock, kube } = await env();
+    await kube.create({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "migrate", namespace: NS },
+      spec: {
+        template: { spec: { restartPolicy: "Never", containers: [{ name: "m", image: "migrate:1" }] } },
+      },
+    });
+    await clock.runFor(60_000);
+    const job = await kube.get(ref("Job", "migrate"));
+    expect(statusOf(job)).toMatchObject({ succeeded: 1 });
+    expect(cond(job, "Complete")?.status).toBe("True");
+    expect(statusOf((await list(kube, "Pod"))[0]!).phase).toBe("Succeeded");
+  });
+
+  it("is deterministic for a seed", async () => {
+    const run = async () => {
+      const { clock, kube } = await env();
+      await kube.create(deployment("web", "web:v1", 3));
+      await clock.runFor(60_000);
+      await setImage(kube, "web", "web:v2");
+      await clock.runFor(60_000);
+      running?.stop();
+      return (await list(kube, "Pod")).map((p) => [p.metadata.name, cond(p, "Ready")?.lastTransitionTime]);
+    };
+    expect(await run()).toEqual(await run());
+  });
+});
+
+describe("crashLoopRestarts", () => {
+  it.each([
+    [0, 0, 10_000],
+    [9_999, 0, 1],
+    [10_000, 1, 20_000],
+    [30_000, 2, 40_000],
+    [310_000, 5, 300_000],
+    [910_000, 7, 300_000],
+  ])("after %i ms: %i restarts, next in %i ms", (elapsed, restarts, next) => {
+    const r = crashLoopRestarts(elapsed);
+    expect(r.restarts).toBe(restarts);
+    expect(r.nextInMs).toBe(next);
+  });
+});

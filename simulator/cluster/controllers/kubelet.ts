@@ -1,0 +1,374 @@
+/**
+ * A simulated kubelet (kwok-style stages) for every pod of the cluster:
+ * bind to the fake node, Pending (ContainerCreating) for a start-up delay with
+ * jitter, then Running and Ready - or Running and never Ready, or in
+ * CrashLoopBackOff with upstream's restart backoff (10 s doubling, capped at
+ * 5 min) - as the PodBehaviour hook decides. Pods that do not restart
+ * (restartPolicy Never/OnFailure, e.g. Job pods) run to completion.
+ *
+ * The status is a pure function of (pod, the outcome drawn when it started,
+ * now): each reconcile writes it when it changed and asks to be re-run when
+ * the next stage is due. No polling.
+ */
+import { type Clock, rfc3339 } from "../../../engine/core/clock.ts";
+import type { Rng } from "../../../engine/core/rng.ts";
+import type { KubeClient, KubeObject } from "../../../engine/kube/types.ts";
+import { type Informer, keyOf, type ReconcileResult, WorkQueue } from "./informer.ts";
+import {
+  type Condition,
+  getCondition,
+  isDeleting,
+  type Json,
+  setCondition,
+  specOf,
+  statusOf,
+  statusPatch,
+} from "./util.ts";
+
+export const NODE_NAME = "embedded-node-1";
+export const NODE_IP = "10.0.0.11";
+
+/** What the behaviour hook sees of a pod. */
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  uid: string;
+  labels: Readonly<Record<string, string>>;
+  /** Images of the pod's containers, in order. */
+  images: readonly string[];
+  /** The controlling owner (ReplicaSet, StatefulSet, Job ...), when there is one. */
+  owner?: { kind: string; name: string };
+}
+
+/** How a pod behaves once started. */
+export interface PodOutcome {
+  /** Time from creation to containers started (default: the kubelet's start-up delay with jitter). */
+  startupDelayMs?: number;
+  /** Whether the containers become Ready (false: Running, never Ready). */
+  ready: boolean;
+  /** Containers crash at start and restart with back-off (CrashLoopBackOff); never Ready. */
+  crashLoop?: boolean;
+  /** Pods that do not restart (Job pods): run time until they succeed (default 10 s with jitter). */
+  runMs?: number;
+}
+
+/** The fault injector's hook: undefined means a healthy pod. */
+export type PodBehaviour = (pod: PodInfo) => PodOutcome | undefined;
+
+export interface KubeletOptions {
+  rng?: Rng;
+  behaviour?: PodBehaviour;
+  /** Start-up delay of a pod without an explicit one: base + uniform jitter (defaults 2,000 + 0..3,000 ms). */
+  startupMs?: number;
+  startupJitterMs?: number;
+}
+
+interface PodState {
+  outcome: PodOutcome;
+  created: number;
+  startAt: number;
+  /** When the containers began crash-looping (start, or when a new behaviour made them crash). */
+  crashSince?: number;
+  runMs: number;
+  ip: string;
+}
+
+const BACKOFF_BASE_MS = 10_000;
+const BACKOFF_CAP_MS = 300_000;
+
+/** Restarts done by `elapsed` ms of crash-looping, and when the next one is due (relative). */
+export function crashLoopRestarts(elapsed: number): {
+  restarts: number;
+  nextInMs: number;
+  backoffMs: number;
+} {
+  let t = 0;
+  let n = 0;
+  for (;;) {
+    const backoff = Math.min(BACKOFF_BASE_MS * 2 ** n, BACKOFF_CAP_MS);
+    if (backoff === BACKOFF_CAP_MS) {
+      const more = Math.floor((elapsed - t) / backoff);
+      const restarts = n + Math.max(0, more);
+      const next = t + (Math.max(0, more) + 1) * backoff;
+      return { restarts, nextInMs: next - elapsed, backoffMs: backoff };
+    }
+    if (t + backoff > elapsed) return { restarts: n, nextInMs: t + backoff - elapsed, backoffMs: backoff };
+    t += backoff;
+    n++;
+  }
+}
+
+export class Kubelet {
+  private readonly states = new Map<string, PodState>();
+  private readonly queue: WorkQueue;
+  private behaviour: PodBehaviour | undefined;
+  private nextIp = 1;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly clock: Clock,
+    private readonly pods: Informer,
+    private readonly opts: KubeletOptions,
+    onError: (key: string, err: unknown) => void,
+  ) {
+    this.behaviour = opts.behaviour;
+    this.queue = new WorkQueue(clock, (k) => this.reconcile(k), onError);
+    pods.on((type, pod) => {
+      if (type === "DELETED") {
+        if (pod.metadata.uid !== undefined) this.states.delete(pod.metadata.uid);
+        return;
+      }
+      this.queue.add(keyOf(pod));
+    });
+  }
+
+  /**
+   * Replace the behaviour hook. With `running`, pods already started take the
+   * new behaviour's outcome now (e.g. a fault that makes running pods crash).
+   */
+  setBehaviour(b: PodBehaviour | undefined, opts: { running?: boolean } = {}): void {
+    this.behaviour = b;
+    if (opts.running !== true) return;
+    const now = this.clock.now();
+    for (const pod of this.pods.list()) {
+      const st = pod.metadata.uid === undefined ? undefined : this.states.get(pod.metadata.uid);
+      if (st === undefined) continue;
+      const outcome = this.outcomeOf(pod);
+      if (outcome.crashLoop === true && st.outcome.crashLoop !== true)
+        st.crashSince = Math.max(now, st.startAt);
+      if (outcome.crashLoop !== true) delete st.crashSince;
+      st.outcome = outcome;
+      this.queue.add(keyOf(pod));
+    }
+  }
+
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private outcomeOf(pod: KubeObject): PodOutcome {
+    return this.behaviour?.(podInfo(pod)) ?? { ready: true };
+  }
+
+  private stateOf(pod: KubeObject): PodState {
+    const uid = pod.metadata.uid ?? keyOf(pod);
+    let st = this.states.get(uid);
+    if (st !== undefined) return st;
+    const outcome = this.outcomeOf(pod);
+    const rng = this.opts.rng?.fork(`kubelet/${keyOf(pod)}/${uid}`);
+    const jitter = (max: number) => (rng === undefined ? max / 2 : rng.float() * max);
+    const created = parseTime(pod.metadata.creationTimestamp) ?? this.clock.now();
+    const delay =
+      outcome.startupDelayMs ?? (this.opts.startupMs ?? 2000) + jitter(this.opts.startupJitterMs ?? 3000);
+    const startAt = Math.max(this.clock.now(), created + delay);
+    const n = this.nextIp++;
+    st = {
+      outcome,
+      created: this.clock.now(),
+      startAt,
+      runMs: outcome.runMs ?? 10_000 + jitter(5000),
+      ip: `10.244.${(n >> 8) & 255}.${n & 255}`,
+    };
+    if (outcome.crashLoop === true) st.crashSince = startAt;
+    this.states.set(uid, st);
+    return st;
+  }
+
+  private async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const [ns, name] = splitKey(key);
+    const pod = this.pods.get(ns, name);
+    if (pod === undefined || isDeleting(pod)) return undefined;
+    const phase = statusOf(pod).phase;
+    if (phase === "Succeeded" || phase === "Failed") return undefined;
+    const st = this.stateOf(pod);
+    const now = this.clock.now();
+    const ref = { apiVersion: "v1", kind: "Pod", name, namespace: ns };
+    if (specOf(pod).nodeName === undefined) {
+      const bound = await this.clock.track(
+        this.client.patch(ref, { spec: { nodeName: NODE_NAME } }, "merge", {
+          fieldManager: "kube-scheduler",
+        }),
+      );
+      this.pods.set(bound);
+    }
+    const { status, nextInMs } = this.desired(pod, st, now);
+    const patch = statusPatch(statusOf(pod), status);
+    if (patch !== undefined) {
+      const written = await this.clock.track(
+        this.client.patch(ref, patch, "merge", { subresource: "status", fieldManager: "kubelet" }),
+      );
+      this.pods.set(written);
+    }
+    return nextInMs === undefined ? undefined : { requeueAfterMs: nextInMs };
+  }
+
+  /** The status the pod should have now, and when it next changes. */
+  private desired(pod: KubeObject, st: PodState, now: number): { status: Json; nextInMs?: number } {
+    const old = statusOf(pod);
+    const containers = (Array.isArray(specOf(pod).containers) ? specOf(pod).containers : []) as Json[];
+    const restarts = (specOf(pod).restartPolicy ?? "Always") === "Always";
+    let conds = (Array.isArray(old.conditions) ? old.conditions : []) as Condition[];
+    const cond = (type: string, ok: boolean, reason?: string) => {
+      const c: Condition = { type, status: ok ? "True" : "False", lastProbeTime: null };
+      if (!ok && reason !== undefined) c.reason = reason;
+      conds = setCondition(conds, c, now);
+    };
+    const base: Json = {
+      hostIP: NODE_IP,
+      hostIPs: [{ ip: NODE_IP }],
+      podIP: st.ip,
+      podIPs: [{ ip: st.ip }],
+      startTime: typeof old.startTime === "string" ? old.startTime : rfc3339(now),
+      qosClass: "BestEffort",
+    };
+    const started = rfc3339(st.startAt);
+    const cs = (state: Json, ready: boolean, restartCount: number, lastState: Json = {}) =>
+      containers.map((c) => ({
+        containerID: `containerd://${st.ip.replaceAll(".", "")}${String(c.name ?? "")}`,
+        image: c.image,
+        imageID: "",
+        lastState,
+        name: c.name,
+        ready,
+        restartCount,
+        started: "running" in state,
+        state,
+      }));
+
+    cond("PodScheduled", true);
+    cond("Initialized", true);
+    if (now < st.startAt) {
+      cond("PodReadyToStartContainers", false);
+      cond("ContainersReady", false, "ContainersNotReady");
+      cond("Ready", false, "ContainersNotReady");
+      return {
+        status: {
+          phase: "Pending",
+          conditions: sortConds(conds),
+          ...base,
+          containerStatuses: cs({ waiting: { reason: "ContainerCreating" } }, false, 0),
+        },
+        nextInMs: st.startAt - now,
+      };
+    }
+    cond("PodReadyToStartContainers", true);
+    if (!restarts) {
+      const endAt = st.startAt + (st.outcome.crashLoop === true ? 1000 : st.runMs);
+      if (now >= endAt) {
+        const failed = st.outcome.crashLoop === true;
+        const reason = failed ? "PodFailed" : "PodCompleted";
+        cond("ContainersReady", false, reason);
+        cond("Ready", false, reason);
+        const term = {
+          terminated: {
+            exitCode: failed ? 1 : 0,
+            reason: failed ? "Error" : "Completed",
+            startedAt: started,
+            finishedAt: rfc3339(endAt),
+          },
+        };
+        return {
+          status: {
+            phase: failed ? "Failed" : "Succeeded",
+            conditions: sortConds(conds),
+            ...base,
+            containerStatuses: cs(term, false, 0),
+          },
+        };
+      }
+      const ready = st.outcome.ready && st.outcome.crashLoop !== true;
+      cond("ContainersReady", ready, "ContainersNotReady");
+      cond("Ready", ready, "ContainersNotReady");
+      return {
+        status: {
+          phase: "Running",
+          conditions: sortConds(conds),
+          ...base,
+          containerStatuses: cs({ running: { startedAt: started } }, ready, 0),
+        },
+        nextInMs: endAt - now,
+      };
+    }
+    if (st.crashSince !== undefined) {
+      const loop = crashLoopRestarts(now - st.crashSince);
+      const lastCrash = now - (loop.backoffMs - loop.nextInMs);
+      cond("ContainersReady", false, "ContainersNotReady");
+      cond("Ready", false, "ContainersNotReady");
+      const name = pod.metadata.name ?? "";
+      const waiting = (c: string) => ({
+        waiting: {
+          reason: "CrashLoopBackOff",
+          message: `back-off ${loop.backoffMs / 1000}s restarting failed container=${c} pod=${name}_${pod.metadata.namespace ?? ""}(${pod.metadata.uid ?? ""})`,
+        },
+      });
+      const last = {
+        terminated: {
+          exitCode: 1,
+          reason: "Error",
+          startedAt: rfc3339(lastCrash),
+          finishedAt: rfc3339(lastCrash),
+        },
+      };
+      const statuses = cs({}, false, loop.restarts, last).map((s) => ({
+        ...s,
+        started: false,
+        state: waiting(String(s.name)),
+      }));
+      return {
+        status: { phase: "Running", conditions: sortConds(conds), ...base, containerStatuses: statuses },
+        nextInMs: loop.nextInMs,
+      };
+    }
+    const ready = st.outcome.ready;
+    cond("ContainersReady", ready, "ContainersNotReady");
+    cond("Ready", ready, "ContainersNotReady");
+    return {
+      status: {
+        phase: "Running",
+        conditions: sortConds(conds),
+        ...base,
+        containerStatuses: cs({ running: { startedAt: started } }, ready, 0),
+      },
+    };
+  }
+}
+
+const COND_ORDER = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
+function sortConds(cs: Condition[]): Condition[] {
+  return [...cs].sort((a, b) => COND_ORDER.indexOf(a.type) - COND_ORDER.indexOf(b.type));
+}
+
+export function podInfo(pod: KubeObject): PodInfo {
+  const containers = (Array.isArray(specOf(pod).containers) ? specOf(pod).containers : []) as Json[];
+  const info: PodInfo = {
+    namespace: pod.metadata.namespace ?? "",
+    name: pod.metadata.name ?? "",
+    uid: pod.metadata.uid ?? "",
+    labels: pod.metadata.labels ?? {},
+    images: containers.map((c) => String(c.image ?? "")),
+  };
+  const owner = pod.metadata.ownerReferences?.find((r) => r.controller === true);
+  if (owner !== undefined) info.owner = { kind: owner.kind, name: owner.name };
+  return info;
+}
+
+/** True when the pod's Ready condition is True. */
+export function isPodReady(pod: KubeObject): boolean {
+  return getCondition(statusOf(pod), "Ready")?.status === "True";
+}
+
+/** Ms since the epoch when the pod became Ready (its Ready condition's lastTransitionTime). */
+export function readySince(pod: KubeObject): number | undefined {
+  return parseTime(getCondition(statusOf(pod), "Ready")?.lastTransitionTime);
+}
+
+export function parseTime(s: unknown): number | undefined {
+  if (typeof s !== "string") return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+export function splitKey(key: string): [string, string] {
+  const i = key.indexOf("/");
+  return [key.slice(0, i), key.slice(i + 1)];
+}

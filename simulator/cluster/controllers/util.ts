@@ -1,0 +1,149 @@
+/** Helpers shared by the built-in controllers: owners, conditions, status patches, intOrString. */
+import { rfc3339 } from "../../../engine/core/clock.ts";
+import type { KubeObject, OwnerReference } from "../../../engine/kube/types.ts";
+import { isMap, stableStringify } from "../patch/json.ts";
+
+export type Json = Record<string, unknown>;
+
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  lastUpdateTime?: string;
+  lastProbeTime?: string | null;
+}
+
+export const specOf = (o: KubeObject): Json => (isMap(o.spec) ? o.spec : {});
+export const statusOf = (o: KubeObject): Json => (isMap(o.status) ? o.status : {});
+export const num = (v: unknown, dflt: number): number =>
+  typeof v === "number" && Number.isFinite(v) ? v : dflt;
+
+/** The uid of the object's controller (ownerReference with controller: true). */
+export function controllerUid(o: KubeObject): string[] {
+  const ref = o.metadata.ownerReferences?.find((r) => r.controller === true);
+  return ref === undefined ? [] : [ref.uid];
+}
+
+export function controllerRef(owner: KubeObject): OwnerReference {
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name ?? "",
+    uid: owner.metadata.uid ?? "",
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+export function getCondition(status: Json, type: string): Condition | undefined {
+  const cs = status.conditions;
+  if (!Array.isArray(cs)) return undefined;
+  return cs.find((c): c is Condition => isMap(c) && c.type === type);
+}
+
+/**
+ * Set a condition keeping lastTransitionTime when the status does not change
+ * (upstream SetCondition); `alwaysUpdate` refreshes lastUpdateTime even when
+ * status and reason are unchanged (the Deployment Progressing special case).
+ */
+export function setCondition(
+  conditions: Condition[],
+  c: Condition,
+  nowMs: number,
+  opts: { updateTime?: boolean; alwaysUpdate?: boolean } = {},
+): Condition[] {
+  const now = rfc3339(nowMs);
+  const cur = conditions.find((x) => x.type === c.type);
+  if (cur !== undefined && cur.status === c.status && cur.reason === c.reason && !opts.alwaysUpdate) {
+    return conditions;
+  }
+  const next: Condition = { ...c };
+  if (opts.updateTime) next.lastUpdateTime = now;
+  next.lastTransitionTime =
+    cur !== undefined && cur.status === c.status ? (cur.lastTransitionTime ?? now) : now;
+  const out = conditions.filter((x) => x.type !== c.type);
+  out.push(orderCondition(next));
+  return out;
+}
+
+function orderCondition(c: Condition): Condition {
+  const out: Condition = { type: c.type, status: c.status };
+  if (c.lastProbeTime !== undefined) out.lastProbeTime = c.lastProbeTime;
+  if (c.lastUpdateTime !== undefined) out.lastUpdateTime = c.lastUpdateTime;
+  if (c.lastTransitionTime !== undefined) out.lastTransitionTime = c.lastTransitionTime;
+  if (c.reason !== undefined) out.reason = c.reason;
+  if (c.message !== undefined) out.message = c.message;
+  return out;
+}
+
+/** A JSON merge patch turning status `old` into `next` (top-level keys; removed keys become null). */
+export function statusPatch(old: Json, next: Json): Json | undefined {
+  const patch: Json = {};
+  let changed = false;
+  for (const [k, v] of Object.entries(next)) {
+    if (stableStringify(old[k]) !== stableStringify(v)) {
+      patch[k] = v;
+      changed = true;
+    }
+  }
+  for (const k of Object.keys(old)) {
+    if (!(k in next)) {
+      patch[k] = null;
+      changed = true;
+    }
+  }
+  return changed ? { status: patch } : undefined;
+}
+
+/** Drop zero counters, as Go's omitempty does on status structs. */
+export function omitZero(o: Json, keep: readonly string[] = []): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined || ((v === 0 || v === "") && !keep.includes(k))) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Upstream GetScaledValueFromIntOrPercent. */
+export function scaledValue(v: unknown, total: number, roundUp: boolean, dflt: string): number {
+  const x = v ?? dflt;
+  if (typeof x === "number") return x;
+  const m = /^(\d+)%$/.exec(String(x));
+  if (m === null) {
+    const n = Number(x);
+    if (Number.isInteger(n)) return n;
+    throw new Error(`invalid value for IntOrString: invalid value "${String(x)}"`);
+  }
+  const pct = (Number(m[1]) * total) / 100;
+  return roundUp ? Math.ceil(pct) : Math.floor(pct);
+}
+
+export const isDeleting = (o: KubeObject) => o.metadata.deletionTimestamp !== undefined;
+
+/** FNV-1a 32-bit. */
+export function fnv32a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+const SAFE = "bcdfghjklmnpqrstvwxz2456789";
+
+/** Upstream rand.SafeEncodeString: each character mapped onto an alphabet without vowels. */
+export function safeEncode(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) out += SAFE[s.charCodeAt(i) % SAFE.length];
+  return out;
+}
+
+/** A stable hash of a pod template (plus collision count), up to 10 characters like pod-template-hash. */
+export function templateHash(template: unknown, collisionCount?: number): string {
+  const h = fnv32a(stableStringify(template) + (collisionCount === undefined ? "" : `#${collisionCount}`));
+  return safeEncode(String(h));
+}
