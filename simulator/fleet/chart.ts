@@ -60,6 +60,8 @@ spec:
     metadata:
       labels:
         {{- include "svc.selectorLabels" . | nindent 8 }}
+      annotations:
+        checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
     spec:
       containers:
         - name: {{ include "svc.name" . }}
@@ -319,7 +321,11 @@ export function fleetFiles(fleet: Fleet, opts: RepoLayoutOptions = {}): Record<s
     metadata: { name: "analysis-templates", namespace: opts.argocdNamespace ?? "argocd" },
     spec: {
       project: "default",
-      source: { repoURL: opts.repoURL ?? "https://git.example.com/platform/fleet.git", targetRevision: "HEAD", path: "analysis" },
+      source: {
+        repoURL: opts.repoURL ?? "https://git.example.com/platform/fleet.git",
+        targetRevision: "HEAD",
+        path: "analysis",
+      },
       destination: { server: "https://kubernetes.default.svc" },
       syncPolicy: { automated: { prune: true, selfHeal: true } },
     },

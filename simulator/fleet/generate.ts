@@ -64,17 +64,68 @@ export interface Fleet {
 
 const DOMAINS: Record<Tier, readonly string[]> = {
   internal: [
-    "metrics", "logs", "traces", "dashboards", "alerts", "ci", "build", "artifacts", "docs", "search-index",
-    "feature-flags", "config", "secrets-sync", "cost", "audit", "backup", "status-page", "oncall", "sandbox", "lint",
+    "metrics",
+    "logs",
+    "traces",
+    "dashboards",
+    "alerts",
+    "ci",
+    "build",
+    "artifacts",
+    "docs",
+    "search-index",
+    "feature-flags",
+    "config",
+    "secrets-sync",
+    "cost",
+    "audit",
+    "backup",
+    "status-page",
+    "oncall",
+    "sandbox",
+    "lint",
   ],
   "tier-2": [
-    "preferences", "notifications", "analytics", "recommendations", "profiles", "reviews", "media", "email",
-    "sms", "push", "reports", "exports", "imports", "comments", "favorites", "catalog", "pricing-preview",
-    "onboarding", "surveys", "referrals",
+    "preferences",
+    "notifications",
+    "analytics",
+    "recommendations",
+    "profiles",
+    "reviews",
+    "media",
+    "email",
+    "sms",
+    "push",
+    "reports",
+    "exports",
+    "imports",
+    "comments",
+    "favorites",
+    "catalog",
+    "pricing-preview",
+    "onboarding",
+    "surveys",
+    "referrals",
   ],
   "tier-1": [
-    "payments", "auth", "api-gateway", "checkout", "billing", "ledger", "accounts", "identity", "sessions",
-    "orders", "inventory", "fraud", "tokens", "edge", "invoices", "subscriptions", "wallet", "payouts",
+    "payments",
+    "auth",
+    "api-gateway",
+    "checkout",
+    "billing",
+    "ledger",
+    "accounts",
+    "identity",
+    "sessions",
+    "orders",
+    "inventory",
+    "fraud",
+    "tokens",
+    "edge",
+    "invoices",
+    "subscriptions",
+    "wallet",
+    "payouts",
   ],
 };
 
@@ -114,7 +165,9 @@ export function generateFleet(opts: FleetOptions): Fleet {
   const shares = opts.tierShares ?? DEFAULT_TIER_SHARES;
   const total = shares.internal + shares["tier-2"] + shares["tier-1"];
   if (!(total > 0)) {
-    throw new GtbError("GTB_FLEET_BAD_TIERS", "tier shares must be >= 0 and not all 0", { path: "tierShares" });
+    throw new GtbError("GTB_FLEET_BAD_TIERS", "tier shares must be >= 0 and not all 0", {
+      path: "tierShares",
+    });
   }
   const root = new SeededRng(`fleet/${String(opts.seed)}`);
   const phase = root.fork("tiers").float();
@@ -129,7 +182,11 @@ export function generateFleet(opts: FleetOptions): Fleet {
     faker.seed(rng.int(0, 2 ** 31 - 1));
     const u = (phase + i * PHI) % 1;
     const tier: Tier =
-      u < shares.internal / total ? "internal" : u < (shares.internal + shares["tier-2"]) / total ? "tier-2" : "tier-1";
+      u < shares.internal / total
+        ? "internal"
+        : u < (shares.internal + shares["tier-2"]) / total
+          ? "tier-2"
+          : "tier-1";
     const domain = faker.helpers.arrayElement(DOMAINS[tier]);
     const suffix = faker.helpers.arrayElement(SUFFIXES[tier]);
     let name = dns1123(`${domain}-${suffix}`, 50);
@@ -139,7 +196,10 @@ export function generateFleet(opts: FleetOptions): Fleet {
     const team = faker.helpers.arrayElement(TEAMS[tier]);
     const rps = Math.exp(Math.log(minRps) + rng.float() * (Math.log(maxRps) - Math.log(minRps)));
     const span = Math.log(maxRps / minRps);
-    const replicas = Math.min(10, Math.max(2, 2 + Math.round((8 * Math.log(rps / minRps)) / (span > 0 ? span : 1))));
+    const replicas = Math.min(
+      10,
+      Math.max(2, 2 + Math.round((8 * Math.log(rps / minRps)) / (span > 0 ? span : 1))),
+    );
     const p50Ms = Math.round(8 + rng.float() * 72);
     const p99Ms = Math.round(Math.min(380, p50Ms * (3 + rng.float() * 3)));
     const first = faker.person.firstName();
@@ -153,7 +213,10 @@ export function generateFleet(opts: FleetOptions): Fleet {
       rps: Math.round(rps * 1000) / 1000,
       replicas,
       slo: { errorRate: opts.sloErrorRate ?? 0.005, p99Ms: opts.sloP99Ms ?? 500 },
-      image: { repository: `${registry}/${team}/${name}`, tag: `${rng.int(1, 4)}.${rng.int(0, 30)}.${rng.int(0, 20)}` },
+      image: {
+        repository: `${registry}/${team}/${name}`,
+        tag: `${rng.int(1, 4)}.${rng.int(0, 30)}.${rng.int(0, 20)}`,
+      },
       baseline: { errorRatio: Math.round((0.0002 + rng.float() * 0.0013) * 1e6) / 1e6, p50Ms, p99Ms },
       owner: {
         name: `${first} ${last}`,

@@ -9,12 +9,12 @@ export * from "./generate.ts";
 export * from "./repo.ts";
 
 /** Create the monorepo in `opts.dir` with the whole fleet in one initial commit. */
-export async function writeFleetRepo(
+export function writeFleetRepo(
   fleet: Fleet,
   opts: FleetRepoOptions & RepoLayoutOptions & { author?: GitIdentity; time?: number },
-): Promise<FleetRepo> {
-  const repo = await FleetRepo.init(opts);
-  await repo.commit({
+): FleetRepo {
+  const repo = FleetRepo.init(opts);
+  repo.commit({
     files: fleetFiles(fleet, opts),
     message: `Add ${fleet.services.length} services to the GitOps monorepo`,
     author: opts.author ?? { name: "Platform Team", email: "platform@example.com" },

@@ -159,7 +159,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
   weightHistory(target: TrafficTarget | string): WeightChange[] {
     return this.service(target).routing.map((r) => ({
       time: r.time,
-      weights: Object.fromEntries([...r.shares].map(([h, s]) => [h, s * 100])),
+      weights: percentages(r.shares),
     }));
   }
 
@@ -347,7 +347,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
       const at = (t: number): VersionBehaviour => {
         for (let i = behaviours.length - 1; i >= 0; i--)
           if (behaviours[i]!.from <= t) return behaviours[i]!.behaviour;
-        return behaviours[0]?.behaviour ?? fallback;
+        return fallback;
       };
       const offsetMs = svc.spec.scrapeOffsetMs ?? hash128(svc.key)[0] % this.grid.intervalMs;
       const grid: Grid = {
@@ -381,7 +381,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     if (port !== undefined) this.weights.set(svc.key, { ...port });
     else this.weights.delete(svc.key);
     this.changed(svc);
-    const pct = Object.fromEntries([...shares].map(([h, s]) => [h, s * 100]));
+    const pct = percentages(shares);
     this.events.emit({
       type: "traffic.weight",
       time: now,
@@ -550,6 +550,10 @@ class TrafficSeries implements SeriesSource {
     if (stale !== undefined) block.stale = Uint8Array.from(stale);
     return block;
   }
+}
+
+function percentages(shares: ReadonlyMap<string, number>): Record<string, number> {
+  return Object.fromEntries([...shares].map(([h, s]) => [h, Math.round(s * 100 * 1e9) / 1e9]));
 }
 
 function formatLe(b: number): string {
