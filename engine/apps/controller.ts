@@ -120,6 +120,8 @@ interface RunningOp {
   lastMessage: string;
   /** Resource keys the op targets (undefined = all). */
   only: Set<string> | undefined;
+  /** Keys of the resources that differed from Git when the op started (what it changes). */
+  outOfSync: Set<string>;
 }
 
 interface LastOp {
@@ -409,7 +411,15 @@ export class AppController {
       this.statusQueue.add(name);
       return;
     }
-    if (e.statusOnly) return;
+    if (e.statusOnly) {
+      // status-only changes are ignored unless the object's health changed (Argo CD ignoreResourceUpdates)
+      const before = e.old !== undefined ? this.health.health(e.old) : undefined;
+      const after = this.health.health(obj);
+      if (before?.status === after?.status && before?.message === after?.message) return;
+      const owner = trackedApp(obj);
+      if (owner !== undefined && this.apps.has(owner)) this.statusQueue.add(owner);
+      return;
+    }
     const app = trackedApp(obj) ?? (e.old !== undefined ? trackedApp(e.old) : undefined);
     if (app === undefined) return;
     const rt = this.apps.get(app);
@@ -769,7 +779,11 @@ export class AppController {
       spec.resources !== undefined && spec.resources.length > 0
         ? new Set(spec.resources.map((r) => `${r.group ?? ""}/${r.kind}/${r.namespace ?? ""}/${r.name}`))
         : undefined;
+    const outOfSyncNow = (rt.comparison?.resources ?? []).filter(
+      (r) => !r.hook && r.status === "OutOfSync" && (only === undefined || only.has(r.key)),
+    );
     const op: RunningOp = {
+      outOfSync: new Set(outOfSyncNow.map((r) => r.key)),
       id: ++rt.opSeq,
       spec,
       trigger,
@@ -782,9 +796,7 @@ export class AppController {
       only,
     };
     rt.op = op;
-    const resources = (rt.comparison?.resources ?? [])
-      .filter((r) => !r.hook && r.status === "OutOfSync" && (only === undefined || only.has(r.key)))
-      .map(resourceId);
+    const resources = outOfSyncNow.map(resourceId);
     this.emit({
       type: "sync.started",
       time: op.startedAt,
@@ -899,7 +911,11 @@ export class AppController {
       selfHeal: op.selfHeal,
       dryRun: op.spec.dryRun === true,
       changed: outcome.resources
-        .filter((r) => r.message !== "unchanged" && r.hookType === undefined)
+        .filter(
+          (r) =>
+            r.hookType === undefined &&
+            (r.status === "Pruned" || op.outOfSync.has(`${r.group}/${r.kind}/${r.namespace}/${r.name}`)),
+        )
         .map((r) => ({
           group: r.group,
           kind: r.kind,

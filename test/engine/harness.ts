@@ -37,7 +37,12 @@ export function auditLookupOf(records: () => readonly AuditRecordLike[]): AuditL
       const all = records();
       for (let i = all.length - 1; i >= 0; i--) {
         const r = all[i]!;
-        if (r.resourceVersion === resourceVersion && r.kind === ref.kind && r.name === ref.name && (r.namespace ?? "") === (ref.namespace ?? "")) {
+        if (
+          r.resourceVersion === resourceVersion &&
+          r.kind === ref.kind &&
+          r.name === ref.name &&
+          (r.namespace ?? "") === (ref.namespace ?? "")
+        ) {
           return { identity: r.identity, fieldManager: r.fieldManager, time: r.time };
         }
       }
@@ -61,7 +66,14 @@ export function appManifest(
   name: string,
   repoURL: string,
   path: string,
-  opts: { selfHeal?: boolean; prune?: boolean; automated?: boolean; namespace?: string; extraSpec?: Record<string, unknown>; annotations?: Record<string, string> } = {},
+  opts: {
+    selfHeal?: boolean;
+    prune?: boolean;
+    automated?: boolean;
+    namespace?: string;
+    extraSpec?: Record<string, unknown>;
+    annotations?: Record<string, string>;
+  } = {},
 ): Application {
   const spec: Record<string, unknown> = {
     project: "default",
@@ -70,13 +82,20 @@ export function appManifest(
     syncPolicy:
       opts.automated === false
         ? { syncOptions: ["CreateNamespace=true"] }
-        : { automated: { prune: opts.prune ?? true, selfHeal: opts.selfHeal ?? true }, syncOptions: ["CreateNamespace=true"] },
+        : {
+            automated: { prune: opts.prune ?? true, selfHeal: opts.selfHeal ?? true },
+            syncOptions: ["CreateNamespace=true"],
+          },
     ...(opts.extraSpec ?? {}),
   };
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "Application",
-    metadata: { name, namespace: "argocd", ...(opts.annotations !== undefined ? { annotations: opts.annotations } : {}) },
+    metadata: {
+      name,
+      namespace: "argocd",
+      ...(opts.annotations !== undefined ? { annotations: opts.annotations } : {}),
+    },
     spec,
   } as Application;
 }
@@ -140,7 +159,12 @@ export async function makeWorld(opts: { pollIntervalMs?: number } = {}): Promise
       await clock.runFor(ms);
     },
     async app(name) {
-      return admin.get<Application>({ apiVersion: "argoproj.io/v1alpha1", kind: "Application", name, namespace: "argocd" });
+      return admin.get<Application>({
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        name,
+        namespace: "argocd",
+      });
     },
     async close() {
       await engine.stop();

@@ -1,0 +1,294 @@
+/**
+ * End-to-end: the engine against the embedded cluster with a real Git repo.
+ * Virtual time with the in-process client.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DriftDetectedEvent, SyncFinishedEvent } from "../../engine/apps/events.ts";
+import type { Application } from "../../engine/apps/types.ts";
+import { appManifest, cm, deploy, makeWorld, svc, type World } from "./harness.ts";
+
+const CHART = {
+  "charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+  "charts/web/values.yaml": "replicas: 1\ngreeting: hello\n",
+  "charts/web/templates/cm.yaml":
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cfg\ndata:\n  greeting: {{ .Values.greeting | quote }}\n",
+  "charts/web/templates/svc.yaml":
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  ports:\n  - port: 80\n",
+};
+
+function files(n: number): Record<string, string> {
+  const out: Record<string, string> = { ...CHART };
+  for (let i = 0; i < n; i++) {
+    const name = `svc-${String(i).padStart(2, "0")}`;
+    out[`apps/${name}/cm.yaml`] = cm(`${name}-config`, { LOG_LEVEL: "info" });
+    out[`apps/${name}/svc.yaml`] = svc(name);
+    out[`apps/${name}/deploy.yaml`] = deploy(name, 2, "info");
+  }
+  out["kustomize/base/kustomization.yaml"] = "resources:\n- cm.yaml\n";
+  out["kustomize/base/cm.yaml"] = cm("kcfg", { mode: "base" });
+  out["kustomize/prod/kustomization.yaml"] = "resources:\n- ../base\nnamePrefix: prod-\n";
+  return out;
+}
+
+const SYNCED_HEALTHY = { sync: { status: "Synced" }, health: { status: "Healthy" } };
+
+describe("engine end-to-end (in-process client, virtual time)", () => {
+  let w: World;
+  const appNames: string[] = [];
+
+  beforeAll(async () => {
+    w = await makeWorld();
+    w.repo.commit(files(17), "initial fleet\n\nReviewed-by: Bo Rev <bo@example.com>");
+    for (let i = 0; i < 17; i++) {
+      const name = `svc-${String(i).padStart(2, "0")}`;
+      appNames.push(name);
+      await w.admin.create(appManifest(name, w.repo.url, `apps/${name}`, { namespace: name }));
+    }
+    await w.admin.create(appManifest("kust", w.repo.url, "kustomize/prod", { namespace: "kust" }));
+    await w.admin.create(appManifest("chart-a", w.repo.url, "charts/web", { namespace: "chart-a" }));
+    await w.admin.create(
+      appManifest("chart-b", w.repo.url, "charts/web", {
+        namespace: "chart-b",
+        extraSpec: {
+          source: {
+            repoURL: w.repo.url,
+            path: "charts/web",
+            helm: { parameters: [{ name: "greeting", value: "hi-b" }] },
+          },
+        },
+      }),
+    );
+    appNames.push("kust", "chart-a", "chart-b");
+    await w.admin.create(
+      appManifest("svc-00-notify", w.repo.url, "apps/svc-00", {
+        namespace: "notify",
+        annotations: {
+          "notifications.argoproj.io/subscribe.on-deployed.slack": "deploys",
+          "notifications.argoproj.io/subscribe.on-sync-succeeded.slack": "syncs;audit",
+          "notifications.argoproj.io/subscribe.on-drift-detected.slack": "drift",
+        },
+      }),
+    );
+    await w.engine.start();
+    await w.run(60_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it("syncs 20 Applications (directory, kustomize, helm) to Synced and Healthy", async () => {
+    for (const name of appNames) {
+      const app = await w.app(name);
+      expect({ name, ...app.status }).toMatchObject({ name, ...SYNCED_HEALTHY });
+    }
+    const chartB = await w.admin.get({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "chart-b-cfg",
+      namespace: "chart-b",
+    });
+    expect(chartB.data).toEqual({ greeting: "hi-b" });
+    const kcfg = await w.admin.get({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "prod-kcfg",
+      namespace: "kust",
+    });
+    expect(kcfg.metadata.annotations?.["argocd.argoproj.io/tracking-id"]).toBe(
+      "kust:/ConfigMap:kust/prod-kcfg",
+    );
+    const finished = w.events.ofType("sync.finished") as SyncFinishedEvent[];
+    expect(finished.filter((e) => e.phase === "Succeeded").length).toBeGreaterThanOrEqual(20);
+    const first = finished.find((e) => e.app === "svc-00")!;
+    expect(first).toMatchObject({
+      author: "Ana Dev <ana@example.com>",
+      reviewer: "Bo Rev <bo@example.com>",
+      trigger: "automated",
+    });
+    const app = await w.app("svc-00");
+    expect(app.status?.history?.[0]).toMatchObject({ id: 0, revision: first.revision });
+  });
+
+  it("detects a scale by another identity, reports fields and identity, and self-heals", async () => {
+    const ref = { apiVersion: "apps/v1", kind: "Deployment", name: "svc-01", namespace: "svc-01" };
+    await w.user("alice").patch(ref, { spec: { replicas: 5 } }, "merge", { fieldManager: "kubectl-scale" });
+    await w.run(1_000);
+    const drift = (w.events.ofType("drift.detected") as DriftDetectedEvent[]).find((e) => e.app === "svc-01");
+    expect(drift).toMatchObject({
+      resource: { group: "apps", kind: "Deployment", namespace: "svc-01", name: "svc-01" },
+      identity: "alice",
+      changes: [{ path: "spec.replicas", old: 2, new: 5 }],
+    });
+    await w.run(30_000);
+    const live = await w.admin.get(ref);
+    expect((live.spec as { replicas: number }).replicas).toBe(2);
+    expect(w.events.ofType("drift.healed").some((e) => (e as { app: string }).app === "svc-01")).toBe(true);
+    const heal = (w.events.ofType("sync.finished") as SyncFinishedEvent[]).filter(
+      (e) => e.app === "svc-01" && e.selfHeal,
+    );
+    expect(heal.length).toBeGreaterThan(0);
+  });
+
+  it("deploys a new commit at once on a push webhook, attributing it to the webhook", async () => {
+    const sha = w.repo.commit(
+      { "apps/svc-02/cm.yaml": cm("svc-02-config", { LOG_LEVEL: "debug" }) },
+      "debug logs\n\nReviewed-by: Cy <cy@example.com>",
+    );
+    const refreshed = w.engine.deliverPush({
+      ref: "refs/heads/main",
+      after: sha,
+      repository: { clone_url: `${w.repo.url}.git`, default_branch: "main" },
+    });
+    expect(refreshed).toContain("svc-02");
+    expect(
+      w.engine.deliverPush({
+        ref: "refs/heads/feature",
+        repository: { clone_url: w.repo.url, default_branch: "main" },
+      }),
+    ).toEqual([]);
+    expect(
+      w.engine.deliverPush({
+        ref: "refs/heads/main",
+        repository: { clone_url: "file:///elsewhere", default_branch: "main" },
+      }),
+    ).toEqual([]);
+    await w.run(5_000);
+    const live = await w.admin.get({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "svc-02-config",
+      namespace: "svc-02",
+    });
+    expect(live.data).toEqual({ LOG_LEVEL: "debug" });
+    const fin = (w.events.ofType("sync.finished") as SyncFinishedEvent[]).filter(
+      (e) => e.app === "svc-02" && e.revision === sha,
+    );
+    expect(fin).toHaveLength(1);
+    expect(fin[0]).toMatchObject({
+      trigger: "webhook",
+      phase: "Succeeded",
+      reviewer: "Cy <cy@example.com>",
+      selfHeal: false,
+    });
+    expect(fin[0]!.changed).toEqual([
+      { group: "", kind: "ConfigMap", namespace: "svc-02", name: "svc-02-config", status: "Synced" },
+    ]);
+    expect((await w.app("svc-02")).status?.history?.map((h) => h.revision).at(-1)).toBe(sha);
+    // an app the push did not change keeps its history
+    expect((await w.app("svc-04")).status?.history).toHaveLength(1);
+  });
+
+  it("prunes what left Git", async () => {
+    const sha = w.repo.commit({ "apps/svc-03/svc.yaml": null }, "drop service");
+    w.engine.deliverPush({
+      ref: "refs/heads/main",
+      after: sha,
+      repository: { clone_url: w.repo.url, default_branch: "main" },
+    });
+    await w.run(5_000);
+    await expect(
+      w.admin.get({ apiVersion: "v1", kind: "Service", name: "svc-03", namespace: "svc-03" }),
+    ).rejects.toMatchObject({ code: 404 });
+    const fin = (w.events.ofType("sync.finished") as SyncFinishedEvent[]).find(
+      (e) => e.app === "svc-03" && e.revision === sha,
+    );
+    expect(fin?.changed).toContainEqual({
+      group: "",
+      kind: "Service",
+      namespace: "svc-03",
+      name: "svc-03",
+      status: "Pruned",
+    });
+    expect((await w.app("svc-03")).status).toMatchObject(SYNCED_HEALTHY);
+  });
+
+  it("heals repeated drift with the upstream self-heal backoff (0, 2, 6 s after the previous sync)", async () => {
+    const ref = { apiVersion: "v1", kind: "ConfigMap", name: "svc-05-config", namespace: "svc-05" };
+    const gaps: number[] = [];
+    const healedAt: number[] = [];
+    const startedAt = w.clock.now();
+    for (let i = 0; i < 4; i++) {
+      // edit again right after the previous heal: the next heal waits for the backoff
+      await w
+        .user("mallory")
+        .patch(ref, { data: { LOG_LEVEL: `trace-${i}` } }, "merge", { fieldManager: "kubectl-edit" });
+      for (let t = 0; t < 30 && (await w.admin.get(ref)).data?.LOG_LEVEL !== "info"; t++) await w.run(500);
+      expect((await w.admin.get(ref)).data).toEqual({ LOG_LEVEL: "info" });
+      healedAt.push(w.clock.now());
+    }
+    const mine = w.events.events.filter(
+      (e) => (e as { app?: string }).app === "svc-05" && e.time >= startedAt,
+    );
+    // gaps between a self-heal sync's finish and the next self-heal's start
+    let lastSelfHealFinish: number | undefined;
+    for (const e of mine) {
+      const selfHeal = (e as { selfHeal?: boolean }).selfHeal === true;
+      if (e.type === "sync.started" && selfHeal && lastSelfHealFinish !== undefined)
+        gaps.push(e.time - lastSelfHealFinish);
+      if (e.type === "sync.finished") lastSelfHealFinish = selfHeal ? e.time : undefined;
+    }
+    const detected = (w.events.ofType("drift.detected") as DriftDetectedEvent[]).filter(
+      (e) => e.app === "svc-05" && e.time >= startedAt,
+    );
+    expect(detected.map((d) => [d.identity, d.fieldManager, d.changes])).toEqual(
+      [0, 1, 2, 3].map((i) => [
+        "mallory",
+        "kubectl-edit",
+        [{ path: "data.LOG_LEVEL", old: "info", new: `trace-${i}` }],
+      ]),
+    );
+    // drift is noticed at the edit; the heal waits for the backoff measured from the previous sync's finish
+    // the first heal after a new revision is a regular auto-sync (counter reset); then 0, 2, 6 s
+    expect(gaps.slice(-2)).toEqual([2_000, 6_000]);
+    expect(healedAt[3]! - healedAt[2]!).toBeGreaterThanOrEqual(6_000);
+    expect(
+      w.events
+        .ofType("drift.healed")
+        .filter((e) => (e as { app: string }).app === "svc-05" && e.time >= startedAt),
+    ).toHaveLength(4);
+  });
+
+  it("turns a render error into a ComparisonError condition without stopping other apps", async () => {
+    w.repo.commit(
+      { "apps/broken/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n" },
+      "broken",
+    );
+    await w.admin.create(appManifest("broken", w.repo.url, "apps/broken", { namespace: "broken" }));
+    const bad = appManifest("no-dest", w.repo.url, "apps/svc-00");
+    delete (bad.spec as { destination?: unknown }).destination;
+    await w.admin.create(bad);
+    await w.run(5_000);
+    const broken = await w.app("broken");
+    expect(broken.status?.sync?.status).toBe("Unknown");
+    expect(broken.status?.conditions?.[0]).toMatchObject({
+      type: "ComparisonError",
+      message: expect.stringContaining("apps/broken/cm.yaml:5"),
+    });
+    expect((await w.app("no-dest")).status?.conditions?.[0]).toMatchObject({
+      type: "InvalidSpecError",
+      message: expect.stringContaining("spec.destination"),
+    });
+    expect((await w.app("svc-06")).status).toMatchObject(SYNCED_HEALTHY);
+  });
+
+  it("refuses rollback while automated sync is on", async () => {
+    await expect(w.engine.rollback("svc-02", 0)).rejects.toMatchObject({
+      code: "GTB_APP_ROLLBACK_AUTOSYNC",
+      message: "rollback cannot be initiated when auto-sync is enabled",
+    });
+  });
+
+  it("sends subscribed Slack notifications once, remembered in the annotation", async () => {
+    const channels = w.notifier.sent.map((m) => m.channel).sort();
+    expect(channels).toEqual(expect.arrayContaining(["audit", "deploys", "syncs"]));
+    expect(w.notifier.sent.filter((m) => m.channel === "deploys")).toHaveLength(1);
+    const msg = w.notifier.sent.find((m) => m.channel === "deploys")!;
+    expect(msg.attachments?.[0]).toMatchObject({ color: "#18be52", title: "svc-00-notify" });
+    const app = await w.app("svc-00-notify");
+    expect(
+      Object.keys(JSON.parse(app.metadata.annotations?.["notified.notifications.argoproj.io"] ?? "{}")),
+    ).toEqual(expect.arrayContaining([expect.stringMatching(/^on-deployed:[0-9a-f]{40}:slack:deploys$/)]));
+    expect(w.events.ofType("notification.sent").length).toBe(w.notifier.sent.length);
+  });
+});
