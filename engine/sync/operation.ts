@@ -217,18 +217,7 @@ export class SyncOperation {
         );
       }
     }
-    const running = pool.filter((r) => r.state === "running");
-    if (running.length > 0) {
-      this.waiting = true;
-      this.message = running
-        .map((r) =>
-          r.task.action === "hook"
-            ? `waiting for completion of hook ${r.task.apiVersion}/${r.task.kind}/${r.name}`
-            : `waiting for healthy state of ${r.task.group}/${r.task.kind}/${r.name}`,
-        )
-        .join(", ");
-      return;
-    }
+    if (this.awaitRunning(pool)) return;
     const pending = pool.filter((r) => r.state === "pending");
     const first = pending[0];
     if (first === undefined) {
@@ -253,6 +242,22 @@ export class SyncOperation {
       if (bad !== undefined)
         return this.enterFailure(`one or more objects failed to apply, reason: ${bad.failed}`);
     }
+    this.awaitRunning(group);
+  }
+
+  /** When some runs still wait for health / hook completion, say so and mark the step as waiting. */
+  private awaitRunning(runs: Run[]): boolean {
+    const running = runs.filter((r) => r.state === "running");
+    if (running.length === 0) return false;
+    this.waiting = true;
+    this.message = running
+      .map((r) =>
+        r.task.action === "hook"
+          ? `waiting for completion of hook ${r.task.apiVersion}/${r.task.kind}/${r.name}`
+          : `waiting for healthy state of ${r.task.group}/${r.task.kind}/${r.name}`,
+      )
+      .join(", ");
+    return true;
   }
 
   private enterFailure(message: string): void {

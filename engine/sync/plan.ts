@@ -194,8 +194,8 @@ const PHASE_INDEX: Record<SyncPhase, number> = { PreSync: 0, Sync: 1, PostSync: 
 
 /** Order: phase, wave, applies before prunes, kind (reversed for prunes), name, namespace. */
 export function compareTasks(a: SyncTask, b: SyncTask): number {
-  const pa = a.action === "prune" ? 1 : 0;
-  const pb = b.action === "prune" ? 1 : 0;
+  const pa = a.action === "prune" || a.action === "pruneSkip" ? 1 : 0;
+  const pb = b.action === "prune" || b.action === "pruneSkip" ? 1 : 0;
   const byKind =
     pa === 1 && pb === 1 ? kindIndex(b.kind) - kindIndex(a.kind) : kindIndex(a.kind) - kindIndex(b.kind);
   return (
