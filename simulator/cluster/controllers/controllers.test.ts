@@ -23,6 +23,17 @@ interface Env {
   log: MemoryEventLog;
 }
 
+/**
+ * Advance virtual time by `ms`, running every timer due on the way, including
+ * timers scheduled by async work that settles after the last due timer
+ * (VirtualClock.runFor skips those: it moves time to the end first).
+ */
+async function advance(clock: VirtualClock, ms: number): Promise<void> {
+  const end = clock.now() + ms;
+  await clock.runAll(ms);
+  await clock.runUntil(end);
+}
+
 let running: BuiltinControllers | undefined;
 afterEach(() => {
   running?.stop();
@@ -85,7 +96,7 @@ describe("built-in controllers", () => {
   it("a Deployment converges to Available with upstream-shaped status", async () => {
     const { clock, kube } = await env();
     await kube.create(deployment("web", "web:v1", 3));
-    await clock.runFor(60_000);
+    await advance(clock, 60_000);
     const d = await kube.get(ref("Deployment", "web"));
     expect(statusOf(d)).toMatchObject({
       observedGeneration: 1,
@@ -147,13 +158,13 @@ describe("built-in controllers", () => {
     const { clock, kube } = await env();
     const strategy = { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
     await kube.create(deployment("web", "web:v1", 4, { strategy }));
-    await clock.runFor(60_000);
+    await advance(clock, 60_000);
     let maxPods = 0;
     let minAvailable = Number.POSITIVE_INFINITY;
     const watch = await kube.watch("v1", "Pod", { namespace: NS }, () => undefined);
     await setImage(kube, "web", "web:v2");
     for (let t = 0; t < 120; t++) {
-      await clock.runFor(1000);
+      await advance(clock, 1000);
       const pods = await list(kube, "Pod");
       maxPods = Math.max(maxPods, pods.length);
       minAvailable = Math.min(minAvailable, pods.filter((p) => cond(p, "Ready")?.status === "True").length);
@@ -184,11 +195,11 @@ describe("built-in controllers", () => {
   it("Recreate scales the old ReplicaSet to zero before the new one starts", async () => {
     const { clock, kube } = await env();
     await kube.create(deployment("db", "db:v1", 2, { strategy: { type: "Recreate" } }));
-    await clock.runFor(60_000);
+    await advance(clock, 60_000);
     await setImage(kube, "db", "db:v2");
     let mixed = false;
     for (let t = 0; t < 60; t++) {
-      await clock.runFor(1000);
+      await advance(clock, 1000);
       const images = new Set((await list(kube, "Pod")).map(imageOf));
       if (images.size > 1) mixed = true;
     }
@@ -201,12 +212,12 @@ describe("built-in controllers", () => {
       pod.images.includes("web:bad") ? { ready: false, crashLoop: true } : undefined;
     const { clock, kube, log } = await env(behaviour);
     await kube.create(deployment("web", "web:v1", 4, { progressDeadlineSeconds: 120 }));
-    await clock.runFor(60_000);
+    await advance(clock, 60_000);
     await setImage(kube, "web", "web:bad");
-    await clock.runFor(60_000);
+    await advance(clock, 60_000);
     let d = await kube.get(ref("Deployment", "web"));
     expect(cond(d, "Progressing")?.status).toBe("True");
-    await clock.runFor(5 * 60_000);
+    await advance(clock, 5 * 60_000);
     d = await kube.get(ref("Deployment", "web"));
     expect(cond(d, "Progressing")).toMatchObject({ status: "False", reason: "ProgressDeadlineExceeded" });
     expect(String(cond(d, "Progressing")?.message)).toMatch(
@@ -227,7 +238,7 @@ describe("built-in controllers", () => {
   it("never-ready pods run but keep the Deployment unavailable", async () => {
     const { clock, kube } = await env(() => ({ ready: false }));
     await kube.create(deployment("web", "web:v1", 2));
-    await clock.runFor(60_000);
+    await advance(clock, 60_000);
     const pods = await list(kube, "Pod");
     expect(pods.map((p) => [statusOf(p).phase, cond(p, "Ready")?.status])).toEqual([
       ["Running", "False"],
@@ -241,9 +252,9 @@ describe("built-in controllers", () => {
   it("setBehaviour with running: true makes running pods crash", async () => {
     const { clock, kube, ctl } = await env();
     await kube.create(deployment("web", "web:v1", 2));
-    await clock.runFor(60_000);
+    await advance(clock, 60_000);
     ctl.setBehaviour(() => ({ ready: false, crashLoop: true }), { running: true });
-    await clock.runFor(60_000);
+    await advance(clock, 60_000);
     const d = await kube.get(ref("Deployment", "web"));
     expect(statusOf(d).availableReplicas).toBeUndefined();
     const cs = (statusOf((await list(kube, "Pod"))[0]!).containerStatuses as Json[])[0] as Json;
@@ -253,12 +264,12 @@ describe("built-in controllers", () => {
   it("scales up and down", async () => {
     const { clock, kube } = await env();
     await kube.create(deployment("web", "web:v1", 2));
-    await clock.runFor(30_000);
+    await advance(clock, 30_000);
     for (const n of [5, 1, 0, 3]) {
       await kube.patch(ref("Deployment", "web"), { spec: { replicas: n } }, "merge", {
         subresource: "scale",
       });
-      await clock.runFor(30_000);
+      await advance(clock, 30_000);
       expect(await list(kube, "Pod")).toHaveLength(n);
       const d = await kube.get(ref("Deployment", "web"));
       expect(statusOf(d).replicas ?? 0).toBe(n);
@@ -270,12 +281,12 @@ describe("built-in controllers", () => {
   it("deleting a Deployment garbage-collects its ReplicaSets and pods", async () => {
     const { clock, kube } = await env();
     await kube.create(deployment("web", "web:v1", 3));
-    await clock.runFor(30_000);
+    await advance(clock, 30_000);
     await setImage(kube, "web", "web:v2");
-    await clock.runFor(5000);
+    await advance(clock, 5000);
     expect((await list(kube, "ReplicaSet")).length).toBe(2);
     await kube.delete(ref("Deployment", "web"));
-    await clock.runFor(30_000);
+    await advance(clock, 30_000);
     expect(await list(kube, "ReplicaSet")).toEqual([]);
     expect(await list(kube, "Pod")).toEqual([]);
   });
@@ -295,7 +306,7 @@ describe("built-in controllers", () => {
         },
       },
     });
-    await clock.runFor(30_000);
+    await advance(clock, 30_000);
     const pods = await list(kube, "Pod");
     expect(pods.map((p) => p.metadata.generateName)).toEqual(["canary-abc-", "canary-abc-"]);
     expect(statusOf(await kube.get(ref("ReplicaSet", "canary-abc")))).toMatchObject({
@@ -320,9 +331,9 @@ describe("built-in controllers", () => {
         },
       },
     });
-    await clock.runFor(3000);
+    await advance(clock, 1000);
     expect((await list(kube, "Pod")).map((p) => p.metadata.name)).toEqual(["db-0"]);
-    await clock.runFor(60_000);
+    await advance(clock, 60_000);
     expect((await list(kube, "Pod")).map((p) => p.metadata.name).sort()).toEqual(["db-0", "db-1", "db-2"]);
     expect(statusOf(await kube.get(ref("StatefulSet", "db")))).toMatchObject({
       replicas: 3,
@@ -342,7 +353,7 @@ describe("built-in controllers", () => {
         template: { spec: { restartPolicy: "Never", containers: [{ name: "m", image: "migrate:1" }] } },
       },
     });
-    await clock.runFor(60_000);
+    await advance(clock, 60_000);
     const job = await kube.get(ref("Job", "migrate"));
     expect(statusOf(job)).toMatchObject({ succeeded: 1 });
     expect(cond(job, "Complete")?.status).toBe("True");
@@ -353,9 +364,9 @@ describe("built-in controllers", () => {
     const run = async () => {
       const { clock, kube } = await env();
       await kube.create(deployment("web", "web:v1", 3));
-      await clock.runFor(60_000);
+      await advance(clock, 60_000);
       await setImage(kube, "web", "web:v2");
-      await clock.runFor(60_000);
+      await advance(clock, 60_000);
       running?.stop();
       return (await list(kube, "Pod")).map((p) => [p.metadata.name, cond(p, "Ready")?.lastTransitionTime]);
     };
