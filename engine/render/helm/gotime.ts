@@ -43,7 +43,7 @@ const MONTHS = [
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 const TOKEN =
-  /2006|06|January|Jan|01|1|Monday|Mon|02|_2|2|15|03|3|04|4|05|5|PM|pm|MST|Z07:00|Z0700|Z07|-07:00|-0700|-07|[.,](0+|9+)/g;
+  /2006|15|06|January|Jan|01|1|Monday|Mon|02|_2|2|03|3|04|4|05|5|PM|pm|MST|Z07:00|Z0700|Z07|-07:00|-0700|-07|[.,](0+|9+)/g;
 
 /** time.Format in UTC. */
 export function formatGoTime(ms: number, layout: string): string {

@@ -479,8 +479,8 @@ export function executeChart(
   const exec = new Executor(lookup, funcs);
   const outputs: TemplateOutput[] = [];
   let notes = "";
-  const sorted = [...units].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const u of sorted) {
+  // Execute in Helm's order (so the first error reported is Helm's), output in file-name order.
+  for (const u of helmParseOrder(units)) {
     const base = u.name.slice(u.name.lastIndexOf("/") + 1);
     const isNotes = u.name.endsWith("/templates/NOTES.txt");
     if (base.startsWith("_")) continue;
@@ -509,6 +509,7 @@ export function executeChart(
     if (isNotes) notes = text;
     else outputs.push({ name: u.name, treePath: u.treePath, text });
   }
+  outputs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { outputs, notes };
 }
 
