@@ -1,0 +1,881 @@
+/**
+ * The Rollout controller (canary strategy): level-based reconcile(namespace, name)
+ * -> {requeueAfterMs}. Each call reads the Rollout, its ReplicaSets and
+ * AnalysisRuns, moves the canary step machine as far as the observed state
+ * allows, scales ReplicaSets, sets traffic weights, writes the status (a merge
+ * patch of what changed) and records events.
+ *
+ * Outcomes: Rollout gone -> {}; invalid spec -> InvalidSpec condition, {};
+ * waiting on pods / analysis -> {} (watches on ReplicaSets and AnalysisRuns
+ * re-trigger it); timed waits (pause durations, scale-down delays) ->
+ * {requeueAfterMs}; a write conflict -> {requeueAfterMs: 0}.
+ */
+import { type Clock, parseDuration, rfc3339 } from "../core/clock.ts";
+import { type EventSink, NULL_SINK } from "../core/events.ts";
+import type { TrafficRouter } from "../core/traffic-router.ts";
+import { type KubeClient, type KubeObject, isConflict, isNotFound, refOf } from "../kube/types.ts";
+import { ARGO_API_VERSION, type AnalysisRun } from "../analysis/types.ts";
+import { TemplateNotFoundError, fetchTemplates, newAnalysisRun } from "./analysis-runs.ts";
+import type { RolloutEvent } from "./events.ts";
+import { type EventRecorder, NULL_RECORDER } from "./recorder.ts";
+import { canaryReplicasForWeight, canaryStableReplicas, podTemplateHash, replicaWeight } from "./replicas.ts";
+import { calculatePhase, getCondition, mergeDiff, removeCondition, setCondition } from "./status.ts";
+import {
+  type CanaryStep,
+  DEFAULTS,
+  POD_HASH_LABEL,
+  REVISION_ANNOTATION,
+  ROLLOUT_TYPE_LABEL,
+  type Rollout,
+  type RolloutAnalysis,
+  type RolloutStatus,
+  STEP_INDEX_LABEL,
+  replicasOf,
+} from "./types.ts";
+import { validateRollout } from "./validate.ts";
+
+export interface ReplicaSet extends KubeObject {
+  spec: {
+    replicas?: number;
+    selector?: unknown;
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: unknown };
+  };
+  status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number };
+}
+
+export interface RolloutControllerOptions {
+  client: KubeClient;
+  clock: Clock;
+  events?: EventSink<RolloutEvent>;
+  recorder?: EventRecorder;
+  trafficRouter?: TrafficRouter;
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+/** Label marking AnalysisRuns of an aborted or promoted-past attempt, which the controller no longer reads. */
+export const SUPERSEDED_LABEL = "rollouts.gitops-testbed.io/superseded";
+const SCALE_DOWN_DEADLINE = "scale-down-deadline";
+
+function images(template: unknown): string[] {
+  const spec = (template as { spec?: { containers?: Array<{ image?: string }> } } | undefined)?.spec;
+  return (spec?.containers ?? []).map((c) => c.image ?? "").filter((i) => i !== "");
+}
+
+function stepLabel(step: CanaryStep): string {
+  if (step.setWeight !== undefined) return `setWeight: ${step.setWeight}`;
+  if (step.pause !== undefined)
+    return step.pause.duration === undefined ? "pause" : `pause: ${step.pause.duration}`;
+  if (step.analysis !== undefined) return "analysis";
+  if (step.setCanaryScale !== undefined) return "setCanaryScale";
+  if (step.experiment !== undefined) return "experiment";
+  return "unknown";
+}
+
+function pauseDurationMs(d: string | number | undefined): number | undefined {
+  if (d === undefined) return undefined;
+  return typeof d === "number" ? d * 1000 : parseDuration(d);
+}
+
+function revisionOf(obj: KubeObject | undefined): number {
+  const r = obj?.metadata.annotations?.[REVISION_ANNOTATION];
+  return r === undefined ? 0 : Number.parseInt(r, 10) || 0;
+}
+
+interface Ctx {
+  ro: Rollout;
+  ns: string;
+  name: string;
+  now: number;
+  status: RolloutStatus;
+  steps: CanaryStep[];
+  hash: string;
+  newRS: ReplicaSet;
+  stableRS: ReplicaSet | undefined;
+  rsList: ReplicaSet[];
+  runs: AnalysisRun[];
+  revision: number;
+  requeue: number | undefined;
+  trafficRouting: boolean;
+  /** Canary weight decided by this reconcile. */
+  weight: number;
+  /** With traffic routing, an aborted canary keeps its pods until this time (abortScaleDownDelaySeconds). */
+  abortHoldUntil?: number;
+  /** Why the rollout aborts in this reconcile (analysis verdict), if it does. */
+  abortWhy?: { message: string; run?: AnalysisRun };
+  pending: Array<() => Promise<void>>;
+}
+
+export class RolloutController {
+  private readonly events: EventSink<RolloutEvent>;
+  private readonly recorder: EventRecorder;
+  /** rollout.updated time per namespace/name/hash, for completion durations. */
+  private readonly updatedAt = new Map<string, number>();
+
+  constructor(private readonly opts: RolloutControllerOptions) {
+    this.events = opts.events ?? (NULL_SINK as EventSink<RolloutEvent>);
+    this.recorder = opts.recorder ?? NULL_RECORDER;
+  }
+
+  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+    const { client, clock } = this.opts;
+    let ro: Rollout;
+    try {
+      ro = await client.get<Rollout>({ apiVersion: ARGO_API_VERSION, kind: "Rollout", namespace, name });
+    } catch (e) {
+      if (isNotFound(e)) return {};
+      throw e;
+    }
+    const now = clock.now();
+    const before = ro.status ?? {};
+    const status: RolloutStatus = structuredClone(before);
+    status.observedGeneration = String(ro.metadata.generation ?? 1);
+    const issues = validateRollout(ro).filter((i) => i.warning !== true);
+    if (issues.length > 0) {
+      const msg = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+      const first = issues[0]!;
+      const message = first.unsupported === true ? first.message : `The Rollout "${name}" is invalid: ${msg}`;
+      setCondition(status, "InvalidSpec", "True", "InvalidSpec", message, now);
+      const ph = calculatePhase({ status, specPaused: ro.spec.paused === true, replicas: replicasOf(ro) });
+      status.phase = ph.phase;
+      status.message = ph.message;
+      return this.writeStatus(ro, before, status);
+    }
+    removeCondition(status, "InvalidSpec");
+
+    const ctx = await this.load(ro, status, now);
+    try {
+      await this.progress(ctx);
+    } catch (e) {
+      if (e instanceof TemplateNotFoundError) {
+        setCondition(
+          status,
+          "InvalidSpec",
+          "True",
+          "InvalidSpec",
+          `The Rollout "${name}" is invalid: ${e.message}`,
+          now,
+        );
+      } else throw e;
+    }
+    await this.scale(ctx);
+    this.computeStatus(ctx);
+    for (const p of ctx.pending) await p();
+    const res = await this.writeStatus(ro, before, status);
+    if (res.requeueAfterMs === 0) return res;
+    return ctx.requeue === undefined ? {} : { requeueAfterMs: Math.max(0, ctx.requeue - now) };
+  }
+
+  private async writeStatus(
+    ro: Rollout,
+    before: RolloutStatus,
+    after: RolloutStatus,
+  ): Promise<ReconcileResult> {
+    const patch = mergeDiff(before, after);
+    if (patch === undefined) return {};
+    try {
+      await this.opts.client.patch(refOf(ro), { status: patch }, "merge", { subresource: "status" });
+    } catch (e) {
+      if (isConflict(e)) return { requeueAfterMs: 0 };
+      if (isNotFound(e)) return {};
+      throw e;
+    }
+    return {};
+  }
+
+  private wake(ctx: Ctx, atMs: number): void {
+    if (ctx.requeue === undefined || atMs < ctx.requeue) ctx.requeue = atMs;
+  }
+
+  // ---- loading and ReplicaSets ----------------------------------------------------------------
+
+  private async load(ro: Rollout, status: RolloutStatus, now: number): Promise<Ctx> {
+    const { client } = this.opts;
+    const ns = ro.metadata.namespace ?? "default";
+    const name = ro.metadata.name ?? "";
+    const uid = ro.metadata.uid;
+    const owned = (o: KubeObject) =>
+      (o.metadata.ownerReferences ?? []).some((r) => r.uid === uid && r.kind === "Rollout");
+    const rsList = (await client.list<ReplicaSet>("apps/v1", "ReplicaSet", { namespace: ns })).items.filter(
+      owned,
+    );
+    const runs = (
+      await client.list<AnalysisRun>(ARGO_API_VERSION, "AnalysisRun", { namespace: ns })
+    ).items.filter((r) => owned(r) && r.metadata.labels?.[SUPERSEDED_LABEL] === undefined);
+    const hash = podTemplateHash(ro.spec.template, status.collisionCount);
+    const steps = ro.spec.strategy?.canary?.steps ?? [];
+    let newRS = rsList.find((rs) => rs.metadata.labels?.[POD_HASH_LABEL] === hash);
+    const firstDeploy = status.stableRS === undefined && rsList.length === 0;
+    const maxRev = rsList.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
+    if (newRS === undefined) {
+      newRS = await this.createReplicaSet(ro, hash, maxRev + 1, firstDeploy ? replicasOf(ro) : 0);
+      rsList.push(newRS);
+    } else if (status.currentPodHash !== hash && revisionOf(newRS) < maxRev) {
+      // rolling back to an older template: upstream gives its ReplicaSet the next revision
+      newRS = await this.patchRS(newRS, {
+        metadata: { annotations: { [REVISION_ANNOTATION]: String(maxRev + 1) } },
+      });
+      rsList.splice(
+        rsList.findIndex((r) => r.metadata.name === newRS!.metadata.name),
+        1,
+        newRS,
+      );
+    }
+    const ctx: Ctx = {
+      ro,
+      ns,
+      name,
+      now,
+      status,
+      steps,
+      hash,
+      newRS,
+      stableRS: undefined,
+      rsList,
+      runs,
+      revision: revisionOf(newRS),
+      requeue: undefined,
+      trafficRouting: ro.spec.strategy?.canary?.trafficRouting !== undefined,
+      weight: 0,
+      pending: [],
+    };
+    if (firstDeploy) {
+      status.stableRS = hash;
+      status.currentPodHash = hash;
+      status.currentStepIndex = steps.length;
+    }
+    if (status.currentPodHash !== hash) await this.startUpdate(ctx);
+    ctx.stableRS = rsList.find((rs) => rs.metadata.labels?.[POD_HASH_LABEL] === status.stableRS);
+    return ctx;
+  }
+
+  private async createReplicaSet(
+    ro: Rollout,
+    hash: string,
+    revision: number,
+    replicas: number,
+  ): Promise<ReplicaSet> {
+    const template = structuredClone(ro.spec.template ?? {});
+    template.metadata = {
+      ...(template.metadata ?? {}),
+      labels: { ...(template.metadata?.labels ?? {}), [POD_HASH_LABEL]: hash },
+    };
+    const rs: ReplicaSet = {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: {
+        name: `${ro.metadata.name}-${hash}`,
+        namespace: ro.metadata.namespace ?? "default",
+        labels: { ...(ro.spec.template?.metadata?.labels ?? {}), [POD_HASH_LABEL]: hash },
+        annotations: { [REVISION_ANNOTATION]: String(revision) },
+        ownerReferences: [
+          {
+            apiVersion: ro.apiVersion,
+            kind: "Rollout",
+            name: ro.metadata.name ?? "",
+            uid: ro.metadata.uid ?? "",
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      spec: {
+        replicas,
+        selector: { matchLabels: { ...(ro.spec.selector?.matchLabels ?? {}), [POD_HASH_LABEL]: hash } },
+        template: template as ReplicaSet["spec"]["template"],
+      },
+    };
+    const created = await this.opts.client.create(rs);
+    await this.recorder.record(
+      ro,
+      "Normal",
+      "NewReplicaSetCreated",
+      `Created ReplicaSet ${rs.metadata.name} (revision ${revision})`,
+    );
+    return created;
+  }
+
+  private patchRS(rs: ReplicaSet, patch: unknown): Promise<ReplicaSet> {
+    return this.opts.client.patch<ReplicaSet>(refOf(rs), patch, "merge");
+  }
+
+  private base(ctx: Ctx) {
+    const stable = ctx.rsList.find((rs) => rs.metadata.labels?.[POD_HASH_LABEL] === ctx.status.stableRS);
+    return {
+      time: ctx.now,
+      namespace: ctx.ns,
+      service: ctx.name,
+      revision: ctx.revision,
+      stableHash: ctx.status.stableRS,
+      canaryHash: ctx.hash,
+      stableImages: images(stable?.spec.template),
+      canaryImages: images(ctx.ro.spec.template),
+      weight: ctx.weight,
+    };
+  }
+
+  /** A new pod template was observed: start a fresh rollout of it. */
+  private async startUpdate(ctx: Ctx): Promise<void> {
+    const s = ctx.status;
+    s.currentPodHash = ctx.hash;
+    s.currentStepIndex = 0;
+    delete s.abort;
+    delete s.abortedAt;
+    delete s.pauseConditions;
+    delete s.promoteFull;
+    s.controllerPause = false;
+    if (s.canary !== undefined) {
+      delete s.canary.currentStepAnalysisRunStatus;
+      delete s.canary.currentBackgroundAnalysisRunStatus;
+    }
+    if (getCondition(s, "Progressing")?.reason === "RolloutAborted") removeCondition(s, "Progressing");
+    await this.supersedeRuns(ctx, (r) => r.metadata.labels?.[POD_HASH_LABEL] !== ctx.hash);
+    if (s.stableRS === ctx.hash) s.currentStepIndex = ctx.steps.length;
+    this.updatedAt.set(`${ctx.ns}/${ctx.name}/${ctx.hash}`, ctx.now);
+    this.events.emit({ type: "rollout.updated", ...this.base(ctx) });
+    await this.recorder.record(
+      ctx.ro,
+      "Normal",
+      "RolloutUpdated",
+      `Rollout updated to revision ${ctx.revision}`,
+    );
+  }
+
+  /** Terminate and stop reading AnalysisRuns matching `pred`. */
+  private async supersedeRuns(ctx: Ctx, pred: (r: AnalysisRun) => boolean): Promise<void> {
+    const keep: AnalysisRun[] = [];
+    for (const r of ctx.runs) {
+      if (!pred(r)) {
+        keep.push(r);
+        continue;
+      }
+      const done = ["Successful", "Failed", "Error", "Inconclusive"].includes(r.status?.phase ?? "");
+      await this.opts.client
+        .patch(
+          refOf(r),
+          {
+            metadata: { labels: { [SUPERSEDED_LABEL]: "true" } },
+            ...(done ? {} : { spec: { terminate: true } }),
+          },
+          "merge",
+        )
+        .catch((e: unknown) => {
+          if (!isNotFound(e)) throw e;
+        });
+    }
+    ctx.runs = keep;
+  }
+
+  // ---- the step machine -----------------------------------------------------------------------
+
+  private async progress(ctx: Ctx): Promise<void> {
+    const s = ctx.status;
+    if (s.stableRS === ctx.hash) {
+      ctx.weight = 0;
+      s.currentStepIndex = ctx.steps.length;
+      await this.terminateBackground(ctx);
+      return;
+    }
+    if (s.abort === true) return this.aborted(ctx);
+    if (s.promoteFull === true) s.currentStepIndex = ctx.steps.length;
+    for (let guard = 0; guard <= ctx.steps.length + 1; guard++) {
+      const i = s.currentStepIndex ?? 0;
+      ctx.weight = this.desiredWeight(ctx, i);
+      if (!(await this.background(ctx))) return;
+      if (i >= ctx.steps.length) return this.complete(ctx);
+      if (ctx.ro.spec.paused === true) return;
+      const step = ctx.steps[i]!;
+      const done = await this.stepDone(ctx, step, i);
+      if (ctx.abortWhy !== undefined) return this.abort(ctx);
+      if (!done) return;
+      s.currentStepIndex = i + 1;
+      s.controllerPause = false;
+      delete s.pauseConditions;
+      this.events.emit({
+        type: "rollout.step",
+        ...this.base(ctx),
+        stepIndex: i,
+        steps: ctx.steps.length,
+        step: stepLabel(step),
+      });
+      await this.recorder.record(
+        ctx.ro,
+        "Normal",
+        "RolloutStepCompleted",
+        `Rollout step ${i + 1}/${ctx.steps.length} completed (${stepLabel(step)})`,
+      );
+    }
+  }
+
+  /** Upstream GetCurrentSetWeight: the last setWeight at or before step i; 100 once all steps are done. */
+  private desiredWeight(ctx: Ctx, i: number): number {
+    if (i >= ctx.steps.length) return 100;
+    for (let j = Math.min(i, ctx.steps.length - 1); j >= 0; j--) {
+      const w = ctx.steps[j]!.setWeight;
+      if (w !== undefined) return w;
+    }
+    return 0;
+  }
+
+  private async stepDone(ctx: Ctx, step: CanaryStep, i: number): Promise<boolean> {
+    const s = ctx.status;
+    if (step.setWeight !== undefined) {
+      const want = this.canaryCounts(ctx).canary;
+      return (ctx.newRS.spec.replicas ?? 0) === want && (ctx.newRS.status?.availableReplicas ?? 0) >= want;
+    }
+    if (step.pause !== undefined) {
+      const cond = s.pauseConditions?.find((p) => p.reason === "CanaryPauseStep");
+      const dur = pauseDurationMs(step.pause.duration);
+      if (cond === undefined) {
+        if (s.controllerPause === true) return true; // promoted: the user cleared the pause condition
+        s.pauseConditions = [
+          ...(s.pauseConditions ?? []),
+          { reason: "CanaryPauseStep", startTime: rfc3339(ctx.now) },
+        ];
+        s.controllerPause = true;
+        this.events.emit({ type: "rollout.paused", ...this.base(ctx), reason: "CanaryPauseStep" });
+        await this.recorder.record(ctx.ro, "Normal", "RolloutPaused", "Rollout is paused (CanaryPauseStep)");
+        if (dur === undefined) return false;
+        if (dur <= 0) return true;
+        this.wake(ctx, ctx.now + dur);
+        return false;
+      }
+      if (dur === undefined) return false;
+      const end = Date.parse(cond.startTime) + dur;
+      if (ctx.now >= end) {
+        await this.recorder.record(ctx.ro, "Normal", "RolloutResumed", "Rollout is resumed");
+        return true;
+      }
+      this.wake(ctx, end);
+      return false;
+    }
+    if (step.analysis !== undefined) {
+      const run = await this.ensureRun(ctx, step.analysis, i);
+      const phase = run.status?.phase;
+      s.canary = {
+        ...(s.canary ?? {}),
+        currentStepAnalysisRunStatus: {
+          name: run.metadata.name ?? "",
+          status: phase ?? "Pending",
+          ...(run.status?.message !== undefined ? { message: run.status.message } : {}),
+        },
+      };
+      if (phase === "Successful") return true;
+      if (phase === "Failed" || phase === "Error") {
+        ctx.abortWhy = { message: run.status?.message ?? `AnalysisRun ${run.metadata.name} ${phase}`, run };
+        return false;
+      }
+      if (phase === "Inconclusive") return this.inconclusive(ctx, run);
+      return false;
+    }
+    if (step.setCanaryScale !== undefined) return true;
+    if (step.experiment !== undefined) {
+      await this.recorder.record(
+        ctx.ro,
+        "Warning",
+        "ExperimentStepSkipped",
+        "experiment steps are not supported by gitops-testbed; step skipped",
+      );
+      return true;
+    }
+    return true;
+  }
+
+  /** Pause on an inconclusive run; after a promote the run counts as passed. */
+  private async inconclusive(ctx: Ctx, run: AnalysisRun): Promise<boolean> {
+    const s = ctx.status;
+    const cond = s.pauseConditions?.find((p) => p.reason === "InconclusiveAnalysisRun");
+    if (cond === undefined && s.controllerPause === true) {
+      await this.supersedeRuns(ctx, (r) => r.metadata.name === run.metadata.name);
+      return true;
+    }
+    if (cond === undefined) {
+      s.pauseConditions = [
+        ...(s.pauseConditions ?? []),
+        { reason: "InconclusiveAnalysisRun", startTime: rfc3339(ctx.now) },
+      ];
+      s.controllerPause = true;
+      this.events.emit({ type: "rollout.paused", ...this.base(ctx), reason: "InconclusiveAnalysisRun" });
+      await this.recorder.record(
+        ctx.ro,
+        "Normal",
+        "RolloutPaused",
+        "Rollout is paused (InconclusiveAnalysisRun)",
+      );
+    }
+    return false;
+  }
+
+  /** Background analysis: returns false when it stops progress (abort or inconclusive pause). */
+  private async background(ctx: Ctx): Promise<boolean> {
+    const bg = ctx.ro.spec.strategy?.canary?.analysis;
+    const s = ctx.status;
+    const i = s.currentStepIndex ?? 0;
+    if (bg === undefined || (bg.templates ?? []).length === 0) return true;
+    if (i < (bg.startingStep ?? 0) || i >= ctx.steps.length) return true;
+    const run = await this.ensureRun(ctx, bg, undefined);
+    const phase = run.status?.phase;
+    s.canary = {
+      ...(s.canary ?? {}),
+      currentBackgroundAnalysisRunStatus: {
+        name: run.metadata.name ?? "",
+        status: phase ?? "Pending",
+        ...(run.status?.message !== undefined ? { message: run.status.message } : {}),
+      },
+    };
+    if (phase === "Failed" || phase === "Error") {
+      ctx.abortWhy = { message: run.status?.message ?? `AnalysisRun ${run.metadata.name} ${phase}`, run };
+      await this.abort(ctx);
+      return false;
+    }
+    if (phase === "Inconclusive") {
+      if (await this.inconclusive(ctx, run)) return true;
+      return false;
+    }
+    return true;
+  }
+
+  private async terminateBackground(ctx: Ctx): Promise<void> {
+    for (const r of ctx.runs) {
+      if (r.metadata.labels?.[ROLLOUT_TYPE_LABEL] !== "Background" || r.spec.terminate === true) continue;
+      if (["Successful", "Failed", "Error", "Inconclusive"].includes(r.status?.phase ?? "")) continue;
+      await this.opts.client.patch(refOf(r), { spec: { terminate: true } }, "merge");
+    }
+  }
+
+  private async ensureRun(
+    ctx: Ctx,
+    analysis: RolloutAnalysis,
+    stepIndex: number | undefined,
+  ): Promise<AnalysisRun> {
+    const type = stepIndex === undefined ? "Background" : "Step";
+    const existing = ctx.runs.find(
+      (r) =>
+        r.metadata.labels?.[POD_HASH_LABEL] === ctx.hash &&
+        r.metadata.labels?.[ROLLOUT_TYPE_LABEL] === type &&
+        (stepIndex === undefined || r.metadata.labels?.[STEP_INDEX_LABEL] === String(stepIndex)),
+    );
+    if (existing !== undefined) return existing;
+    const templates = await fetchTemplates(this.opts.client, ctx.ns, analysis);
+    const baseName = `${ctx.name}-${ctx.hash}-${ctx.revision}${stepIndex === undefined ? "" : `-${stepIndex}`}`;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const run = newAnalysisRun({
+        ro: ctx.ro,
+        analysis,
+        templates,
+        name: attempt === 0 ? baseName : `${baseName}.${attempt}`,
+        stableHash: ctx.status.stableRS,
+        latestHash: ctx.hash,
+        revision: ctx.revision,
+        stepIndex,
+      });
+      try {
+        const created = await this.opts.client.create(run);
+        ctx.runs.push(created);
+        await this.recorder.record(
+          ctx.ro,
+          "Normal",
+          "AnalysisRunRunning",
+          `${type} Analysis Run '${run.metadata.name}' Status New: 'Running' Previous: 'NotStarted'`,
+        );
+        return created;
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+      }
+    }
+    throw new Error(`could not create an AnalysisRun named ${baseName}`);
+  }
+
+  private async abort(ctx: Ctx): Promise<void> {
+    const s = ctx.status;
+    s.abort = true;
+    return this.aborted(ctx);
+  }
+
+  private async aborted(ctx: Ctx): Promise<void> {
+    const s = ctx.status;
+    ctx.weight = 0;
+    const first = s.abortedAt === undefined;
+    if (first) s.abortedAt = rfc3339(ctx.now);
+    s.currentStepIndex = 0;
+    delete s.pauseConditions;
+    s.controllerPause = false;
+    const prev = getCondition(s, "Progressing");
+    if (prev?.reason !== "RolloutAborted" || ctx.abortWhy !== undefined) {
+      const why = ctx.abortWhy?.message;
+      const message = `Rollout aborted update to revision ${ctx.revision}${why === undefined ? "" : `: ${why}`}`;
+      setCondition(s, "Progressing", "False", "RolloutAborted", message, ctx.now);
+      const run = ctx.abortWhy?.run;
+      const m = run === undefined ? undefined : /^Metric "([^"]+)"/.exec(run.status?.message ?? "");
+      const metricName = m?.[1];
+      const metricValue =
+        metricName === undefined
+          ? undefined
+          : (() => {
+              const ms = run?.status?.metricResults?.find((r) => r.name === metricName)?.measurements ?? [];
+              return ms[ms.length - 1]?.value;
+            })();
+      this.events.emit({
+        type: "rollout.aborted",
+        ...this.base(ctx),
+        message,
+        analysisRun: run?.metadata.name,
+        metric: metricName,
+        metricValue,
+      });
+      if (run !== undefined) {
+        await this.recorder.record(
+          ctx.ro,
+          "Warning",
+          `AnalysisRun${run.status?.phase ?? "Failed"}`,
+          `Analysis Run '${run.metadata.name}' Status New: '${run.status?.phase}' Previous: 'Running'`,
+        );
+      }
+      await this.recorder.record(ctx.ro, "Warning", "RolloutAborted", message);
+      const hash = ctx.hash;
+      await this.supersedeRuns(ctx, (r) => r.metadata.labels?.[POD_HASH_LABEL] === hash);
+    }
+    if (ctx.trafficRouting) {
+      const delay =
+        (ctx.ro.spec.strategy?.canary?.abortScaleDownDelaySeconds ?? DEFAULTS.abortScaleDownDelaySeconds) *
+        1000;
+      const at = Date.parse(s.abortedAt!) + delay;
+      if (ctx.now < at) {
+        ctx.abortHoldUntil = at;
+        this.wake(ctx, at);
+      }
+    }
+  }
+
+  private async complete(ctx: Ctx): Promise<void> {
+    const s = ctx.status;
+    const oldStable = s.stableRS;
+    s.stableRS = ctx.hash;
+    s.currentStepIndex = ctx.steps.length;
+    delete s.promoteFull;
+    delete s.pauseConditions;
+    s.controllerPause = false;
+    ctx.weight = 0;
+    await this.terminateBackground(ctx);
+    if (oldStable !== undefined && oldStable !== ctx.hash) {
+      const old = ctx.rsList.find((rs) => rs.metadata.labels?.[POD_HASH_LABEL] === oldStable);
+      if (old !== undefined && ctx.trafficRouting) {
+        const delay =
+          (ctx.ro.spec.strategy?.canary?.scaleDownDelaySeconds ?? DEFAULTS.scaleDownDelaySeconds) * 1000;
+        const patched = await this.patchRS(old, {
+          metadata: { annotations: { [SCALE_DOWN_DEADLINE]: rfc3339(ctx.now + delay) } },
+        });
+        ctx.rsList.splice(ctx.rsList.indexOf(old), 1, patched);
+      }
+    }
+    ctx.stableRS = ctx.newRS;
+    const key = `${ctx.ns}/${ctx.name}/${ctx.hash}`;
+    const started = this.updatedAt.get(key);
+    this.updatedAt.delete(key);
+    const message = `Rollout completed update to revision ${ctx.revision} (${ctx.hash}): Completed all ${ctx.steps.length} canary steps`;
+    this.events.emit({
+      type: "rollout.completed",
+      ...this.base(ctx),
+      stableHash: oldStable,
+      durationMs: started === undefined ? undefined : ctx.now - started,
+    });
+    await this.recorder.record(ctx.ro, "Normal", "RolloutCompleted", message);
+  }
+
+  // ---- scaling and traffic --------------------------------------------------------------------
+
+  /** Desired canary and stable replicas for the current weight and setCanaryScale. */
+  private canaryCounts(ctx: Ctx): { canary: number; stable: number } {
+    const replicas = replicasOf(ctx.ro);
+    const s = ctx.status;
+    if (s.stableRS === ctx.hash) return { canary: replicas, stable: replicas };
+    if (s.abort === true) return { canary: 0, stable: replicas };
+    const i = s.currentStepIndex ?? 0;
+    if (i >= ctx.steps.length) return { canary: replicas, stable: replicas };
+    let scale: CanaryStep["setCanaryScale"] | undefined;
+    for (let j = Math.min(i, ctx.steps.length - 1); j >= 0; j--) {
+      if (ctx.steps[j]!.setCanaryScale !== undefined) {
+        scale = ctx.steps[j]!.setCanaryScale;
+        break;
+      }
+    }
+    if (ctx.trafficRouting) {
+      let canary = canaryReplicasForWeight(replicas, ctx.weight);
+      if (scale !== undefined && scale.matchTrafficWeight !== true) {
+        canary = scale.replicas ?? canaryReplicasForWeight(replicas, scale.weight ?? ctx.weight);
+      }
+      return { canary, stable: replicas };
+    }
+    return canaryStableReplicas(replicas, ctx.weight);
+  }
+
+  private async scale(ctx: Ctx): Promise<void> {
+    const s = ctx.status;
+    const replicas = replicasOf(ctx.ro);
+    const want = this.canaryCounts(ctx);
+    const targets = new Map<string, number>();
+    const abortDelayPending = s.abort === true && ctx.abortHoldUntil !== undefined;
+    for (const rs of ctx.rsList) {
+      const h = rs.metadata.labels?.[POD_HASH_LABEL];
+      if (h === ctx.hash && h === s.stableRS) targets.set(rs.metadata.name ?? "", replicas);
+      else if (h === ctx.hash)
+        targets.set(rs.metadata.name ?? "", abortDelayPending ? (rs.spec.replicas ?? 0) : want.canary);
+      else if (h === s.stableRS) targets.set(rs.metadata.name ?? "", want.stable);
+      else {
+        const deadline = rs.metadata.annotations?.[SCALE_DOWN_DEADLINE];
+        const at = deadline === undefined ? undefined : Date.parse(deadline);
+        if (at !== undefined && ctx.now < at) {
+          this.wake(ctx, at);
+          targets.set(rs.metadata.name ?? "", rs.spec.replicas ?? 0);
+        } else targets.set(rs.metadata.name ?? "", 0);
+      }
+    }
+    for (const [i, rs] of ctx.rsList.entries()) {
+      const t = targets.get(rs.metadata.name ?? "") ?? 0;
+      if ((rs.spec.replicas ?? 0) !== t) {
+        const patched = await this.patchRS(rs, { spec: { replicas: t } });
+        ctx.rsList[i] = patched;
+        if (rs.metadata.name === ctx.newRS.metadata.name) ctx.newRS = patched;
+      }
+    }
+    await this.pruneHistory(ctx);
+    const router = this.opts.trafficRouter;
+    if (router !== undefined) {
+      const stable = s.stableRS ?? ctx.hash;
+      const canaryHash = stable === ctx.hash ? undefined : ctx.hash;
+      let weight = ctx.weight;
+      if (!ctx.trafficRouting && canaryHash !== undefined) {
+        const canaryAvail = ctx.newRS.status?.availableReplicas ?? 0;
+        const stableAvail = ctx.stableRS?.status?.availableReplicas ?? 0;
+        weight =
+          s.abort === true
+            ? 0
+            : replicaWeight(Math.min(canaryAvail, want.canary), Math.min(stableAvail, want.stable));
+      }
+      const current = router.getWeights({ namespace: ctx.ns, service: ctx.name });
+      const w = canaryHash === undefined ? 0 : weight;
+      if (
+        current === undefined ||
+        current.canaryHash !== canaryHash ||
+        current.stableHash !== stable ||
+        current.canaryWeight !== w
+      ) {
+        router.setWeight({ namespace: ctx.ns, service: ctx.name }, canaryHash, stable, w);
+      }
+    }
+  }
+
+  /** revisionHistoryLimit: delete the oldest scaled-down ReplicaSets beyond the limit. */
+  private async pruneHistory(ctx: Ctx): Promise<void> {
+    const limit = ctx.ro.spec.revisionHistoryLimit ?? DEFAULTS.revisionHistoryLimit;
+    const old = ctx.rsList
+      .filter((rs) => {
+        const h = rs.metadata.labels?.[POD_HASH_LABEL];
+        return (
+          h !== ctx.hash &&
+          h !== ctx.status.stableRS &&
+          (rs.spec.replicas ?? 0) === 0 &&
+          (rs.status?.replicas ?? 0) === 0
+        );
+      })
+      .sort((a, b) => revisionOf(a) - revisionOf(b));
+    for (const rs of old.slice(0, Math.max(0, old.length - limit))) {
+      await this.opts.client.delete(refOf(rs)).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
+      ctx.rsList.splice(ctx.rsList.indexOf(rs), 1);
+    }
+  }
+
+  // ---- status ---------------------------------------------------------------------------------
+
+  private computeStatus(ctx: Ctx): void {
+    const s = ctx.status;
+    const replicas = replicasOf(ctx.ro);
+    const sum = (f: (rs: ReplicaSet) => number | undefined) =>
+      ctx.rsList.reduce((n, rs) => n + (f(rs) ?? 0), 0);
+    s.replicas = sum((rs) => rs.status?.replicas);
+    s.updatedReplicas = ctx.newRS.status?.replicas ?? 0;
+    s.readyReplicas = sum((rs) => rs.status?.readyReplicas);
+    s.availableReplicas = sum((rs) => rs.status?.availableReplicas);
+    s.HPAReplicas = s.replicas;
+    const sel = { ...(ctx.ro.spec.selector?.matchLabels ?? {}) };
+    s.selector = Object.entries(sel)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
+    const stable = s.stableRS ?? ctx.hash;
+    const canaryWeight = stable === ctx.hash || s.abort === true ? 0 : ctx.weight;
+    s.canary = {
+      ...(s.canary ?? {}),
+      weights: {
+        canary: { podTemplateHash: ctx.hash, weight: canaryWeight },
+        stable: { podTemplateHash: stable, weight: 100 - canaryWeight },
+      },
+    };
+    const now = ctx.now;
+    const rsName = ctx.newRS.metadata.name;
+    const paused = ctx.ro.spec.paused === true || (s.pauseConditions ?? []).length > 0;
+    if (s.abort !== true) {
+      if (paused) setCondition(s, "Progressing", "Unknown", "RolloutPaused", "Rollout is paused", now);
+      else if (s.stableRS === ctx.hash && (s.availableReplicas ?? 0) >= replicas) {
+        setCondition(
+          s,
+          "Progressing",
+          "True",
+          "NewReplicaSetAvailable",
+          `ReplicaSet "${rsName}" has successfully progressed.`,
+          now,
+        );
+      } else
+        setCondition(
+          s,
+          "Progressing",
+          "True",
+          "ReplicaSetUpdated",
+          `ReplicaSet "${rsName}" is progressing.`,
+          now,
+        );
+    }
+    const maxUnavailable = Math.floor(replicas * 0.25);
+    if ((s.availableReplicas ?? 0) >= replicas - maxUnavailable) {
+      setCondition(s, "Available", "True", "AvailableReason", "Rollout has minimum availability", now);
+    } else
+      setCondition(
+        s,
+        "Available",
+        "False",
+        "AvailableReason",
+        "Rollout does not have minimum availability",
+        now,
+      );
+    if (paused) setCondition(s, "Paused", "True", "RolloutPaused", "Rollout is paused", now);
+    else if (getCondition(s, "Paused") !== undefined)
+      setCondition(s, "Paused", "False", "RolloutResumed", "Rollout is resumed", now);
+    const complete = s.stableRS === ctx.hash;
+    setCondition(
+      s,
+      "Completed",
+      complete ? "True" : "False",
+      complete ? "RolloutCompleted" : "RolloutNotCompleted",
+      complete
+        ? `Rollout completed update to revision ${ctx.revision} (${ctx.hash})`
+        : `Rollout not completed, started update to revision ${ctx.revision} (${ctx.hash})`,
+      now,
+    );
+    const ph = calculatePhase({ status: s, specPaused: ctx.ro.spec.paused === true, replicas });
+    s.phase = ph.phase;
+    s.message = ph.message;
+    if (s.message === "") delete s.message;
+    const healthy = ph.phase === "Healthy";
+    setCondition(
+      s,
+      "Healthy",
+      healthy ? "True" : "False",
+      "RolloutHealthy",
+      healthy ? "Rollout is healthy" : "Rollout is not healthy",
+      now,
+    );
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * RolloutsManager: runs the Rollout and AnalysisRun controllers against any
+ * KubeClient. Watches Rollouts, ReplicaSets and AnalysisRuns; a change
+ * enqueues the owning Rollout (and the run itself); each reconcile's
+ * requeueAfter is scheduled on the injected clock. Works the same in virtual
+ * time (in-process client) and live mode (HTTP client, real clock).
+ */
+import { AnalysisRunController } from "../analysis/controller.ts";
+import type { AnalysisEvent } from "../analysis/events.ts";
+import type { MetricsProvider } from "../analysis/provider.ts";
+import { ARGO_API_VERSION } from "../analysis/types.ts";
+import { WorkQueue } from "../apps/queue.ts";
+import type { Clock } from "../core/clock.ts";
+import { type EventSink, NULL_SINK } from "../core/events.ts";
+import type { TrafficRouter } from "../core/traffic-router.ts";
+import type { KubeClient, KubeObject, WatchHandle } from "../kube/types.ts";
+import { RolloutController } from "./controller.ts";
+import type { RolloutEvent } from "./events.ts";
+import { type EventRecorder, KubeEventRecorder } from "./recorder.ts";
+
+export interface RolloutsManagerOptions {
+  client: KubeClient;
+  clock: Clock;
+  provider: MetricsProvider;
+  trafficRouter?: TrafficRouter;
+  events?: EventSink<RolloutEvent | AnalysisEvent>;
+  /** Kubernetes Events; default: core/v1 Event objects through `client`. */
+  recorder?: EventRecorder;
+  /** Only manage objects in this namespace (default: all). */
+  namespace?: string;
+  /** Parallel reconciles per queue (default 10). */
+  workers?: number;
+  onError?: (e: unknown, where: string) => void;
+}
+
+export class RolloutsManager {
+  readonly rollouts: RolloutController;
+  readonly analysis: AnalysisRunController;
+  private readonly roQueue: WorkQueue;
+  private readonly arQueue: WorkQueue;
+  private readonly watches: WatchHandle[] = [];
+  private stopped = false;
+  /** Reconciles run (for benchmarks). */
+  reconciles = 0;
+
+  constructor(private readonly opts: RolloutsManagerOptions) {
+    const events = opts.events ?? NULL_SINK;
+    const recorder = opts.recorder ?? new KubeEventRecorder(opts.client, opts.clock);
+    const rolloutOpts: ConstructorParameters<typeof RolloutController>[0] = {
+      client: opts.client,
+      clock: opts.clock,
+      events: events as EventSink<RolloutEvent>,
+      recorder,
+    };
+    if (opts.trafficRouter !== undefined) rolloutOpts.trafficRouter = opts.trafficRouter;
+    this.rollouts = new RolloutController(rolloutOpts);
+    this.analysis = new AnalysisRunController({
+      client: opts.client,
+      clock: opts.clock,
+      provider: opts.provider,
+      events: events as EventSink<AnalysisEvent>,
+      record: (obj, type, reason, message) => recorder.record(obj, type, reason, message),
+    });
+    const onError = opts.onError ?? (() => {});
+    const workers = opts.workers ?? 10;
+    this.roQueue = new WorkQueue(
+      opts.clock,
+      workers,
+      (k) => this.run(k, "ro"),
+      (k, e) => onError(e, `rollout ${k}`),
+    );
+    this.arQueue = new WorkQueue(
+      opts.clock,
+      workers,
+      (k) => this.run(k, "ar"),
+      (k, e) => onError(e, `analysisrun ${k}`),
+    );
+  }
+
+  private async run(key: string, which: "ro" | "ar"): Promise<void> {
+    if (this.stopped) return;
+    const [ns, name] = key.split("/") as [string, string];
+    this.reconciles++;
+    const queue = which === "ro" ? this.roQueue : this.arQueue;
+    try {
+      const res =
+        which === "ro" ? await this.rollouts.reconcile(ns, name) : await this.analysis.reconcile(ns, name);
+      if (res.requeueAfterMs !== undefined) queue.addAfter(key, res.requeueAfterMs);
+    } catch (e) {
+      queue.addAfter(key, 1000);
+      throw e;
+    }
+  }
+
+  private ownerKey(obj: KubeObject): string | undefined {
+    const o = obj.metadata.ownerReferences?.find(
+      (r) => r.kind === "Rollout" && r.apiVersion.startsWith("argoproj.io/"),
+    );
+    return o === undefined ? undefined : `${obj.metadata.namespace}/${o.name}`;
+  }
+
+  /** Enqueue a Rollout for reconcile (e.g. after an operator verb). */
+  enqueue(namespace: string, name: string): void {
+    this.roQueue.add(`${namespace}/${name}`);
+  }
+
+  private onObject(kind: string, obj: KubeObject): void {
+    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    if (kind === "Rollout") this.roQueue.add(key);
+    else {
+      if (kind === "AnalysisRun") this.arQueue.add(key);
+      const owner = this.ownerKey(obj);
+      if (owner !== undefined) this.roQueue.add(owner);
+    }
+  }
+
+  private async watchKind(apiVersion: string, kind: string): Promise<void> {
+    const { client, namespace } = this.opts;
+    const list = await client.list(apiVersion, kind, namespace === undefined ? {} : { namespace });
+    for (const o of list.items) this.onObject(kind, o);
+    const handle = await client.watch(
+      apiVersion,
+      kind,
+      { ...(namespace === undefined ? {} : { namespace }), resourceVersion: list.metadata.resourceVersion },
+      (ev) => {
+        if (ev.type === "ADDED" || ev.type === "MODIFIED" || ev.type === "DELETED")
+          this.onObject(kind, ev.object);
+      },
+      () => {
+        // a closed watch is re-established from a fresh list, so no change is missed
+        if (!this.stopped) {
+          void this.watchKind(apiVersion, kind).catch((e: unknown) =>
+            this.opts.onError?.(e, `watch ${kind}`),
+          );
+        }
+      },
+    );
+    if (this.stopped) handle.stop();
+    else this.watches.push(handle);
+  }
+
+  async start(): Promise<void> {
+    await this.watchKind(ARGO_API_VERSION, "Rollout");
+    await this.watchKind("apps/v1", "ReplicaSet");
+    await this.watchKind(ARGO_API_VERSION, "AnalysisRun");
+  }
+
+  /** Resolves when no reconcile is queued or running (delayed requeues excluded). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.roQueue.idle();
+      await this.arQueue.idle();
+      if (this.roQueue.length === 0 && this.arQueue.length === 0) return;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const w of this.watches) w.stop();
+    this.watches.length = 0;
+    this.roQueue.stop();
+    this.arQueue.stop();
+  }
+}
