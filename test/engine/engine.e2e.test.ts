@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriftDetectedEvent, SyncFinishedEvent } from "../../engine/apps/events.ts";
-import type { Application } from "../../engine/apps/types.ts";
+import type { KubeObject } from "../../engine/kube/types.ts";
 import { appManifest, cm, deploy, makeWorld, svc, type World } from "./harness.ts";
 
 const CHART = {
@@ -213,7 +213,13 @@ describe("engine end-to-end (in-process client, virtual time)", () => {
       await w
         .user("mallory")
         .patch(ref, { data: { LOG_LEVEL: `trace-${i}` } }, "merge", { fieldManager: "kubectl-edit" });
-      for (let t = 0; t < 30 && (await w.admin.get(ref)).data?.LOG_LEVEL !== "info"; t++) await w.run(500);
+      for (
+        let t = 0;
+        t < 30 &&
+        (await w.admin.get<{ data?: Record<string, string> } & KubeObject>(ref)).data?.LOG_LEVEL !== "info";
+        t++
+      )
+        await w.run(500);
       expect((await w.admin.get(ref)).data).toEqual({ LOG_LEVEL: "info" });
       healedAt.push(w.clock.now());
     }

@@ -4,7 +4,9 @@
  * in-process client in virtual time, or HTTP against the embedded server.
  */
 import type { AuditLookup, AuditRecord } from "../../engine/apps/audit.ts";
+import type { AppEvent } from "../../engine/apps/events.ts";
 import type { Application } from "../../engine/apps/types.ts";
+import type { NotifyEvent } from "../../engine/notify/events.ts";
 import { MemoryEventLog } from "../../engine/core/events.ts";
 import { createEngine, type Engine } from "../../engine/index.ts";
 import type { KubeClient, ObjectRef } from "../../engine/kube/types.ts";
@@ -106,7 +108,7 @@ export interface World {
   admin: KubeClient;
   user(identity: string): KubeClient;
   engine: Engine;
-  events: MemoryEventLog;
+  events: MemoryEventLog<AppEvent | NotifyEvent>;
   /** Errors the engine reported (watch, status writes, reconciles). */
   errors: string[];
   notifier: MemoryNotifier;
@@ -124,7 +126,7 @@ export async function makeWorld(opts: { pollIntervalMs?: number } = {}): Promise
   const admin = cluster.adminClient();
   await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "argocd" } });
   const repo = new GitFixture("gtb-engine-");
-  const events = new MemoryEventLog();
+  const events = new MemoryEventLog<AppEvent | NotifyEvent>();
   const errors: string[] = [];
   const notifier = new MemoryNotifier();
   const source = new LocalGitSource({ clock });
