@@ -41,7 +41,7 @@ function fakeControllers(admin: KubeClient, everyMs = 1000): () => void {
       log.push(`healthy ${d.metadata.name}`);
     }
     for (const j of (await admin.list("batch/v1", "Job")).items) {
-      if (j.status !== undefined && Object.keys(j.status).length > 0) continue;
+      if (typeof j.status === "object" && j.status !== null && Object.keys(j.status).length > 0) continue;
       const fail = j.metadata.annotations?.["test/fail"] === "true";
       j.status = {
         conditions: [
