@@ -4,7 +4,7 @@
  * rollouts_pod_template_hash) against 200 services (counters by code and hash + an 11-bucket
  * histogram, 15 s scrapes). In-process and HTTP p50/p99, memory, and the real `prometheus`
  * (2.42, backfilled with `promtool tsdb create-blocks-from openmetrics`) side by side.
- * BENCH_PROM_HOURS sets the data span (default 1).
+ * BENCH_PROM_HOURS sets the data span (default 1); BENCH_PROM_REAL=0 skips the real server.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -270,7 +270,10 @@ export async function run(): Promise<void> {
     await srv.close();
   }
 
-  const real = await realPrometheus(series, startMs, times, N);
+  const real =
+    process.env.BENCH_PROM_REAL === "0"
+      ? "disabled with BENCH_PROM_REAL=0"
+      : await realPrometheus(series, startMs, times, N);
   if (typeof real === "string") {
     report(BENCH, "real_prometheus", Number.NaN, "skipped", { reason: real });
     return;

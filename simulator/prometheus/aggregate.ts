@@ -15,6 +15,21 @@ interface Group {
   heap: Sample[];
 }
 
+/** Group key without building the label object (by: names sorted once by the caller). */
+function groupKey(
+  labels: Labels,
+  sortedBy: readonly string[] | undefined,
+  grouping: readonly string[],
+): string {
+  if (sortedBy === undefined) return keyOf(groupLabels(labels, grouping, true));
+  let k = "";
+  for (const n of sortedBy) {
+    const v = labels[n];
+    if (v !== undefined && v !== "") k += `${n}\u0000${v}\u0001`;
+  }
+  return k;
+}
+
 function groupLabels(labels: Labels, grouping: readonly string[], without: boolean): Labels {
   const out: Record<string, string> = {};
   if (without) {
@@ -68,12 +83,19 @@ export function aggregate(
   }
   const groups = new Map<string, Group>();
   const order: Group[] = [];
+  const sortedBy = without ? undefined : [...grouping].sort();
   for (const s of input) {
-    const gl = groupLabels(s.labels, grouping, without);
-    const key = keyOf(gl);
+    const key = groupKey(s.labels, sortedBy, grouping);
     let g = groups.get(key);
     if (g === undefined) {
-      g = { labels: gl, value: s.v, mean: s.v, count: 1, values: [], heap: [] };
+      g = {
+        labels: groupLabels(s.labels, grouping, without),
+        value: s.v,
+        mean: s.v,
+        count: 1,
+        values: [],
+        heap: [],
+      };
       groups.set(key, g);
       order.push(g);
       if (op === "stddev" || op === "stdvar") {

@@ -322,7 +322,10 @@ export class Evaluator {
         const v = rangeFn(s, window, other);
         if (v !== undefined) out.push({ labels: keepName ? s.labels : dropName(s.labels), v, t });
       }
-      return { type: "vector", samples: assertUnique(out) };
+      // dropping __name__ can only collide when the selector may match several metric names
+      const oneName =
+        arg.kind === "matrix" && arg.vs.matchers.some((m) => m.name === "__name__" && m.op === "=");
+      return { type: "vector", samples: oneName || keepName ? out : assertUnique(out) };
     }
     const math = MATH_FUNCTIONS[fn];
     if (math !== undefined)

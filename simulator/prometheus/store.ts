@@ -7,13 +7,38 @@ import type { InputSeries, SeriesFile } from "./series-file.ts";
 import type { LabelMatcher, Labels, SampleBlock, SeriesProvider, SeriesSource } from "./types.ts";
 import { keyOf } from "./values.ts";
 
+/** Samples per full chunk; a series' newest chunk starts small and doubles up to this size. */
 const CHUNK = 1024;
+const FIRST_CHUNK = 32;
 
 class Chunk {
-  readonly t = new Float64Array(CHUNK);
-  readonly v = new Float64Array(CHUNK);
+  t: Float64Array;
+  v: Float64Array;
   stale: Uint8Array | undefined;
   n = 0;
+  constructor(capacity: number) {
+    this.t = new Float64Array(capacity);
+    this.v = new Float64Array(capacity);
+  }
+
+  /** Double the capacity (up to CHUNK); false when already full size. */
+  grow(): boolean {
+    const cap = this.t.length;
+    if (cap >= CHUNK) return false;
+    const next = Math.min(CHUNK, cap * 2);
+    const t = new Float64Array(next);
+    const v = new Float64Array(next);
+    t.set(this.t);
+    v.set(this.v);
+    this.t = t;
+    this.v = v;
+    if (this.stale !== undefined) {
+      const st = new Uint8Array(next);
+      st.set(this.stale);
+      this.stale = st;
+    }
+    return true;
+  }
 }
 
 /** Sort key of a label set that orders like Prometheus' labels.Compare. */
@@ -65,14 +90,14 @@ export class StoredSeries implements SeriesSource {
       throw new RangeError(`out of order sample at ${t} for ${this.key.split("\u0000").join("=")}`);
     }
     let c = this.chunks[this.chunks.length - 1];
-    if (c === undefined || c.n === CHUNK) {
-      c = new Chunk();
+    if (c === undefined || (c.n === c.t.length && !c.grow())) {
+      c = new Chunk(this.chunks.length === 0 ? FIRST_CHUNK : CHUNK);
       this.chunks.push(c);
     }
     c.t[c.n] = t;
     c.v[c.n] = v;
     if (stale) {
-      c.stale ??= new Uint8Array(CHUNK);
+      c.stale ??= new Uint8Array(c.t.length);
       c.stale[c.n] = 1;
     }
     c.n++;

@@ -35,10 +35,18 @@ export function keyOf(labels: Labels): string {
   return k;
 }
 
+const droppedCache = new WeakMap<Labels, Labels>();
+
+/** Labels without __name__ (memoized per label object, so stored series reuse one result). */
 export function dropName(labels: Labels): Labels {
   if (labels.__name__ === undefined) return labels;
-  const { __name__: _, ...rest } = labels;
-  return rest;
+  let d = droppedCache.get(labels);
+  if (d === undefined) {
+    const { __name__: _, ...rest } = labels;
+    d = rest;
+    droppedCache.set(labels, d);
+  }
+  return d;
 }
 
 /** Signature over `names` only (on) or over all labels except `names` and __name__ (ignoring). */
