@@ -13,9 +13,9 @@ import type { EventSink } from "../../../engine/core/events.ts";
 import { isNotFound, type KubeClient, type KubeObject } from "../../../engine/kube/types.ts";
 import { stableStringify } from "../patch/json.ts";
 import type { DeploymentEvent } from "./events.ts";
-import { type Informer, keyOf, type ReconcileResult, WorkQueue } from "./informer.ts";
+import type { Informer, ReconcileResult } from "./informer.ts";
 import { parseTime, splitKey } from "./kubelet.ts";
-import { FIELD_MANAGER } from "./replicaset.ts";
+import { FIELD_MANAGER, WorkloadController } from "./workload.ts";
 import {
   type Condition,
   controllerRef,
@@ -28,7 +28,6 @@ import {
   setCondition,
   specOf,
   statusOf,
-  statusPatch,
   templateHash,
 } from "./util.ts";
 
@@ -89,38 +88,16 @@ function paramsOf(d: KubeObject): Params {
   };
 }
 
-export class DeploymentController {
-  readonly queue: WorkQueue;
-
+export class DeploymentController extends WorkloadController {
   constructor(
-    private readonly client: KubeClient,
-    private readonly clock: Clock,
-    private readonly deployments: Informer,
+    client: KubeClient,
+    clock: Clock,
+    deployments: Informer,
     private readonly replicaSets: Informer,
     private readonly sink: EventSink<DeploymentEvent> | undefined,
     onError: (key: string, err: unknown) => void,
   ) {
-    this.queue = new WorkQueue(clock, (k) => this.reconcile(k), onError);
-    deployments.on((type, d) => {
-      if (type !== "DELETED") this.queue.add(keyOf(d));
-    });
-    replicaSets.on((_type, rs) => {
-      const ref = rs.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === "Deployment");
-      if (ref !== undefined) this.queue.add(`${rs.metadata.namespace ?? ""}/${ref.name}`);
-    });
-  }
-
-  stop(): void {
-    this.queue.stop();
-  }
-
-  private rsRef(rs: KubeObject) {
-    return {
-      apiVersion: "apps/v1",
-      kind: "ReplicaSet",
-      name: rs.metadata.name ?? "",
-      namespace: rs.metadata.namespace ?? "",
-    };
+    super(client, clock, deployments, replicaSets, onError);
   }
 
   /** Scale a ReplicaSet (and record the deployment's desired/max replicas on it). */
@@ -133,7 +110,7 @@ export class DeploymentController {
     const patch: Json = { spec: { replicas } };
     if (Object.keys(annotations).length > 0) patch.metadata = { annotations };
     const out = await this.clock.track(
-      this.client.patch(this.rsRef(rs), patch, "merge", { fieldManager: FIELD_MANAGER }),
+      this.client.patch(this.refOf(rs), patch, "merge", { fieldManager: FIELD_MANAGER }),
     );
     this.replicaSets.set(out);
     return out;
@@ -178,9 +155,9 @@ export class DeploymentController {
     return out;
   }
 
-  private async reconcile(key: string): Promise<ReconcileResult | undefined> {
+  protected async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const [ns, name] = splitKey(key);
-    const d = this.deployments.get(ns, name);
+    const d = this.objects.get(ns, name);
     if (d === undefined || isDeleting(d)) return undefined;
     const p = paramsOf(d);
     const now = this.clock.now();
@@ -203,7 +180,7 @@ export class DeploymentController {
     if (newRS !== undefined && revisionOf(newRS) < maxOld + 1) {
       const out = await this.clock.track(
         this.client.patch(
-          this.rsRef(newRS),
+          this.refOf(newRS),
           { metadata: { annotations: { [REVISION]: String(maxOld + 1) } } },
           "merge",
           { fieldManager: FIELD_MANAGER },
@@ -229,14 +206,7 @@ export class DeploymentController {
           if (!(e instanceof Error && "code" in e && (e as { code: unknown }).code === 409)) throw e;
           // a ReplicaSet of that name exists and is not ours: change the hash (upstream collisionCount)
           const cc = num(statusOf(d).collisionCount, 0) + 1;
-          await this.clock.track(
-            this.client.patch(
-              { apiVersion: "apps/v1", kind: "Deployment", name, namespace: ns },
-              { status: { collisionCount: cc } },
-              "merge",
-              { subresource: "status", fieldManager: FIELD_MANAGER },
-            ),
-          );
+          await this.writeStatus(d, { ...statusOf(d), collisionCount: cc });
           return undefined;
         }
         progressing("NewReplicaSetCreated", `Created new replica set "${newRS.metadata.name}"`);
@@ -359,7 +329,7 @@ export class DeploymentController {
       }
     }
     if (conds.length > 0) next.conditions = orderConds(conds);
-    await this.writeStatus(d, omitZero(next), newNow);
+    await this.writeDeploymentStatus(d, omitZero(next), newNow);
     const was = getCondition(statusOf(d), "Progressing");
     this.emitTransition(d, was, getCondition({ conditions: conds }, "Progressing"), newNow, now);
 
@@ -424,28 +394,22 @@ export class DeploymentController {
     return olds;
   }
 
-  private async writeStatus(d: KubeObject, status: Json, newRS: KubeObject | undefined): Promise<void> {
-    const ref = {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      name: d.metadata.name ?? "",
-      namespace: d.metadata.namespace ?? "",
-    };
+  /** The revision annotation (main resource), then the status. */
+  private async writeDeploymentStatus(
+    d: KubeObject,
+    status: Json,
+    newRS: KubeObject | undefined,
+  ): Promise<void> {
     const rev = newRS?.metadata.annotations?.[REVISION];
     if (rev !== undefined && d.metadata.annotations?.[REVISION] !== rev) {
       const out = await this.clock.track(
-        this.client.patch(ref, { metadata: { annotations: { [REVISION]: rev } } }, "merge", {
+        this.client.patch(this.refOf(d), { metadata: { annotations: { [REVISION]: rev } } }, "merge", {
           fieldManager: FIELD_MANAGER,
         }),
       );
-      this.deployments.set(out);
+      this.objects.set(out);
     }
-    const patch = statusPatch(statusOf(d), status);
-    if (patch === undefined) return;
-    const out = await this.clock.track(
-      this.client.patch(ref, patch, "merge", { subresource: "status", fieldManager: FIELD_MANAGER }),
-    );
-    this.deployments.set(out);
+    await this.writeStatus(d, status);
   }
 
   /** Delete old, scaled-down ReplicaSets beyond revisionHistoryLimit (oldest revisions first). */
@@ -455,7 +419,7 @@ export class DeploymentController {
       .sort((a, b) => revisionOf(a) - revisionOf(b) || byAge(a, b));
     for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
       try {
-        await this.clock.track(this.client.delete(this.rsRef(rs)));
+        await this.clock.track(this.client.delete(this.refOf(rs)));
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }

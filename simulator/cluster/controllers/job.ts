@@ -5,9 +5,9 @@
  */
 import { type Clock, rfc3339 } from "../../../engine/core/clock.ts";
 import type { KubeClient } from "../../../engine/kube/types.ts";
-import { type Informer, keyOf, type ReconcileResult, WorkQueue } from "./informer.ts";
+import type { Informer, ReconcileResult } from "./informer.ts";
 import { isPodReady, splitKey } from "./kubelet.ts";
-import { activePods, FIELD_MANAGER, podFromTemplate } from "./replicaset.ts";
+import { activePods, podFromTemplate } from "./replicaset.ts";
 import {
   type Condition,
   getCondition,
@@ -18,36 +18,23 @@ import {
   setCondition,
   specOf,
   statusOf,
-  statusPatch,
 } from "./util.ts";
+import { WorkloadController } from "./workload.ts";
 
-export class JobController {
-  readonly queue: WorkQueue;
-
+export class JobController extends WorkloadController {
   constructor(
-    private readonly client: KubeClient,
-    private readonly clock: Clock,
-    private readonly jobs: Informer,
+    client: KubeClient,
+    clock: Clock,
+    jobs: Informer,
     private readonly pods: Informer,
     onError: (key: string, err: unknown) => void,
   ) {
-    this.queue = new WorkQueue(clock, (k) => this.reconcile(k), onError);
-    jobs.on((type, j) => {
-      if (type !== "DELETED") this.queue.add(keyOf(j));
-    });
-    pods.on((_type, pod) => {
-      const ref = pod.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === "Job");
-      if (ref !== undefined) this.queue.add(`${pod.metadata.namespace ?? ""}/${ref.name}`);
-    });
+    super(client, clock, jobs, pods, onError);
   }
 
-  stop(): void {
-    this.queue.stop();
-  }
-
-  private async reconcile(key: string): Promise<ReconcileResult | undefined> {
+  protected async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const [ns, name] = splitKey(key);
-    const job = this.jobs.get(ns, name);
+    const job = this.objects.get(ns, name);
     if (job === undefined || isDeleting(job)) return undefined;
     const old = statusOf(job);
     const finished = ["Complete", "Failed"].some((t) => getCondition(old, t)?.status === "True");
@@ -66,12 +53,7 @@ export class JobController {
     let completionTime: string | undefined;
 
     if (failed > backoffLimit) {
-      for (const p of active) {
-        await this.clock.track(
-          this.client.delete({ apiVersion: "v1", kind: "Pod", name: p.metadata.name ?? "", namespace: ns }),
-        );
-        this.pods.forget(p);
-      }
+      for (const p of active) await this.deletePod(this.pods, p);
       active = [];
       conds = setCondition(
         conds,
@@ -99,9 +81,7 @@ export class JobController {
             "job-name": name,
           },
         });
-        const created = await this.clock.track(this.client.create(pod, { fieldManager: FIELD_MANAGER }));
-        this.pods.set(created);
-        active.push(created);
+        active.push(await this.createPod(this.pods, pod));
       }
     }
     const status = omitZero({
@@ -113,16 +93,7 @@ export class JobController {
       succeeded,
       failed,
     });
-    const patch = statusPatch(old, status);
-    if (patch !== undefined) {
-      const written = await this.clock.track(
-        this.client.patch({ apiVersion: "batch/v1", kind: "Job", name, namespace: ns }, patch, "merge", {
-          subresource: "status",
-          fieldManager: FIELD_MANAGER,
-        }),
-      );
-      this.jobs.set(written);
-    }
+    await this.writeStatus(job, status);
     return undefined;
   }
 }

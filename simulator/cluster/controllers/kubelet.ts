@@ -65,7 +65,6 @@ export interface KubeletOptions {
 
 interface PodState {
   outcome: PodOutcome;
-  created: number;
   startAt: number;
   /** When the containers began crash-looping (start, or when a new behaviour made them crash). */
   crashSince?: number;
@@ -164,7 +163,6 @@ export class Kubelet {
     const n = this.nextIp++;
     st = {
       outcome,
-      created: this.clock.now(),
       startAt,
       runMs: outcome.runMs ?? 10_000 + jitter(5000),
       ip: `10.244.${(n >> 8) & 255}.${n & 255}`,
@@ -213,123 +211,89 @@ export class Kubelet {
       if (!ok && reason !== undefined) c.reason = reason;
       conds = setCondition(conds, c, now);
     };
-    const base: Json = {
-      hostIP: NODE_IP,
-      hostIPs: [{ ip: NODE_IP }],
-      podIP: st.ip,
-      podIPs: [{ ip: st.ip }],
-      startTime: typeof old.startTime === "string" ? old.startTime : rfc3339(now),
-      qosClass: "BestEffort",
-    };
     const started = rfc3339(st.startAt);
-    const cs = (state: Json, ready: boolean, restartCount: number, lastState: Json = {}) =>
-      containers.map((c) => ({
-        containerID: `containerd://${st.ip.replaceAll(".", "")}${String(c.name ?? "")}`,
-        image: c.image,
-        imageID: "",
-        lastState,
-        name: c.name,
-        ready,
-        restartCount,
-        started: "running" in state,
-        state,
-      }));
+    /** Container statuses, all in `state`. */
+    const cs = (state: (name: string) => Json, ready: boolean, restartCount: number, lastState: Json = {}) =>
+      containers.map((c) => {
+        const name = String(c.name ?? "");
+        const s = state(name);
+        return {
+          containerID: `containerd://${st.ip.replaceAll(".", "")}${name}`,
+          image: c.image,
+          imageID: "",
+          lastState,
+          name,
+          ready,
+          restartCount,
+          started: "running" in s,
+          state: s,
+        };
+      });
+    const result = (phase: string, ready: boolean, reason: string, statuses: Json[], nextInMs?: number) => {
+      cond("ContainersReady", ready, reason);
+      cond("Ready", ready, reason);
+      const status: Json = {
+        phase,
+        conditions: sortConds(conds),
+        hostIP: NODE_IP,
+        hostIPs: [{ ip: NODE_IP }],
+        podIP: st.ip,
+        podIPs: [{ ip: st.ip }],
+        startTime: typeof old.startTime === "string" ? old.startTime : rfc3339(now),
+        qosClass: "BestEffort",
+        containerStatuses: statuses,
+      };
+      return nextInMs === undefined ? { status } : { status, nextInMs };
+    };
+    const running = () => ({ running: { startedAt: started } });
 
     cond("PodScheduled", true);
     cond("Initialized", true);
+    cond("PodReadyToStartContainers", now >= st.startAt);
     if (now < st.startAt) {
-      cond("PodReadyToStartContainers", false);
-      cond("ContainersReady", false, "ContainersNotReady");
-      cond("Ready", false, "ContainersNotReady");
-      return {
-        status: {
-          phase: "Pending",
-          conditions: sortConds(conds),
-          ...base,
-          containerStatuses: cs({ waiting: { reason: "ContainerCreating" } }, false, 0),
-        },
-        nextInMs: st.startAt - now,
-      };
+      const creating = cs(() => ({ waiting: { reason: "ContainerCreating" } }), false, 0);
+      return result("Pending", false, "ContainersNotReady", creating, st.startAt - now);
     }
-    cond("PodReadyToStartContainers", true);
     if (!restarts) {
-      const endAt = st.startAt + (st.outcome.crashLoop === true ? 1000 : st.runMs);
-      if (now >= endAt) {
-        const failed = st.outcome.crashLoop === true;
-        const reason = failed ? "PodFailed" : "PodCompleted";
-        cond("ContainersReady", false, reason);
-        cond("Ready", false, reason);
-        const term = {
-          terminated: {
-            exitCode: failed ? 1 : 0,
-            reason: failed ? "Error" : "Completed",
-            startedAt: started,
-            finishedAt: rfc3339(endAt),
-          },
-        };
-        return {
-          status: {
-            phase: failed ? "Failed" : "Succeeded",
-            conditions: sortConds(conds),
-            ...base,
-            containerStatuses: cs(term, false, 0),
-          },
-        };
+      const failed = st.outcome.crashLoop === true;
+      const endAt = st.startAt + (failed ? 1000 : st.runMs);
+      if (now < endAt) {
+        const ready = st.outcome.ready && !failed;
+        return result("Running", ready, "ContainersNotReady", cs(running, ready, 0), endAt - now);
       }
-      const ready = st.outcome.ready && st.outcome.crashLoop !== true;
-      cond("ContainersReady", ready, "ContainersNotReady");
-      cond("Ready", ready, "ContainersNotReady");
-      return {
-        status: {
-          phase: "Running",
-          conditions: sortConds(conds),
-          ...base,
-          containerStatuses: cs({ running: { startedAt: started } }, ready, 0),
+      const terminated = () => ({
+        terminated: {
+          exitCode: failed ? 1 : 0,
+          reason: failed ? "Error" : "Completed",
+          startedAt: started,
+          finishedAt: rfc3339(endAt),
         },
-        nextInMs: endAt - now,
-      };
+      });
+      const phase = failed ? "Failed" : "Succeeded";
+      return result(phase, false, failed ? "PodFailed" : "PodCompleted", cs(terminated, false, 0));
     }
     if (st.crashSince !== undefined) {
       const loop = crashLoopRestarts(now - st.crashSince);
-      const lastCrash = now - (loop.backoffMs - loop.nextInMs);
-      cond("ContainersReady", false, "ContainersNotReady");
-      cond("Ready", false, "ContainersNotReady");
-      const name = pod.metadata.name ?? "";
+      const lastCrash = rfc3339(now - (loop.backoffMs - loop.nextInMs));
+      const podId = `${pod.metadata.name ?? ""}_${pod.metadata.namespace ?? ""}(${pod.metadata.uid ?? ""})`;
       const waiting = (c: string) => ({
         waiting: {
           reason: "CrashLoopBackOff",
-          message: `back-off ${loop.backoffMs / 1000}s restarting failed container=${c} pod=${name}_${pod.metadata.namespace ?? ""}(${pod.metadata.uid ?? ""})`,
+          message: `back-off ${loop.backoffMs / 1000}s restarting failed container=${c} pod=${podId}`,
         },
       });
       const last = {
-        terminated: {
-          exitCode: 1,
-          reason: "Error",
-          startedAt: rfc3339(lastCrash),
-          finishedAt: rfc3339(lastCrash),
-        },
+        terminated: { exitCode: 1, reason: "Error", startedAt: lastCrash, finishedAt: lastCrash },
       };
-      const statuses = cs({}, false, loop.restarts, last).map((s) => ({
-        ...s,
-        started: false,
-        state: waiting(String(s.name)),
-      }));
-      return {
-        status: { phase: "Running", conditions: sortConds(conds), ...base, containerStatuses: statuses },
-        nextInMs: loop.nextInMs,
-      };
+      return result(
+        "Running",
+        false,
+        "ContainersNotReady",
+        cs(waiting, false, loop.restarts, last),
+        loop.nextInMs,
+      );
     }
-    const ready = st.outcome.ready;
-    cond("ContainersReady", ready, "ContainersNotReady");
-    cond("Ready", ready, "ContainersNotReady");
-    return {
-      status: {
-        phase: "Running",
-        conditions: sortConds(conds),
-        ...base,
-        containerStatuses: cs({ running: { startedAt: started } }, ready, 0),
-      },
-    };
+    return result("Running", st.outcome.ready, "ContainersNotReady", cs(running, st.outcome.ready, 0));
   }
 }
 

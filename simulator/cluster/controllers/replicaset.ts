@@ -7,20 +7,10 @@
  */
 import type { Clock } from "../../../engine/core/clock.ts";
 import type { KubeClient, KubeObject } from "../../../engine/kube/types.ts";
-import { type Informer, keyOf, type ReconcileResult, WorkQueue } from "./informer.ts";
+import type { Informer, ReconcileResult } from "./informer.ts";
 import { isPodReady, NODE_NAME, readySince, splitKey } from "./kubelet.ts";
-import {
-  controllerRef,
-  isDeleting,
-  type Json,
-  num,
-  omitZero,
-  specOf,
-  statusOf,
-  statusPatch,
-} from "./util.ts";
-
-export const FIELD_MANAGER = "kube-controller-manager";
+import { controllerRef, isDeleting, type Json, num, omitZero, specOf, statusOf } from "./util.ts";
+import { WorkloadController } from "./workload.ts";
 
 /** Active pods controlled by `owner` (not terminating, not finished). */
 export function activePods(pods: Informer, owner: KubeObject): KubeObject[] {
@@ -88,29 +78,20 @@ function deletionOrder(a: KubeObject, b: KubeObject): number {
   return (b.metadata.name ?? "") < (a.metadata.name ?? "") ? -1 : 1;
 }
 
-export class ReplicaSetController {
-  readonly queue: WorkQueue;
-
+export class ReplicaSetController extends WorkloadController {
   constructor(
-    private readonly client: KubeClient,
-    private readonly clock: Clock,
-    private readonly replicaSets: Informer,
+    client: KubeClient,
+    clock: Clock,
+    replicaSets: Informer,
     private readonly pods: Informer,
     onError: (key: string, err: unknown) => void,
   ) {
-    this.queue = new WorkQueue(clock, (k) => this.reconcile(k), onError);
-    replicaSets.on((type, rs) => {
-      if (type !== "DELETED") this.queue.add(keyOf(rs));
-    });
-    pods.on((_type, pod) => {
-      const ref = pod.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === "ReplicaSet");
-      if (ref !== undefined) this.queue.add(`${pod.metadata.namespace ?? ""}/${ref.name}`);
-    });
+    super(client, clock, replicaSets, pods, onError);
   }
 
-  private async reconcile(key: string): Promise<ReconcileResult | undefined> {
+  protected async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const [ns, name] = splitKey(key);
-    const rs = this.replicaSets.get(ns, name);
+    const rs = this.objects.get(ns, name);
     if (rs === undefined || isDeleting(rs)) return undefined;
     const spec = specOf(rs);
     const want = num(spec.replicas, 1);
@@ -119,22 +100,12 @@ export class ReplicaSetController {
 
     if (pods.length < want) {
       const created: KubeObject[] = [];
-      for (let i = pods.length; i < want; i++) {
-        const pod = await this.clock.track(
-          this.client.create(podFromTemplate(rs, template, {}), { fieldManager: FIELD_MANAGER }),
-        );
-        this.pods.set(pod);
-        created.push(pod);
-      }
+      for (let i = pods.length; i < want; i++)
+        created.push(await this.createPod(this.pods, podFromTemplate(rs, template, {})));
       pods = [...pods, ...created];
     } else if (pods.length > want) {
       const victims = [...pods].sort(deletionOrder).slice(0, pods.length - want);
-      for (const p of victims) {
-        await this.clock.track(
-          this.client.delete({ apiVersion: "v1", kind: "Pod", name: p.metadata.name ?? "", namespace: ns }),
-        );
-        this.pods.forget(p);
-      }
+      for (const p of victims) await this.deletePod(this.pods, p);
       pods = pods.filter((p) => !victims.includes(p));
     }
 
@@ -156,25 +127,7 @@ export class ReplicaSetController {
       },
       ["replicas"],
     );
-    const patch = statusPatch(old, status);
-    if (patch !== undefined) {
-      const written = await this.clock.track(
-        this.client.patch(
-          { apiVersion: "apps/v1", kind: "ReplicaSet", name, namespace: ns },
-          patch,
-          "merge",
-          {
-            subresource: "status",
-            fieldManager: FIELD_MANAGER,
-          },
-        ),
-      );
-      this.replicaSets.set(written);
-    }
+    await this.writeStatus(rs, status);
     return counts.nextAvailableInMs === undefined ? undefined : { requeueAfterMs: counts.nextAvailableInMs };
-  }
-
-  stop(): void {
-    this.queue.stop();
   }
 }

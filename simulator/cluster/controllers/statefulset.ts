@@ -6,42 +6,28 @@
  */
 import type { Clock } from "../../../engine/core/clock.ts";
 import type { KubeClient, KubeObject } from "../../../engine/kube/types.ts";
-import { type Informer, keyOf, type ReconcileResult, WorkQueue } from "./informer.ts";
+import type { Informer, ReconcileResult } from "./informer.ts";
 import { isPodReady, splitKey } from "./kubelet.ts";
-import { activePods, FIELD_MANAGER, podCounts, podFromTemplate } from "./replicaset.ts";
-import { isDeleting, type Json, num, omitZero, specOf, statusOf, statusPatch, templateHash } from "./util.ts";
+import { activePods, podCounts, podFromTemplate } from "./replicaset.ts";
+import { isDeleting, type Json, num, omitZero, specOf, statusOf, templateHash } from "./util.ts";
+import { WorkloadController } from "./workload.ts";
 
 const REVISION_LABEL = "controller-revision-hash";
 
-export class StatefulSetController {
-  readonly queue: WorkQueue;
-
+export class StatefulSetController extends WorkloadController {
   constructor(
-    private readonly client: KubeClient,
-    private readonly clock: Clock,
-    private readonly sets: Informer,
+    client: KubeClient,
+    clock: Clock,
+    sets: Informer,
     private readonly pods: Informer,
     onError: (key: string, err: unknown) => void,
   ) {
-    this.queue = new WorkQueue(clock, (k) => this.reconcile(k), onError);
-    sets.on((type, s) => {
-      if (type !== "DELETED") this.queue.add(keyOf(s));
-    });
-    pods.on((_type, pod) => {
-      const ref = pod.metadata.ownerReferences?.find(
-        (r) => r.controller === true && r.kind === "StatefulSet",
-      );
-      if (ref !== undefined) this.queue.add(`${pod.metadata.namespace ?? ""}/${ref.name}`);
-    });
+    super(client, clock, sets, pods, onError);
   }
 
-  stop(): void {
-    this.queue.stop();
-  }
-
-  private async reconcile(key: string): Promise<ReconcileResult | undefined> {
+  protected async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const [ns, name] = splitKey(key);
-    const sts = this.sets.get(ns, name);
+    const sts = this.objects.get(ns, name);
     if (sts === undefined || isDeleting(sts)) return undefined;
     const spec = specOf(sts);
     const replicas = num(spec.replicas, 1);
@@ -85,9 +71,7 @@ export class StatefulSetController {
       podSpec.hostname = `${name}-${i}`;
       if (typeof spec.serviceName === "string" && spec.serviceName !== "")
         podSpec.subdomain = spec.serviceName;
-      const created = await this.clock.track(this.client.create(pod, { fieldManager: FIELD_MANAGER }));
-      this.pods.set(created);
-      byOrdinal.set(i, created);
+      byOrdinal.set(i, await this.createPod(this.pods, pod));
       if (!parallel) break;
     }
     // scale down from the highest ordinal
@@ -125,21 +109,7 @@ export class StatefulSetController {
       },
       ["replicas", "collisionCount", "availableReplicas"],
     );
-    const patch = statusPatch(old, status);
-    if (patch !== undefined) {
-      const written = await this.clock.track(
-        this.client.patch(
-          { apiVersion: "apps/v1", kind: "StatefulSet", name, namespace: ns },
-          patch,
-          "merge",
-          {
-            subresource: "status",
-            fieldManager: FIELD_MANAGER,
-          },
-        ),
-      );
-      this.sets.set(written);
-    }
+    await this.writeStatus(sts, status);
     return counts.nextAvailableInMs === undefined ? undefined : { requeueAfterMs: counts.nextAvailableInMs };
   }
 }

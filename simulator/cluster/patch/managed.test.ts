@@ -41,6 +41,17 @@ function apply(live: KubeObject | undefined, cfg: KubeObject, manager: string, t
   return r.object;
 }
 
+/** `kubectl edit` at T1: a patch, and the Update ownership the server records for it. */
+function edit(live: KubeObject, patch: unknown): KubeObject {
+  const edited = strategicMergePatch(live, patch);
+  edited.metadata.managedFields = recordUpdate(live, edited, {
+    manager: "kubectl-edit",
+    time: T1,
+    operation: "Update",
+  });
+  return edited;
+}
+
 const entry = (obj: KubeObject, manager: string): ManagedFieldsEntry | undefined =>
   obj.metadata.managedFields?.find((e) => e.manager === manager);
 const podContainers = (o: KubeObject) =>
@@ -83,12 +94,7 @@ describe("serverSideApply", () => {
 
   it("reports a conflict with an Update manager that set the field to another value", () => {
     const live = apply(undefined, config({ replicas: 2 }), "argocd-controller");
-    const edited = strategicMergePatch(live, { spec: { replicas: 5 } });
-    edited.metadata.managedFields = recordUpdate(live, edited, {
-      manager: "kubectl-edit",
-      time: T1,
-      operation: "Update",
-    });
+    const edited = edit(live, { spec: { replicas: 5 } });
     const r = serverSideApply(edited, config({ replicas: 2 }), {
       manager: "argocd-controller",
       force: false,
@@ -121,12 +127,7 @@ describe("serverSideApply", () => {
 
   it("force transfers ownership of the conflicting field", () => {
     const live = apply(undefined, config({ replicas: 2 }), "argocd-controller");
-    const edited = strategicMergePatch(live, { spec: { replicas: 5, paused: true } });
-    edited.metadata.managedFields = recordUpdate(live, edited, {
-      manager: "kubectl-edit",
-      time: T1,
-      operation: "Update",
-    });
+    const edited = edit(live, { spec: { replicas: 5, paused: true } });
     const r = serverSideApply(edited, config({ replicas: 2 }), {
       manager: "argocd-controller",
       force: true,
