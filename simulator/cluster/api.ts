@@ -9,7 +9,7 @@
  * Everything here is synchronous and deterministic: time comes from the
  * injected Clock, ids from a seeded counter.
  */
-import { applyPatch, type Operation } from "fast-json-patch";
+import jsonPatch, { type Operation } from "fast-json-patch";
 import { type Clock, rfc3339 } from "../../engine/core/clock.ts";
 import type { EventSink } from "../../engine/core/events.ts";
 import {
@@ -662,7 +662,7 @@ export class ApiServer {
       case "json": {
         if (!Array.isArray(patch)) throw S.badRequest("json patch must be a list of operations");
         try {
-          return applyPatch(structuredClone(target), patch as Operation[], true, false).newDocument;
+          return jsonPatch.applyPatch(structuredClone(target), patch as Operation[], true, false).newDocument;
         } catch (e) {
           throw new KubeApiError({
             kind: "Status",

@@ -8,11 +8,18 @@
  * built-in controllers when asked for (`controllers: true`), `listen()`
  * opens the socket, `close()` stops everything.
  */
+import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { stringify as toYaml } from "yaml";
 import type { Clock } from "../../engine/core/clock.ts";
 import type { EventSink } from "../../engine/core/events.ts";
 import type { KubeClient } from "../../engine/kube/types.ts";
 import { ApiServer } from "./api.ts";
 import type { AuditWriteEvent } from "./events.ts";
+import { buildServer } from "./http/server.ts";
+import { generateTls } from "./http/tls.ts";
 import { InProcessClient } from "./inprocess-client.ts";
 import { type ClusterUser, MASTERS, type WritePolicy } from "./policy.ts";
 
@@ -37,6 +44,27 @@ export interface EmbeddedClusterOptions {
   /** Create namespaces on first use instead of 404 (default false, like a real cluster). */
   autoCreateNamespaces?: boolean;
 }
+
+export interface ListenOptions {
+  /** TCP port; 0 (default) = any free port. */
+  port?: number;
+  /** Interface to bind (default 127.0.0.1: the server is for this machine only). */
+  host?: string;
+}
+
+export interface ServeInfo {
+  /** https://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  host: string;
+  /** PEM of the CA that signed the server certificate (certificate-authority-data in kubeconfigs). */
+  caPem: string;
+  /** The fastify app (for app.inject() in tests). */
+  app: FastifyInstance;
+}
+
+/** Name of the user created when no users are configured (group system:masters). */
+export const DEFAULT_ADMIN = "admin";
 
 /** The identity the built-in controllers write as. */
 export const CONTROLLER_IDENTITY = "system:kube-controller-manager";
@@ -75,6 +103,7 @@ export class EmbeddedCluster {
   private controllers: { stop(): void } | undefined;
   private started = false;
   private closers: Array<() => Promise<void> | void> = [];
+  private served: ServeInfo | undefined;
 
   constructor(opts: EmbeddedClusterOptions) {
     this.opts = opts;
@@ -145,6 +174,78 @@ export class EmbeddedCluster {
 
   addUser(user: ClusterUser): void {
     this.users = [...this.users.filter((u) => u.name !== user.name), user];
+  }
+
+  /**
+   * Serve the API over HTTPS (self-signed CA generated now). Starts the
+   * controllers first when asked for. With no users configured, creates
+   * user "admin" (group system:masters) with a random token.
+   */
+  async listen(opts: ListenOptions = {}): Promise<ServeInfo> {
+    if (this.served !== undefined) return this.served;
+    await this.start();
+    if (this.users.length === 0)
+      this.users.push({
+        name: DEFAULT_ADMIN,
+        token: randomBytes(24).toString("base64url"),
+        groups: [MASTERS],
+      });
+    const host = opts.host ?? "127.0.0.1";
+    const tls = generateTls(
+      host === "127.0.0.1" || host === "localhost"
+        ? ["127.0.0.1", "localhost"]
+        : [host, "127.0.0.1", "localhost"],
+    );
+    const app = buildServer({
+      api: this.api,
+      users: () => this.users,
+      https: { key: tls.keyPem, cert: tls.certPem },
+    });
+    await app.listen({ port: opts.port ?? 0, host });
+    const addr = app.server.address();
+    const port = typeof addr === "object" && addr !== null ? addr.port : (opts.port ?? 0);
+    const urlHost = host.includes(":") ? `[${host}]` : host;
+    this.served = { url: `https://${urlHost}:${port}`, port, host, caPem: tls.caPem, app };
+    this.onClose(async () => {
+      this.served = undefined;
+      await app.close();
+    });
+    return this.served;
+  }
+
+  /** A kubeconfig (as an object) for `user` against the served URL. */
+  kubeconfig(user: string = this.users[0]?.name ?? DEFAULT_ADMIN): Record<string, unknown> {
+    const served = this.served;
+    if (served === undefined) throw new Error("kubeconfig(): call listen() first");
+    const u = this.users.find((x) => x.name === user);
+    if (u === undefined) throw new Error(`kubeconfig(): no user named "${user}"`);
+    const name = "gitops-testbed";
+    return {
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [
+        {
+          name,
+          cluster: {
+            server: served.url,
+            "certificate-authority-data": Buffer.from(served.caPem).toString("base64"),
+          },
+        },
+      ],
+      users: [{ name: u.name, user: { token: u.token } }],
+      contexts: [
+        { name: `${u.name}@${name}`, context: { cluster: name, user: u.name, namespace: "default" } },
+      ],
+      "current-context": `${u.name}@${name}`,
+      preferences: {},
+    };
+  }
+
+  /** Write a kubeconfig for `user` (mode 0600, parent directories created). */
+  async writeKubeconfig(path: string, opts: { user?: string } = {}): Promise<void> {
+    const doc = this.kubeconfig(opts.user);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, toYaml(doc), { mode: 0o600 });
   }
 
   /** Register something to shut down with the cluster (servers register themselves). */
