@@ -34,7 +34,8 @@ export function auditTrail(events: readonly EventBase[], opts: { app?: string } 
           e.author !== undefined ? `author ${e.author}` : undefined,
           e.reviewer !== undefined ? `reviewed-by ${e.reviewer}` : "no reviewer",
         ].filter((x) => x !== undefined);
-        const changed = e.changed.length > 0 ? e.changed.map((c) => `${res(c)} ${c.status}`).join(", ") : "nothing";
+        const changed =
+          e.changed.length > 0 ? e.changed.map((c) => `${res(c)} ${c.status}`).join(", ") : "nothing";
         out.push(
           `${head}  ${e.selfHeal ? "self-heal" : e.dryRun ? "dry-run" : "deploy"} ${e.revision.slice(0, 7)} ${e.phase} ` +
             `via ${e.trigger} (started ${rfc3339(e.startedAt)})  ${who.join(", ")}  changed: ${changed}` +
@@ -53,7 +54,9 @@ export function auditTrail(events: readonly EventBase[], opts: { app?: string } 
         break;
       }
       case "drift.healed":
-        out.push(`${head}  healed ${res(e.resource)} by ${e.by} after ${Math.round((e.time - e.detectedAt) / 1000)}s`);
+        out.push(
+          `${head}  healed ${res(e.resource)} by ${e.by} after ${Math.round((e.time - e.detectedAt) / 1000)}s`,
+        );
         break;
       case "app.condition":
         out.push(`${head}  ${e.active ? "condition" : "cleared"} ${e.conditionType}: ${e.message}`);

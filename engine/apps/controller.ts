@@ -611,12 +611,10 @@ export class AppController {
       if (r.status === "Synced") {
         if (open !== undefined) {
           rt.drifts.delete(r.key);
-          const by =
-            rt.lastOp !== undefined && rt.lastOp.finishedAt >= open.detectedAt
-              ? rt.lastOp.selfHeal
-                ? "selfHeal"
-                : "sync"
-              : "external";
+          const last =
+            rt.lastOp !== undefined && rt.lastOp.finishedAt >= open.detectedAt ? rt.lastOp : undefined;
+          const op = rt.op ?? last;
+          const by = op === undefined ? "external" : op.selfHeal ? "selfHeal" : "sync";
           this.emit({
             type: "drift.healed",
             time: now,

@@ -2,7 +2,13 @@
  * End-to-end: the engine against the embedded cluster with a real Git repo.
  * Virtual time with the in-process client.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../cli/main.ts";
+import { auditTrail } from "../../engine/apps/audit-trail.ts";
+import { toJsonl } from "../../engine/core/events.ts";
 import type { DriftDetectedEvent, SyncFinishedEvent } from "../../engine/apps/events.ts";
 import type { KubeObject } from "../../engine/kube/types.ts";
 import { appManifest, cm, deploy, makeWorld, svc, type World } from "./harness.ts";
@@ -296,5 +302,102 @@ describe("engine end-to-end (in-process client, virtual time)", () => {
       Object.keys(JSON.parse(app.metadata.annotations?.["notified.notifications.argoproj.io"] ?? "{}")),
     ).toEqual(expect.arrayContaining([expect.stringMatching(/^on-deployed:[0-9a-f]{40}:slack:deploys$/)]));
     expect(w.events.ofType("notification.sent").length).toBe(w.notifier.sent.length);
+  });
+
+  it("runs hooks and waves in order: PreSync, wave -1, 0, 1, PostSync", async () => {
+    const hook = (name: string, phase: string) =>
+      `apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: ${name}\n  annotations:\n    argocd.argoproj.io/hook: ${phase}\n    argocd.argoproj.io/hook-delete-policy: BeforeHookCreation\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: x\n        image: busybox\n`;
+    const wave = (n: number) => `  annotations:\n    argocd.argoproj.io/sync-wave: "${n}"\n`;
+    const sha = w.repo.commit(
+      {
+        "apps/ordered/0-pre.yaml": hook("migrate", "PreSync"),
+        "apps/ordered/1-cm.yaml": cm("ordered-config", { a: "1" }, wave(-1)),
+        "apps/ordered/2-svc.yaml": svc("ordered"),
+        "apps/ordered/3-deploy.yaml": deploy("ordered", 1, "info").replace(
+          "metadata:\n  name: ordered\n",
+          `metadata:\n  name: ordered\n${wave(1)}`,
+        ),
+        "apps/ordered/4-post.yaml": hook("smoke", "PostSync"),
+      },
+      "ordered app",
+    );
+    await w.admin.create(appManifest("ordered", w.repo.url, "apps/ordered", { namespace: "ordered" }));
+    // simulated image pulls and container starts take tens of seconds
+    await w.run(300_000);
+    const app = await w.app("ordered");
+    expect(app.status).toMatchObject({
+      ...SYNCED_HEALTHY,
+      operationState: { phase: "Succeeded", syncResult: { revision: sha } },
+    });
+    const engineId = "system:serviceaccount:argocd:argocd-application-controller";
+    const creates = (
+      w.cluster.audit() as unknown as Array<{
+        identity: string;
+        verb: string;
+        kind: string;
+        name: string;
+        namespace?: string;
+        dryRun?: boolean;
+        code: number;
+      }>
+    )
+      .filter(
+        (r) =>
+          r.identity === engineId &&
+          r.namespace === "ordered" &&
+          r.dryRun !== true &&
+          r.code < 300 &&
+          r.verb !== "delete",
+      )
+      .map((r) => `${r.kind}/${r.name}`);
+    const firstIndex = (k: string) => creates.indexOf(k);
+    const order = [
+      "Job/migrate",
+      "ConfigMap/ordered-config",
+      "Service/ordered",
+      "Deployment/ordered",
+      "Job/smoke",
+    ].map(firstIndex);
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const hooks = app.status?.operationState?.syncResult?.resources.filter((r) => r.hookType !== undefined);
+    expect(hooks?.map((h) => [h.name, h.hookType, h.hookPhase])).toEqual([
+      ["migrate", "PreSync", "Succeeded"],
+      ["smoke", "PostSync", "Succeeded"],
+    ]);
+  });
+
+  it("prints the audit trail (CLI) with deploy authors, drift writers and heals", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gtb-audit-"));
+    const file = join(dir, "events.jsonl");
+    writeFileSync(file, toJsonl(w.events.events));
+    const lines = auditTrail(w.events.events, { app: "svc-01" });
+    expect(
+      lines.some((l) =>
+        / svc-01 {2}deploy [0-9a-f]{7} Succeeded via automated .*author Ana Dev <ana@example.com>, reviewed-by Bo Rev/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      lines.some((l) =>
+        l.includes("drift Deployment/svc-01/svc-01  spec.replicas 2 -> 5  by alice (kubectl-scale)"),
+      ),
+    ).toBe(true);
+    expect(lines.some((l) => l.includes("healed Deployment/svc-01/svc-01 by selfHeal"))).toBe(true);
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => {
+      out.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      expect(await main(["audit", "--events", file, "--app", "svc-01"])).toBe(0);
+      expect(await main(["audit", "--events", join(dir, "missing.jsonl")])).toBe(2);
+    } finally {
+      process.stdout.write = write;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(out.join("").trimEnd().split("\n")).toEqual(lines);
   });
 });
