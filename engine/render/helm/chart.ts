@@ -85,10 +85,10 @@ function join(dir: string, rel: string): string {
   return dir === "" || dir === "." ? rel : `${dir.replace(/\/$/, "")}/${rel}`;
 }
 
-function parseChartYaml(text: string, file: string): GoMap {
+function parseChartYaml(text: string, file: string, cache?: Map<string, unknown>): GoMap {
   let v: unknown;
   try {
-    v = parseYamlValue(text);
+    v = parseYamlValue(text, cache);
   } catch (e) {
     const ve = e instanceof ValuesSyntaxError ? e : undefined;
     throw new GtbError("GTB_RENDER_HELM_CHART_YAML", `cannot parse Chart.yaml: ${(e as Error).message}`, {
@@ -134,8 +134,12 @@ export function chartObject(meta: GoMap): GoStruct {
   });
 }
 
-/** Load the chart at `dir` in `tree`. */
-export async function loadChart(tree: FileTree, dir: string): Promise<LoadedChart> {
+/** Load the chart at `dir` in `tree`; `yamlCache` memoizes parsed Chart.yaml / values.yaml by text. */
+export async function loadChart(
+  tree: FileTree,
+  dir: string,
+  yamlCache?: Map<string, unknown>,
+): Promise<LoadedChart> {
   const base = dir === "." ? "" : dir.replace(/\/$/, "");
   const chartFile = join(base, "Chart.yaml");
   const chartText = await tree.read(chartFile);
@@ -149,7 +153,7 @@ export async function loadChart(tree: FileTree, dir: string): Promise<LoadedChar
       },
     );
   }
-  const metadata = parseChartYaml(chartText, chartFile);
+  const metadata = parseChartYaml(chartText, chartFile, yamlCache);
   const ignoreText = await tree.read(join(base, ".helmignore"));
   const ignore = helmIgnore(ignoreText ?? "");
   const prefix = base === "" ? "" : `${base}/`;
@@ -168,7 +172,7 @@ export async function loadChart(tree: FileTree, dir: string): Promise<LoadedChar
   const valuesText = await tree.read(join(base, "values.yaml"));
   if (valuesText !== undefined) {
     try {
-      chart.values = parseValuesYaml(valuesText);
+      chart.values = parseValuesYaml(valuesText, yamlCache);
     } catch (e) {
       const ve = e instanceof ValuesSyntaxError ? e : undefined;
       throw new GtbError("GTB_RENDER_HELM_VALUES", `cannot parse values.yaml: ${(e as Error).message}`, {
@@ -209,7 +213,7 @@ export async function loadChart(tree: FileTree, dir: string): Promise<LoadedChar
   }
   for (const sd of [...subdirs].sort()) {
     if ((await tree.read(join(base, `charts/${sd}/Chart.yaml`))) === undefined) continue;
-    chart.subcharts.push(await loadChart(tree, join(base, `charts/${sd}`)));
+    chart.subcharts.push(await loadChart(tree, join(base, `charts/${sd}`), yamlCache));
   }
   const deps = Array.isArray(metadata.dependencies) ? metadata.dependencies : [];
   for (const d of deps) {

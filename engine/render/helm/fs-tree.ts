@@ -70,7 +70,16 @@ export function memoryFileTree(files: Readonly<Record<string, string | Uint8Arra
     async list(d) {
       const c = clean(d);
       const prefix = c === "" ? "" : `${c}/`;
-      return sorted.filter((k) => k.startsWith(prefix));
+      let lo = 0;
+      let hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sorted[mid]! < prefix) lo = mid + 1;
+        else hi = mid;
+      }
+      const out: string[] = [];
+      for (let i = lo; i < sorted.length && sorted[i]!.startsWith(prefix); i++) out.push(sorted[i]!);
+      return out;
     },
   };
 }

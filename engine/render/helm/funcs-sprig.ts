@@ -488,12 +488,13 @@ export function sprigFuncs(env: SprigEnv): Map<string, FuncDef> {
     if (d === 0n) throw new Error("runtime error: integer divide by zero");
     return toInt64(a) % d;
   });
-  def("max", "aa*", ([a, ...r]) =>
-    r.reduce<bigint>((acc, x) => (toInt64(x) > acc ? toInt64(x) : acc), toInt64(a)),
-  );
-  def("min", "aa*", ([a, ...r]) =>
-    r.reduce<bigint>((acc, x) => (toInt64(x) < acc ? toInt64(x) : acc), toInt64(a)),
-  );
+  const pickInt = (args: unknown[], better: (x: bigint, y: bigint) => boolean) => {
+    let best = toInt64(args[0]);
+    for (const x of args.slice(1).map(toInt64)) if (better(x, best)) best = x;
+    return best;
+  };
+  def("max", "aa*", (a) => pickInt(a, (x, y) => x > y));
+  def("min", "aa*", (a) => pickInt(a, (x, y) => x < y));
   def("addf", "a*", (a) => a.reduce<number>((acc, x) => acc + toFloat64(x), 0));
   def("subf", "aa*", ([a, ...r]) => r.reduce<number>((acc, x) => acc - toFloat64(x), toFloat64(a)));
   def("mulf", "aa*", ([a, ...r]) => r.reduce<number>((acc, x) => acc * toFloat64(x), toFloat64(a)));

@@ -38,7 +38,8 @@ for (const dir of readdirSync(root).sort()) {
         const got = formatHelmTemplate(r);
         // line by line first, for a readable failure
         const gl = got.split("\n");
-        want.split("\n").forEach((line, i) => expect(gl[i], `${c.expected}:${i + 1}`).toBe(line));
+        for (const [i, line] of want.split("\n").entries())
+          expect(gl[i], `${c.expected}:${i + 1}`).toBe(line);
         expect(got).toBe(want);
       });
 

@@ -78,6 +78,7 @@ export async function userValues(
   tree: FileTree,
   chartPath: string,
   helm: HelmSourceOptions | undefined,
+  yamlCache?: Map<string, unknown>,
 ): Promise<GoMap> {
   let out: GoMap = {};
   const layer = (m: GoMap) => {
@@ -85,7 +86,7 @@ export async function userValues(
   };
   const parseOr = (text: string, file: string, path: string): GoMap => {
     try {
-      return parseValuesYaml(text);
+      return parseValuesYaml(text, yamlCache);
     } catch (e) {
       const ve = e instanceof ValuesSyntaxError ? e : undefined;
       throw new GtbError("GTB_RENDER_HELM_VALUES", `cannot parse ${file}: ${(e as Error).message}`, {
@@ -137,7 +138,12 @@ export async function userValues(
   return out;
 }
 
-type RenderOpts = HelmRendererOptions & { cache?: Map<string, ParsedFile> };
+type RenderOpts = HelmRendererOptions & {
+  /** Parsed templates by content hash. */
+  cache?: Map<string, ParsedFile>;
+  /** Parsed Chart.yaml / values files by text. */
+  yamlCache?: Map<string, unknown>;
+};
 
 /** Lower level: load and render a chart, returning Helm's documents with their text. */
 export async function renderChart(input: RenderChartInput, opts: RenderOpts = {}): Promise<ChartRender> {
@@ -155,8 +161,8 @@ export async function renderChartText(
 }
 
 async function prepare(input: RenderChartInput, opts: RenderOpts) {
-  const chart = await loadChart(input.tree, input.path);
-  const values = await userValues(input.tree, input.path, input.helm);
+  const chart = await loadChart(input.tree, input.path, opts.yamlCache);
+  const values = await userValues(input.tree, input.path, input.helm, opts.yamlCache);
   const options: RenderChartOptions = {
     releaseName: input.releaseName,
     namespace: input.namespace ?? "default",
@@ -174,6 +180,7 @@ async function prepare(input: RenderChartInput, opts: RenderOpts) {
 /** The Renderer port's "helm" adapter (built-in engine). Parsed templates are cached by content. */
 export function createHelmRenderer(opts: HelmRendererOptions = {}): Renderer {
   const cache = new Map<string, ParsedFile>();
+  const yamlCache = new Map<string, unknown>();
   return {
     name: "helm",
     async render(req: RenderRequest): Promise<RenderedManifest[]> {
@@ -188,7 +195,7 @@ export function createHelmRenderer(opts: HelmRendererOptions = {}): Renderer {
           apiVersions: req.apiVersions,
           includeCrds: req.helm?.skipCrds !== true,
         },
-        { ...opts, cache },
+        { ...opts, cache, yamlCache },
       );
       const out: RenderedManifest[] = [];
       for (const m of [...r.crds, ...r.manifests])

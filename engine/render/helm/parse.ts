@@ -542,7 +542,7 @@ class ActionParser {
   }
 
   /** pipeline up to `end` (top level) */
-  pipeline(ctx: string, allowMultiDecl: boolean): Pipeline {
+  pipeline(_ctx: string, allowMultiDecl: boolean): Pipeline {
     const start = this.peekNonSpace();
     const decl: string[] = [];
     let isAssign = false;

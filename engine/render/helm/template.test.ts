@@ -281,7 +281,7 @@ describe("Go template gotchas", () => {
       ['"abc" | sha256sum | trunc 8', "ba7816bf"],
       ['semverCompare ">=1.19-0" "v1.31.0"', "true"],
       ['semverCompare "~1.2.0" "1.3.0"', "false"],
-      ['regexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W"', "-W-xxW-"],
+      [`regexReplaceAll "a(x*)b" "-ab-axxb-" "${"$"}{1}W"`, "-W-xxW-"],
       ['regexMatch "^[a-z]+$" "abc"', "true"],
       ['kindIs "map" (dict)', "true"],
       ["typeOf (list)", "[]interface {}"],

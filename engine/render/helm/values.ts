@@ -5,6 +5,7 @@
  */
 import { parseDocument, type Tags } from "yaml";
 import { isMap, type GoMap } from "./gofmt.ts";
+import { parseSimpleYaml } from "./yaml-fast.ts";
 
 function helmTags(tags: Tags): Tags {
   return tags.filter((t) => {
@@ -24,8 +25,17 @@ export class ValuesSyntaxError extends Error {
   }
 }
 
-/** Parse one YAML document as Helm parses values (sigs.k8s.io/yaml). */
-export function parseYamlValue(text: string): unknown {
+/** Parse one YAML document as Helm parses values (sigs.k8s.io/yaml); `cache` memoizes by text (copies out). */
+export function parseYamlValue(text: string, cache?: Map<string, unknown>): unknown {
+  if (cache !== undefined) {
+    if (cache.has(text)) return deepCopy(cache.get(text));
+    const v = parseYamlValue(text);
+    if (cache.size > 20_000) cache.clear();
+    cache.set(text, v);
+    return deepCopy(v);
+  }
+  const fast = parseSimpleYaml(text);
+  if (fast !== undefined) return fast.value;
   const doc = parseDocument(text, { version: "1.1", customTags: helmTags, merge: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
@@ -36,8 +46,8 @@ export function parseYamlValue(text: string): unknown {
 }
 
 /** Values files must hold a map (or nothing). */
-export function parseValuesYaml(text: string): GoMap {
-  const v = parseYamlValue(text);
+export function parseValuesYaml(text: string, cache?: Map<string, unknown>): GoMap {
+  const v = parseYamlValue(text, cache);
   if (v === null || v === undefined) return {};
   if (!isMap(v)) throw new ValuesSyntaxError("values must be a YAML map", 1, 1);
   return v;
