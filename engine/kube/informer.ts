@@ -1,0 +1,590 @@
+/**
+ * Informer: a list+watch cache of one kind over the KubeClient port, and
+ * ClusterCache: informers for a set of kinds indexed by the Argo CD tracking
+ * annotation (`argocd.argoproj.io/tracking-id: <app>:<group>/<Kind>:<ns>/<name>`).
+ *
+ * API:
+ *   new Informer<T>(client, {apiVersion, kind, namespace?, labelSelector?}, clock, opts?)
+ *     start(): Promise<void> (resolves after the initial list), stop(), hasSynced()
+ *     list(): T[] (sorted by namespace/name), get(namespace, name): T | undefined
+ *     onEvent(cb: (e: InformerEvent<T>) => void): () => void     add | update {old} | delete
+ *     onError(cb: (e: InformerError) => void): () => void         parse | watch | list | expired | handler
+ *   new ClusterCache(client, clock, {kinds?, namespace?, exclude?, health?, backoff?})
+ *     start(), stop(), objectsOf(app), get(ref), all(), watchedKinds(), isNamespaced(group, kind)
+ *     onAppChange(cb: (c: AppChange) => void)   only app-relevant changes (not status/resourceVersion/
+ *                                              generation/managedFields alone, unless health changed)
+ *     onEvent(cb), onError(cb)
+ * Behaviour: a watch that closes is resumed from the last resourceVersion after a
+ * backoff on the injected clock; 410 Expired (HTTP or in-band ERROR) re-lists and
+ * emits the differences as events, so nothing is missed; a malformed watch object
+ * is reported (kind "parse") and triggers a re-list. Errors are never swallowed:
+ * they go to onError listeners, and when there are none they are thrown from a
+ * clock callback (the virtual clock rethrows them from runUntil).
+ */
+import type { Clock, TimerHandle } from "../core/clock.ts";
+import { defaultHealthRegistry, type HealthRegistry } from "../health/registry.ts";
+import {
+  type ApiResourceInfo,
+  KubeApiError,
+  type KubeClient,
+  type KubeObject,
+  type KubeStatus,
+  type ObjectRef,
+  splitApiVersion,
+  type WatchEvent,
+  type WatchHandle,
+} from "./types.ts";
+
+export const TRACKING_ID_ANNOTATION = "argocd.argoproj.io/tracking-id";
+
+export interface InformerSpec {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  labelSelector?: string;
+}
+
+export interface BackoffOptions {
+  /** First reconnect delay (default 1 s). */
+  initialMs?: number;
+  /** Cap (default 30 s). */
+  maxMs?: number;
+}
+
+export interface InformerOptions {
+  backoff?: BackoffOptions;
+  /** Page size for lists (default 500; 0 = unpaged). */
+  pageSize?: number;
+}
+
+export type InformerEvent<T extends KubeObject = KubeObject> =
+  | { type: "add"; object: T }
+  | { type: "update"; old: T; object: T }
+  | { type: "delete"; object: T };
+
+export interface InformerError {
+  kind: "parse" | "watch" | "list" | "expired" | "handler";
+  apiVersion: string;
+  resourceKind: string;
+  message: string;
+  cause?: unknown;
+}
+
+function keyOfObj(o: KubeObject): string {
+  return `${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
+}
+
+function is410(e: unknown): boolean {
+  return e instanceof KubeApiError && e.code === 410;
+}
+
+function validObject(o: unknown): o is KubeObject {
+  if (typeof o !== "object" || o === null) return false;
+  const md = (o as { metadata?: unknown }).metadata;
+  return (
+    typeof md === "object" &&
+    md !== null &&
+    typeof (md as { name?: unknown }).name === "string" &&
+    typeof (o as { kind?: unknown }).kind === "string"
+  );
+}
+
+/** Small listener list that reports listener exceptions instead of losing them. */
+class Listeners<A> {
+  private readonly fns: Array<(a: A) => void> = [];
+  add(fn: (a: A) => void): () => void {
+    this.fns.push(fn);
+    return () => {
+      const i = this.fns.indexOf(fn);
+      if (i >= 0) this.fns.splice(i, 1);
+    };
+  }
+  get size(): number {
+    return this.fns.length;
+  }
+  call(a: A, onThrow: (e: unknown) => void): void {
+    for (const fn of [...this.fns]) {
+      try {
+        fn(a);
+      } catch (e) {
+        onThrow(e);
+      }
+    }
+  }
+}
+
+/**
+ * Deliver an error to its listeners; with no listener (or a listener that
+ * throws) it is thrown from a clock callback so it is never lost (the virtual
+ * clock rethrows it from runUntil; a real clock makes it an uncaught error).
+ */
+function surface(clock: Clock, listeners: Listeners<InformerError>, err: InformerError): void {
+  const raise = (e: unknown) =>
+    clock.setTimeout(() => {
+      throw e;
+    }, 0);
+  if (listeners.size === 0) {
+    raise(
+      new Error(`informer ${err.apiVersion}/${err.resourceKind}: ${err.kind}: ${err.message}`, {
+        cause: err.cause,
+      }),
+    );
+    return;
+  }
+  listeners.call(err, raise);
+}
+
+export class Informer<T extends KubeObject = KubeObject> {
+  private readonly store = new Map<string, T>();
+  private rv = "";
+  private handle: WatchHandle | undefined;
+  private timer: TimerHandle | undefined;
+  private running = false;
+  private synced = false;
+  private attempt = 0;
+  private gen = 0;
+  private relisting = false;
+  private readonly events = new Listeners<InformerEvent<T>>();
+  private readonly errors = new Listeners<InformerError>();
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly spec: InformerSpec,
+    private readonly clock: Clock,
+    private readonly opts: InformerOptions = {},
+  ) {}
+
+  onEvent(cb: (e: InformerEvent<T>) => void): () => void {
+    return this.events.add(cb);
+  }
+
+  onError(cb: (e: InformerError) => void): () => void {
+    return this.errors.add(cb);
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Last resourceVersion seen (list, event or bookmark). */
+  resourceVersion(): string {
+    return this.rv;
+  }
+
+  list(): T[] {
+    return [...this.store.keys()].sort().map((k) => this.store.get(k)!);
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.store.get(`${namespace ?? ""}/${name}`);
+  }
+
+  /** List, then watch. Resolves once the initial list is in the cache; rejects if that list fails. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.relist(true);
+  }
+
+  stop(): void {
+    this.running = false;
+    this.gen++;
+    this.handle?.stop();
+    this.handle = undefined;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private report(kind: InformerError["kind"], message: string, cause?: unknown): void {
+    const err: InformerError = {
+      kind,
+      apiVersion: this.spec.apiVersion,
+      resourceKind: this.spec.kind,
+      message,
+    };
+    if (cause !== undefined) err.cause = cause;
+    surface(this.clock, this.errors, err);
+  }
+
+  private emit(e: InformerEvent<T>): void {
+    this.events.call(e, (err) =>
+      this.report("handler", `event handler threw: ${err instanceof Error ? err.message : String(err)}`, err),
+    );
+  }
+
+  private async listAll(): Promise<{ items: unknown[]; resourceVersion: string }> {
+    const items: unknown[] = [];
+    const pageSize = this.opts.pageSize ?? 500;
+    let cont: string | undefined;
+    let rv = "";
+    do {
+      const opts: Parameters<KubeClient["list"]>[2] = {};
+      if (this.spec.namespace !== undefined) opts.namespace = this.spec.namespace;
+      if (this.spec.labelSelector !== undefined) opts.labelSelector = this.spec.labelSelector;
+      if (pageSize > 0) opts.limit = pageSize;
+      if (cont !== undefined) opts.continue = cont;
+      const page = await this.client.list(this.spec.apiVersion, this.spec.kind, opts);
+      items.push(...page.items);
+      rv = page.metadata.resourceVersion;
+      cont = page.metadata.continue === "" ? undefined : page.metadata.continue;
+    } while (cont !== undefined);
+    return { items, resourceVersion: rv };
+  }
+
+  /** Re-list and reconcile the cache with what the server has, emitting the differences. */
+  private async relist(initial = false): Promise<void> {
+    if (this.relisting) return;
+    this.relisting = true;
+    this.gen++;
+    this.handle?.stop();
+    this.handle = undefined;
+    try {
+      let listed: { items: unknown[]; resourceVersion: string };
+      try {
+        listed = await this.listAll();
+      } catch (e) {
+        if (initial) throw e;
+        this.report("list", e instanceof Error ? e.message : String(e), e);
+        this.retryLater(() => this.relist());
+        return;
+      }
+      if (!this.running) return;
+      const seen = new Set<string>();
+      for (const raw of listed.items) {
+        if (!validObject(raw)) {
+          this.report("parse", `list returned an object without kind/metadata.name: ${JSON.stringify(raw)}`);
+          continue;
+        }
+        const obj = { ...raw, apiVersion: raw.apiVersion ?? this.spec.apiVersion } as T;
+        const k = keyOfObj(obj);
+        seen.add(k);
+        const old = this.store.get(k);
+        this.store.set(k, obj);
+        if (old === undefined) this.emit({ type: "add", object: obj });
+        else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
+          this.emit({ type: "update", old, object: obj });
+        }
+      }
+      for (const [k, old] of [...this.store]) {
+        if (seen.has(k)) continue;
+        this.store.delete(k);
+        this.emit({ type: "delete", object: old });
+      }
+      this.rv = listed.resourceVersion;
+      this.synced = true;
+    } finally {
+      this.relisting = false;
+    }
+    await this.watch();
+  }
+
+  private retryLater(fn: () => Promise<void>): void {
+    if (!this.running) return;
+    const initial = this.opts.backoff?.initialMs ?? 1000;
+    const max = this.opts.backoff?.maxMs ?? 30_000;
+    const delay = Math.min(max, initial * 2 ** this.attempt);
+    this.attempt++;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.clock.track(fn());
+    }, delay);
+  }
+
+  private async watch(): Promise<void> {
+    if (!this.running) return;
+    const gen = ++this.gen;
+    const opts: Parameters<KubeClient["watch"]>[2] = { resourceVersion: this.rv, allowWatchBookmarks: true };
+    if (this.spec.namespace !== undefined) opts.namespace = this.spec.namespace;
+    if (this.spec.labelSelector !== undefined) opts.labelSelector = this.spec.labelSelector;
+    try {
+      const handle = await this.client.watch<T>(
+        this.spec.apiVersion,
+        this.spec.kind,
+        opts,
+        (ev) => this.onWatchEvent(gen, ev),
+        (err) => this.onClose(gen, err),
+      );
+      if (gen === this.gen && this.running) this.handle = handle;
+      else handle.stop();
+    } catch (e) {
+      if (is410(e)) {
+        this.report("expired", `resourceVersion ${this.rv} expired, re-listing`, e);
+        await this.relist();
+        return;
+      }
+      this.report("watch", e instanceof Error ? e.message : String(e), e);
+      this.retryLater(() => this.watch());
+    }
+  }
+
+  private onClose(gen: number, err: unknown): void {
+    if (gen !== this.gen || !this.running) return;
+    this.handle = undefined;
+    if (is410(err)) {
+      void this.clock.track(this.relist());
+      return;
+    }
+    if (err !== undefined)
+      this.report("watch", `watch closed: ${err instanceof Error ? err.message : String(err)}`, err);
+    this.retryLater(() => this.watch());
+  }
+
+  private onWatchEvent(gen: number, ev: WatchEvent<T>): void {
+    if (gen !== this.gen || !this.running) return;
+    if (ev.type === "ERROR") {
+      const status = ev.object as unknown as KubeStatus;
+      this.gen++;
+      this.handle?.stop();
+      this.handle = undefined;
+      if (status.code === 410) {
+        this.report("expired", `watch expired (${status.message}), re-listing`);
+        void this.clock.track(this.relist());
+      } else {
+        this.report("watch", `watch error ${status.code} ${status.reason}: ${status.message}`);
+        this.retryLater(() => this.watch());
+      }
+      return;
+    }
+    const obj: unknown = ev.object;
+    if (!validObject(obj)) {
+      // A dropped event would be missed drift: report it and re-list to recover the state.
+      this.report("parse", `malformed ${ev.type} watch event: ${JSON.stringify(obj)}`);
+      void this.clock.track(this.relist());
+      return;
+    }
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined) this.rv = rv;
+    this.attempt = 0;
+    if (ev.type === "BOOKMARK") return;
+    const o = obj as T;
+    const k = keyOfObj(o);
+    const old = this.store.get(k);
+    if (ev.type === "DELETED") {
+      this.store.delete(k);
+      this.emit({ type: "delete", object: old ?? o });
+      return;
+    }
+    this.store.set(k, o);
+    if (old === undefined) this.emit({ type: "add", object: o });
+    else this.emit({ type: "update", old, object: o });
+  }
+}
+
+// ---- ClusterCache ------------------------------------------------------------------------------
+
+export interface ClusterCacheOptions {
+  /** Kinds to watch; default: every listable kind from discovery minus `exclude`. */
+  kinds?: Array<{ apiVersion: string; kind: string }>;
+  namespace?: string;
+  /** Kinds to skip from discovery (default: Events, Leases, Endpoints, EndpointSlices). */
+  exclude?: (r: ApiResourceInfo) => boolean;
+  health?: HealthRegistry;
+  backoff?: BackoffOptions;
+}
+
+export type AppChangeReason = "created" | "deleted" | "spec" | "health" | "tracking";
+
+export interface AppChange {
+  app: string;
+  type: "add" | "update" | "delete";
+  reason: AppChangeReason;
+  object: KubeObject;
+  old?: KubeObject;
+}
+
+export interface ClusterCacheEvent {
+  apiVersion: string;
+  kind: string;
+  event: InformerEvent;
+}
+
+const DEFAULT_EXCLUDE = (r: ApiResourceInfo): boolean =>
+  r.kind === "Event" || r.kind === "Lease" || r.kind === "Endpoints" || r.kind === "EndpointSlice";
+
+/** The app named by a valid tracking id that matches the object's own identity, else undefined. */
+export function trackedApp(obj: KubeObject): string | undefined {
+  const id = obj.metadata.annotations?.[TRACKING_ID_ANNOTATION];
+  if (id === undefined) return undefined;
+  const m = /^([^:]+):([^/:]*)\/([^:]+):([^/]*)\/(.+)$/.exec(id);
+  if (m === null) return undefined;
+  const { group } = splitApiVersion(obj.apiVersion);
+  const ok =
+    m[2] === group &&
+    m[3] === obj.kind &&
+    m[4] === (obj.metadata.namespace ?? "") &&
+    m[5] === obj.metadata.name;
+  return ok ? m[1] : undefined;
+}
+
+/** The object without what never makes it app-relevant: status and server bookkeeping. */
+function relevantPart(obj: KubeObject): string {
+  const { status: _s, metadata, ...rest } = obj;
+  const { resourceVersion: _r, generation: _g, managedFields: _m, ...meta } = metadata;
+  return JSON.stringify([rest, meta]);
+}
+
+function objKey(group: string, kind: string, ns: string | undefined, name: string): string {
+  return `${group}/${kind}/${ns ?? ""}/${name}`;
+}
+
+export class ClusterCache {
+  private readonly informers: Informer[] = [];
+  private readonly byApp = new Map<string, Map<string, KubeObject>>();
+  private readonly scope = new Map<string, boolean>();
+  private readonly appListeners = new Listeners<AppChange>();
+  private readonly eventListeners = new Listeners<ClusterCacheEvent>();
+  private readonly errorListeners = new Listeners<InformerError>();
+  private readonly health: HealthRegistry;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly clock: Clock,
+    private readonly opts: ClusterCacheOptions = {},
+  ) {
+    this.health = opts.health ?? defaultHealthRegistry;
+  }
+
+  onAppChange(cb: (c: AppChange) => void): () => void {
+    return this.appListeners.add(cb);
+  }
+  onEvent(cb: (e: ClusterCacheEvent) => void): () => void {
+    return this.eventListeners.add(cb);
+  }
+  onError(cb: (e: InformerError) => void): () => void {
+    return this.errorListeners.add(cb);
+  }
+
+  /** Discover kinds (unless given), then list+watch each; resolves when every initial list is cached. */
+  async start(): Promise<void> {
+    const resources = await this.client.resources();
+    for (const r of resources) this.scope.set(`${r.group}/${r.kind}`, r.namespaced);
+    const exclude = this.opts.exclude ?? DEFAULT_EXCLUDE;
+    const kinds =
+      this.opts.kinds ??
+      resources
+        .filter((r) => !exclude(r))
+        .map((r) => ({ apiVersion: r.group === "" ? r.version : `${r.group}/${r.version}`, kind: r.kind }));
+    for (const k of kinds) {
+      const spec: InformerSpec = { apiVersion: k.apiVersion, kind: k.kind };
+      if (this.opts.namespace !== undefined) spec.namespace = this.opts.namespace;
+      const informerOpts: InformerOptions = {};
+      if (this.opts.backoff !== undefined) informerOpts.backoff = this.opts.backoff;
+      const inf = new Informer(this.client, spec, this.clock, informerOpts);
+      inf.onError((e) => surface(this.clock, this.errorListeners, e));
+      inf.onEvent((ev) => this.handle(k.apiVersion, k.kind, ev));
+      this.informers.push(inf);
+    }
+    for (const inf of this.informers) await inf.start();
+  }
+
+  stop(): void {
+    for (const inf of this.informers) inf.stop();
+  }
+
+  watchedKinds(): Array<{ apiVersion: string; kind: string }> {
+    return this.informers.map((i) => ({ apiVersion: i.spec.apiVersion, kind: i.spec.kind }));
+  }
+
+  /** Namespaced according to discovery (undefined when the kind is unknown). */
+  isNamespaced(group: string, kind: string): boolean | undefined {
+    return this.scope.get(`${group}/${kind}`);
+  }
+
+  /** Live objects whose tracking id names `app`, sorted by group/kind/namespace/name. */
+  objectsOf(app: string): KubeObject[] {
+    const m = this.byApp.get(app);
+    if (m === undefined) return [];
+    return [...m.keys()].sort().map((k) => m.get(k)!);
+  }
+
+  apps(): string[] {
+    return [...this.byApp.keys()].sort();
+  }
+
+  get(ref: ObjectRef): KubeObject | undefined {
+    const inf = this.informers.find((i) => i.spec.apiVersion === ref.apiVersion && i.spec.kind === ref.kind);
+    return inf?.get(ref.namespace, ref.name);
+  }
+
+  all(): KubeObject[] {
+    return this.informers.flatMap((i) => i.list());
+  }
+
+  private index(app: string | undefined, obj: KubeObject, remove: boolean): void {
+    if (app === undefined) return;
+    const key = objKey(
+      splitApiVersion(obj.apiVersion).group,
+      obj.kind,
+      obj.metadata.namespace,
+      obj.metadata.name ?? "",
+    );
+    let m = this.byApp.get(app);
+    if (remove) {
+      m?.delete(key);
+      if (m?.size === 0) this.byApp.delete(app);
+      return;
+    }
+    if (m === undefined) {
+      m = new Map();
+      this.byApp.set(app, m);
+    }
+    m.set(key, obj);
+  }
+
+  private tell(c: AppChange): void {
+    this.appListeners.call(c, (e) =>
+      surface(this.clock, this.errorListeners, {
+        kind: "handler",
+        apiVersion: c.object.apiVersion,
+        resourceKind: c.object.kind,
+        message: `app change handler threw: ${e instanceof Error ? e.message : String(e)}`,
+        cause: e,
+      }),
+    );
+  }
+
+  private handle(apiVersion: string, kind: string, ev: InformerEvent): void {
+    this.eventListeners.call({ apiVersion, kind, event: ev }, (e) =>
+      surface(this.clock, this.errorListeners, {
+        kind: "handler",
+        apiVersion,
+        resourceKind: kind,
+        message: `event handler threw: ${e instanceof Error ? e.message : String(e)}`,
+        cause: e,
+      }),
+    );
+    if (ev.type === "add") {
+      const app = trackedApp(ev.object);
+      this.index(app, ev.object, false);
+      if (app !== undefined) this.tell({ app, type: "add", reason: "created", object: ev.object });
+      return;
+    }
+    if (ev.type === "delete") {
+      const app = trackedApp(ev.object);
+      this.index(app, ev.object, true);
+      if (app !== undefined) this.tell({ app, type: "delete", reason: "deleted", object: ev.object });
+      return;
+    }
+    const before = trackedApp(ev.old);
+    const after = trackedApp(ev.object);
+    if (before !== after) {
+      this.index(before, ev.old, true);
+      this.index(after, ev.object, false);
+      if (before !== undefined)
+        this.tell({ app: before, type: "delete", reason: "tracking", object: ev.object, old: ev.old });
+      if (after !== undefined)
+        this.tell({ app: after, type: "add", reason: "tracking", object: ev.object, old: ev.old });
+      return;
+    }
+    this.index(after, ev.object, false);
+    if (after === undefined) return;
+    let reason: AppChangeReason | undefined;
+    if (relevantPart(ev.old) !== relevantPart(ev.object)) reason = "spec";
+    else if (this.health.health(ev.old)?.status !== this.health.health(ev.object)?.status) reason = "health";
+    if (reason !== undefined)
+      this.tell({ app: after, type: "update", reason, object: ev.object, old: ev.old });
+  }
+}
