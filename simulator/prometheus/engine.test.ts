@@ -158,6 +158,20 @@ const CASES: [string, string, number, Record<string, number>][] = [
   ["time()", "time()", 90, { scalar: 90 }],
   ["1 ^ NaN is 1 like Go", "1 ^ NaN", 0, { scalar: 1 }],
   ["timestamp of a sample", "timestamp(g)", 100, { '{job="a"}': 0 }],
+  [
+    "offset binds to the last operand",
+    'c{instance="1"} - c{instance="1"} offset 1m',
+    600,
+    { '{instance="1", job="a"}': 40 },
+  ],
+  [
+    "@ binds to the last operand",
+    'c{instance="1"} - c{instance="1"} @ 300',
+    600,
+    { '{instance="1", job="a"}': 200 },
+  ],
+  ["unary minus binds looser than ^", "-2 ^ 2", 0, { scalar: -4 }],
+  ["^ is right-associative", "2 ^ 3 ^ 2", 0, { scalar: 512 }],
 ];
 
 describe("PromQL semantics (2.42)", () => {

@@ -212,13 +212,7 @@ class Walker {
       case "UnaryExpr": {
         const op = this.text(n.firstChild!) as "-" | "+";
         const inner = this.expr(this.exprChildren(n)[0]!);
-        const t = typeOf(inner);
-        if (t !== "scalar" && t !== "vector") {
-          this.fail(
-            n,
-            `unary expression only allowed on expressions of type scalar or instant vector, got "${t}"`,
-          );
-        }
+        this.checkUnaryType(n, inner);
         return { kind: "unary", op, expr: inner };
       }
       case "VectorSelector":
@@ -328,39 +322,52 @@ class Walker {
     return { kind: "vector", name, matchers, offsetMs: 0, at: undefined, text };
   }
 
-  matrixSelector(n: SyntaxNode): Expr {
-    const inner = this.expr(this.exprChildren(n)[0]!);
-    if (inner.kind !== "vector") {
-      if (
-        inner.kind === "matrix" ||
-        inner.kind === "subquery" ||
-        inner.kind === "paren" ||
-        inner.kind === "call"
-      ) {
-        return this.fail(n, "ranges only allowed for vector selectors");
+  /**
+   * The lezer grammar attaches postfix modifiers (`[range]`, `[range:step]`, `offset`, `@`) to the
+   * whole preceding expression (`a + b offset 1m` parses as `(a + b) offset 1m`); Prometheus binds
+   * them to the last operand. Push the modifier down to the rightmost operand and re-check types.
+   */
+  private postfix(n: SyntaxNode, apply: (target: Expr) => Expr): Expr {
+    const push = (e: Expr): Expr => {
+      if (e.kind === "binary") {
+        const b = { ...e, rhs: push(e.rhs) };
+        this.checkBinaryTypes(n, b.lhs, b.rhs);
+        return b;
       }
-      return this.fail(n, "ranges only allowed for vector selectors");
-    }
-    if (inner.offsetMs !== 0) this.fail(n, "no offset modifiers allowed before range");
-    if (inner.at !== undefined) this.fail(n, "no @ modifiers allowed before range");
+      if (e.kind === "unary") {
+        const u = { ...e, expr: push(e.expr) };
+        this.checkUnaryType(n, u.expr);
+        return u;
+      }
+      return apply(e);
+    };
+    return push(this.expr(this.exprChildren(n)[0]!));
+  }
+
+  matrixSelector(n: SyntaxNode): Expr {
     const rangeMs = this.duration(this.child(n, "DurationExpr"), "range", n);
     if (rangeMs <= 0) this.fail(n, "range must be greater than 0");
-    return { kind: "matrix", vs: inner, rangeMs };
+    return this.postfix(n, (inner) => {
+      if (inner.kind !== "vector") return this.fail(n, "ranges only allowed for vector selectors");
+      if (inner.offsetMs !== 0) this.fail(n, "no offset modifiers allowed before range");
+      if (inner.at !== undefined) this.fail(n, "no @ modifiers allowed before range");
+      return { kind: "matrix", vs: inner, rangeMs };
+    });
   }
 
   subquery(n: SyntaxNode): Expr {
-    const inner = this.expr(this.exprChildren(n)[0]!);
-    const t = typeOf(inner);
-    if (t !== "vector") this.fail(n, `subquery is only allowed on instant vector, got ${t} instead`);
     const durs = this.children(n).filter((c) => c.name === "DurationExpr");
     const rangeMs = this.duration(durs[0], "subquery range", n);
     const stepMs = durs[1] === undefined ? undefined : this.duration(durs[1], "subquery step", n);
     if (stepMs === 0) this.fail(n, "zero step in subquery");
-    return { kind: "subquery", expr: inner, rangeMs, stepMs, offsetMs: 0, at: undefined };
+    return this.postfix(n, (inner) => {
+      const t = typeOf(inner);
+      if (t !== "vector") this.fail(n, `subquery is only allowed on instant vector, got ${t} instead`);
+      return { kind: "subquery", expr: inner, rangeMs, stepMs, offsetMs: 0, at: undefined };
+    });
   }
 
   offset(n: SyntaxNode): Expr {
-    const inner = this.expr(this.exprChildren(n)[0]!);
     let d = this.child(n, "OffsetDurationExpr");
     let sign = 1;
     while (d?.firstChild?.name === "UnaryOp") {
@@ -368,6 +375,10 @@ class Walker {
       d = this.child(d, "OffsetDurationExpr");
     }
     const ms = sign * this.duration(d, "offset", n);
+    return this.postfix(n, (inner) => this.setOffset(n, inner, ms));
+  }
+
+  private setOffset(n: SyntaxNode, inner: Expr, ms: number): Expr {
     const target = inner.kind === "matrix" ? inner.vs : inner;
     if (target.kind !== "vector" && target.kind !== "subquery") {
       return this.fail(
@@ -381,7 +392,10 @@ class Walker {
   }
 
   at(n: SyntaxNode): Expr {
-    const inner = this.expr(this.exprChildren(n)[0]!);
+    return this.postfix(n, (inner) => this.setAt(n, inner));
+  }
+
+  private setAt(n: SyntaxNode, inner: Expr): Expr {
     const target = inner.kind === "matrix" ? inner.vs : inner;
     if (target.kind !== "vector" && target.kind !== "subquery") {
       return this.fail(
@@ -477,6 +491,24 @@ class Walker {
     });
   }
 
+  checkUnaryType(n: SyntaxNode, inner: Expr): void {
+    const t = typeOf(inner);
+    if (t !== "scalar" && t !== "vector") {
+      this.fail(
+        n,
+        `unary expression only allowed on expressions of type scalar or instant vector, got "${t}"`,
+      );
+    }
+  }
+
+  checkBinaryTypes(n: SyntaxNode, lhs: Expr, rhs: Expr): void {
+    for (const t of [typeOf(lhs), typeOf(rhs)]) {
+      if (t !== "scalar" && t !== "vector") {
+        this.fail(n, "binary expression must contain only scalar and instant vector types");
+      }
+    }
+  }
+
   binary(n: SyntaxNode): Expr {
     const parts = this.children(n);
     const [lhsNode, rhsNode] = this.exprChildren(n);
@@ -484,16 +516,23 @@ class Walker {
     const op = BINOPS[opNode.name]!;
     const lhs = this.expr(lhsNode!);
     const rhs = this.expr(rhsNode!);
+    // lezer reads "-2 ^ 2" as (-2) ^ 2; in Prometheus the sign is a unary operator binding looser than ^
+    const sign = this.text(lhsNode!).trim()[0];
+    if (op === "^" && lhsNode!.name === "NumberDurationLiteral" && (sign === "-" || sign === "+")) {
+      const abs: Expr = { kind: "number", value: Math.abs((lhs as { value: number }).value) };
+      const pow = this.binaryOf(n, op, abs, rhs);
+      return sign === "-" ? { kind: "unary", op: "-", expr: pow } : pow;
+    }
+    return this.binaryOf(n, op, lhs, rhs);
+  }
+
+  private binaryOf(n: SyntaxNode, op: BinOp, lhs: Expr, rhs: Expr): Expr {
     if (this.child(n, "FillModifier") !== undefined)
       this.fail(n, "fill modifiers are not supported (Prometheus 2.42)");
     const returnBool = this.child(n, "BoolModifier") !== undefined;
     const lt = typeOf(lhs);
     const rt = typeOf(rhs);
-    for (const t of [lt, rt]) {
-      if (t !== "scalar" && t !== "vector") {
-        this.fail(n, `binary expression must contain only scalar and instant vector types`);
-      }
-    }
+    this.checkBinaryTypes(n, lhs, rhs);
     if (returnBool && !isComparison(op))
       this.fail(n, "bool modifier can only be used on comparison operators");
     if (isComparison(op) && !returnBool && lt === "scalar" && rt === "scalar") {

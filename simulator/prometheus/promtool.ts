@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
 import { GtbError } from "../../engine/core/errors.ts";
 import { MockPrometheus } from "./mock.ts";
@@ -15,6 +15,9 @@ import { PromQLError } from "./parser.ts";
 import { parseGoFloat, parseSeriesFile, unquoteString } from "./series-file.ts";
 import type { Labels } from "./types.ts";
 import { keyOf, labelsString } from "./values.ts";
+
+/** evaluation_interval of the generated rule test (promtool loads samples in these steps). */
+const EVALUATION_INTERVAL_S = 15;
 
 export interface CorpusGroup {
   name: string;
@@ -93,12 +96,13 @@ export function evaluateCorpus(corpusPath: string): { cases: DiffCase[]; files: 
   const cases: DiffCase[] = [];
   const files = new Map<string, GroupFile>();
   for (const g of loadCorpus(corpusPath)) {
-    const file = join(dirname(corpusPath), g.series);
+    const file = resolve(dirname(corpusPath), g.series);
     const text = readFileSync(file, "utf8");
     const parsed = parseSeriesFile(text, file);
     const samples = Math.max(...parsed.series.map((x) => x.values.length));
     files.set(g.name, { text, endSeconds: ((samples - 1) * parsed.intervalMs) / 1000 });
-    const prom = new MockPrometheus();
+    // promtool uses the test file's evaluation_interval as the default subquery step
+    const prom = new MockPrometheus({ defaultStepMs: EVALUATION_INTERVAL_S * 1000 });
     prom.loadSeries(parsed);
     const seen = new Set<string>();
     for (const expr of g.queries) {
@@ -143,13 +147,13 @@ export function buildRuleTest(cases: DiffCase[], files: Map<string, GroupFile>):
         // promtool loads samples only up to the latest eval time: load every sample of the file
         {
           expr: "vector(0)",
-          eval_time: `${Math.ceil(Math.max(maxSeconds, endSeconds) / 15) * 15 + 15}s`,
+          eval_time: `${Math.ceil(Math.max(maxSeconds, endSeconds) / EVALUATION_INTERVAL_S + 1) * EVALUATION_INTERVAL_S}s`,
           exp_samples: [{ labels: "{}", value: 0 }],
         },
       ],
     });
   }
-  return stringify({ evaluation_interval: "15s", tests }, { lineWidth: 0 });
+  return stringify({ evaluation_interval: `${EVALUATION_INTERVAL_S}s`, tests }, { lineWidth: 0 });
 }
 
 /** Parse promtool's sample list: `{a="b", c="d"} 1E+00, {} NaN` or `nil`. */
