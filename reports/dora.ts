@@ -2,8 +2,9 @@
  * DORA metrics as pure functions of the event log (simulator/events.ts).
  *
  * Rules (stated in every report):
- * - A *production deployment* is a deploy whose outcome is `succeeded` (the version ran at
- *   100%). Aborted canaries are not production deployments; they are reported under `canary`.
+ * - A *production deployment* is a deploy whose version was rolled out to production: outcome
+ *   `succeeded` (it ran at 100%) or `failed` (the rollout stalled in production, e.g. pods never
+ *   became ready). Aborted canaries are not production deployments; they are reported under `canary`.
  * - Deployment frequency: production deployments per day (fleet) and per service per week.
  * - Change lead time: production deployment finished - change committed (Four Keys: median, p90).
  * - Change fail rate, observed (Apache DevLake): an incident detected by an alert or a person is
@@ -254,7 +255,10 @@ function doraOf(ix: Indexed, periodMs: number, services: number): DoraMetrics {
   const changeById = new Map(ix.changes.map((c) => [c.changeId, c]));
   const production = ix.started
     .map((s) => ({ s, f: finishedById.get(s.deployId) }))
-    .filter((x): x is { s: DeployStartedEvent; f: DeployFinishedEvent } => x.f?.outcome === "succeeded");
+    .filter(
+      (x): x is { s: DeployStartedEvent; f: DeployFinishedEvent } =>
+        x.f?.outcome === "succeeded" || x.f?.outcome === "failed",
+    );
 
   const lead: number[] = [];
   for (const { s, f } of production) {

@@ -176,7 +176,7 @@ function pct(x: number | null): number | null {
 
 export const RULES: Record<string, string> = {
   productionDeployment:
-    "a deploy whose version reached 100% of traffic; aborted canaries are counted under canary",
+    "a deploy rolled out to production (it reached 100% of traffic, or stalled there); aborted canaries are counted under canary",
   changeFailureRate:
     "observed (Apache DevLake): production deployments with >= 1 incident attributed to them / all production deployments; an incident is attributed to the latest production deployment of the service finished at or before it opened",
   changeFailureRateTruth:

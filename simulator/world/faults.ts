@@ -1,0 +1,68 @@
+/**
+ * What a fault does to the system, declaratively: a bad release becomes a
+ * traffic behaviour of its version (and, for crash loops, a pod behaviour); a
+ * drift becomes a write through the API by a named identity. The catalogue and
+ * defaults are in simulator/scenario/catalogue.ts and docs/FAULTS.md.
+ */
+import type { FleetService } from "../fleet/generate.ts";
+import type { ReleaseFault } from "../scenario/catalogue.ts";
+import type { Params } from "../scenario/load.ts";
+import type { VersionBehaviour } from "../traffic/behaviour.ts";
+
+const num = (p: Params, k: string, d: number): number => (typeof p[k] === "number" ? (p[k] as number) : d);
+
+/** The traffic behaviour of a version carrying `fault` (undefined fault = the service's baseline). */
+export function releaseBehaviour(
+  s: FleetService,
+  fault: ReleaseFault | undefined,
+  params: Params,
+): VersionBehaviour {
+  const base: VersionBehaviour = {
+    errorRatio: s.baseline.errorRatio,
+    latency: { p50Ms: s.baseline.p50Ms, p99Ms: s.baseline.p99Ms },
+  };
+  switch (fault) {
+    case undefined:
+    case "crash-loop": // pods never become ready: the version serves nothing
+      return base;
+    case "error-spike":
+      return { ...base, errorRatio: num(params, "errorRate", 0.03) };
+    case "bad-configmap":
+      return { ...base, errorRatio: num(params, "errorRate", 0.2) };
+    case "latency-regression": {
+      const f = num(params, "latencyFactor", 4);
+      return { ...base, latency: { p50Ms: s.baseline.p50Ms * f, p99Ms: s.baseline.p99Ms * f } };
+    }
+    case "load-regression":
+      return {
+        ...base,
+        load: {
+          aboveRps: num(params, "aboveRps", 40),
+          errorRatio: num(params, "errorRate", 0.05),
+          rampRps: 0,
+        },
+      };
+    case "slow-degradation":
+      return {
+        ...base,
+        growth: {
+          errorRatioPerHour: num(params, "errorRatePerHour", 0.002),
+          maxErrorRatio: num(params, "maxErrorRate", 0.08),
+        },
+      };
+    case "intermittent-errors":
+      return {
+        ...base,
+        intermittent: {
+          probability: num(params, "dutyCycle", 0.3),
+          errorRatio: num(params, "errorRate", 0.008),
+          windowMs: 60_000,
+        },
+      };
+  }
+}
+
+/** Whether a fault keeps the version's pods from ever becoming ready. */
+export function neverReady(fault: ReleaseFault | undefined): boolean {
+  return fault === "crash-loop";
+}
