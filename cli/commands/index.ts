@@ -1,11 +1,13 @@
 /** Registry of subcommands: each module adds its commands to the program. */
 import type { Command } from "commander";
+import { register as analysis } from "./analysis.ts";
 import { register as audit } from "./audit.ts";
 import { register as cluster } from "./cluster.ts";
 import { register as prometheus } from "./prometheus.ts";
 import { register as render } from "./render.ts";
 import { register as report } from "./report.ts";
+import { register as validate } from "./validate.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [report, render, prometheus, cluster, audit];
+export const COMMANDS: RegisterCommand[] = [report, render, prometheus, cluster, audit, validate, analysis];

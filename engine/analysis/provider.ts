@@ -154,3 +154,23 @@ export class FunctionProvider implements MetricsProvider {
     }
   }
 }
+
+/** Anything that answers instant queries with the HTTP API's data model in-process (e.g. the mock Prometheus). */
+export interface InProcessPrometheus {
+  query(expr: string, timeMs: number, opts?: { timeoutMs?: number }): Promise<PromQueryData>;
+}
+
+/** Plug an in-process Prometheus into the provider without HTTP; errors read like the HTTP API's ("unavailable: ..."). */
+export function inProcessPrometheusApi(prom: InProcessPrometheus): PrometheusApi {
+  return {
+    async query(expr, timeMs, opts) {
+      try {
+        return { data: await prom.query(expr, timeMs, { timeoutMs: opts.timeoutMs }) };
+      } catch (e) {
+        const type = (e as { errorType?: unknown }).errorType;
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new Error(typeof type === "string" ? `${type}: ${msg}` : msg);
+      }
+    },
+  };
+}
