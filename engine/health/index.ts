@@ -5,7 +5,7 @@
  *   getHealth(obj: KubeObject): HealthStatus | undefined      built-in checks; undefined = kind has no health
  *   appHealth(children: (HealthStatus | undefined)[]): HealthStatus   worst child (Healthy if none)
  *   new HealthRegistry(checks?).register(group, kind, fn).health(obj) custom checks (a throw -> Unknown)
- *   HEALTH_ORDER, isWorse(a, b), worstOf(a, b), isHealthStatusCode(s)
+ *   HEALTH_ORDER, isWorse(a, b), worstOf(a, b), isHealthStatusCode(s), withMessage(status, message?)
  *   types: HealthStatus {status, message?}, HealthStatusCode, HealthCheck
  * An object with metadata.deletionTimestamp is Progressing ("Pending deletion").
  * A missing object is the caller's business: report {status: "Missing"}.
@@ -31,4 +31,5 @@ export {
   type HealthStatusCode,
   isHealthStatusCode,
   isWorse,
+  withMessage,
 } from "./types.ts";

@@ -1,7 +1,7 @@
 /** batch/Job health (gitops-engine health_job.go). */
 import type { KubeObject } from "../kube/types.ts";
 import { at, conditions } from "./access.ts";
-import type { HealthStatus } from "./types.ts";
+import { type HealthStatus, withMessage } from "./types.ts";
 
 export function jobHealth(obj: KubeObject): HealthStatus {
   let failed = false;
@@ -26,9 +26,9 @@ export function jobHealth(obj: KubeObject): HealthStatus {
   }
   if (!complete) {
     if (at(obj, "spec", "suspend") === true) return { status: "Suspended", message: "Job is suspended" };
-    return message === "" ? { status: "Progressing" } : { status: "Progressing", message };
+    return withMessage("Progressing", message);
   }
   if (failed) return { status: "Degraded", message: failMsg };
   if (suspended) return { status: "Suspended", message };
-  return message === "" ? { status: "Healthy" } : { status: "Healthy", message };
+  return withMessage("Healthy", message);
 }

@@ -1,7 +1,7 @@
 /** core/Pod health (gitops-engine health_pod.go). */
 import type { KubeObject } from "../kube/types.ts";
 import { arr, at, isObject, num, str } from "./access.ts";
-import type { HealthStatus } from "./types.ts";
+import { type HealthStatus, withMessage } from "./types.ts";
 
 function failMessage(ctr: unknown): string {
   const term = at(ctr, "state", "terminated");
@@ -12,10 +12,6 @@ function failMessage(ctr: unknown): string {
   const exit = num(term, "exitCode") ?? 0;
   if (exit !== 0) return `container "${str(ctr, "name") ?? ""}" failed with exit code ${exit}`;
   return "";
-}
-
-function withMessage(status: HealthStatus["status"], message: string | undefined): HealthStatus {
-  return message === undefined || message === "" ? { status } : { status, message };
 }
 
 export function podHealth(obj: KubeObject): HealthStatus {

@@ -4,7 +4,7 @@
  */
 import type { KubeObject } from "../kube/types.ts";
 import { at, conditions, isObject, num, str } from "./access.ts";
-import { type HealthStatus, isHealthStatusCode } from "./types.ts";
+import { type HealthStatus, isHealthStatusCode, withMessage } from "./types.ts";
 
 function generationObserved(obj: KubeObject): boolean {
   if (!isObject(obj.status)) return false;
@@ -21,10 +21,6 @@ function workloadObserved(obj: KubeObject): boolean {
   const seen = str(obj, "status", "workloadObservedGeneration");
   if (wanted === undefined) return true;
   return seen !== undefined && Number(seen) >= Number(wanted);
-}
-
-function withMessage(status: HealthStatus["status"], message: string | undefined): HealthStatus {
-  return message === undefined || message === "" ? { status } : { status, message };
 }
 
 export function rolloutHealth(obj: KubeObject): HealthStatus {

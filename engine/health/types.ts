@@ -29,3 +29,8 @@ export function isWorse(a: HealthStatusCode, b: HealthStatusCode): boolean {
 export function isHealthStatusCode(s: unknown): s is HealthStatusCode {
   return typeof s === "string" && (HEALTH_ORDER as readonly string[]).includes(s);
 }
+
+/** A HealthStatus, leaving `message` out when it is empty. */
+export function withMessage(status: HealthStatusCode, message: string | undefined): HealthStatus {
+  return message === undefined || message === "" ? { status } : { status, message };
+}
