@@ -1,4 +1,5 @@
 /** Argo CD `argoproj.io/v1alpha1 Application` as the controller reads and writes it. */
+import type { IgnoreDifference } from "../diff/ignore.ts";
 import type { HealthStatusCode } from "../health/types.ts";
 import type { KubeObject } from "../kube/types.ts";
 import type { DirectorySourceOptions, HelmSourceOptions, KustomizeSourceOptions } from "../render/types.ts";
@@ -31,15 +32,8 @@ export interface SyncPolicy {
   retry?: RetryStrategy;
 }
 
-export interface IgnoreDifference {
-  group?: string;
-  kind: string;
-  name?: string;
-  namespace?: string;
-  jsonPointers?: string[];
-  jqPathExpressions?: string[];
-  managedFieldsManagers?: string[];
-}
+/** spec.ignoreDifferences[] entries (engine/diff implements them). */
+export type { IgnoreDifference };
 
 export interface ApplicationSpec {
   project?: string;
