@@ -28,7 +28,7 @@ export interface TrafficModelOptions {
   /** Histogram upper bounds in seconds, without +Inf (default Prometheus' usual 11 buckets). */
   buckets?: readonly number[];
   events?: EventSink<TrafficEvent>;
-  /** Detailed chunks (1 h of one version each, ~33 KB) kept in memory (default 512). */
+  /** Detailed chunks (1 h of one version each, ~33 KB) kept in memory (default 2048, <= 67 MB). */
   chunkCacheSize?: number;
 }
 
@@ -88,7 +88,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
       .sort((a, b) => a - b);
     this.grid = { intervalMs, buckets, seedKey: `traffic\u0000${String(opts.seed)}` };
     this.events = opts.events ?? (NULL_SINK as EventSink<TrafficEvent>);
-    this.cache = new ChunkCache(opts.chunkCacheSize ?? 512);
+    this.cache = new ChunkCache(opts.chunkCacheSize ?? 2048);
   }
 
   get scrapeIntervalMs(): number {

@@ -83,6 +83,57 @@ export class ChunkCache {
   }
 }
 
+/**
+ * Cumulative values at the end of each generated chunk, stored densely (width doubles per chunk),
+ * so ten weeks of one version cost ~230 KB whatever the number of versions.
+ */
+class AnchorStore {
+  private base = 0;
+  private data = new Float64Array(0);
+  private valid = new Uint8Array(0);
+
+  constructor(private readonly width: number) {}
+
+  has(j: number): boolean {
+    const i = j - this.base;
+    return i >= 0 && i < this.valid.length && this.valid[i] === 1;
+  }
+
+  /** A copy of the anchor of chunk j, or undefined. */
+  get(j: number): Float64Array | undefined {
+    if (!this.has(j)) return undefined;
+    const i = j - this.base;
+    return this.data.slice(i * this.width, (i + 1) * this.width);
+  }
+
+  set(j: number, values: Float64Array): void {
+    if (this.valid.length === 0) this.base = j;
+    if (j < this.base) this.regrow(j, this.base + this.valid.length);
+    if (j >= this.base + this.valid.length)
+      this.regrow(this.base, Math.max(j + 1, this.base + this.valid.length * 2, this.base + 16));
+    const i = j - this.base;
+    this.data.set(values, i * this.width);
+    this.valid[i] = 1;
+  }
+
+  /** Forget anchors of chunks >= j. */
+  truncate(j: number): void {
+    for (let i = Math.max(0, j - this.base); i < this.valid.length; i++) this.valid[i] = 0;
+  }
+
+  private regrow(newBase: number, newEnd: number): void {
+    const n = newEnd - newBase;
+    const data = new Float64Array(n * this.width);
+    const valid = new Uint8Array(n);
+    const shift = this.base - newBase;
+    data.set(this.data, shift * this.width);
+    valid.set(this.valid, shift);
+    this.base = newBase;
+    this.data = data;
+    this.valid = valid;
+  }
+}
+
 export interface Behaviours {
   at(t: number): VersionBehaviour;
 }
@@ -94,7 +145,9 @@ export interface GenerationStats {
 
 export class VersionSeries {
   /** Cumulative values at the end of each generated chunk. */
-  private readonly anchors = new Map<number, Float64Array>();
+  private readonly anchors: AnchorStore;
+  /** The two most recently used detailed chunks (data stays valid until invalidateAfter). */
+  private recent: Array<{ j: number; data: Float64Array }> = [];
   private readonly cols: ReturnType<typeof columns>;
   private compCache = new WeakMap<VersionBehaviour, Component[]>();
   private probKey: { comps: Component[]; factor: number } | undefined;
@@ -111,6 +164,7 @@ export class VersionSeries {
     private readonly stats: GenerationStats,
   ) {
     this.cols = columns(grid);
+    this.anchors = new AnchorStore(this.cols.width);
     this.probs = new Float64Array(grid.buckets.length + 1);
   }
 
@@ -143,7 +197,8 @@ export class VersionSeries {
     // the interval ending exactly at t is unaffected by a change at t
     const first = this.scrapeTime(k) === t ? k + 1 : k;
     const j = Math.floor(first / CHUNK);
-    for (const key of [...this.anchors.keys()]) if (key >= j) this.anchors.delete(key);
+    this.anchors.truncate(j);
+    this.recent = this.recent.filter((r) => r.j < j);
     this.cache.drop(this, j);
   }
 
@@ -154,8 +209,19 @@ export class VersionSeries {
   }
 
   chunk(j: number): Float64Array {
-    const hit = this.cache.get(this, j);
-    if (hit !== undefined) return hit;
+    const r0 = this.recent[0];
+    if (r0 !== undefined && r0.j === j) return r0.data;
+    const r1 = this.recent[1];
+    if (r1 !== undefined && r1.j === j) {
+      this.recent = [r1, r0!];
+      return r1.data;
+    }
+    const data = this.cache.get(this, j) ?? this.build(j);
+    this.recent = r0 === undefined ? [{ j, data }] : [{ j, data }, r0];
+    return data;
+  }
+
+  private build(j: number): Float64Array {
     // walk back to a chunk whose start needs no history (or whose predecessor's prefix is known)
     const todo: number[] = [];
     let x = j;
