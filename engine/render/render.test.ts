@@ -5,7 +5,7 @@ import { globMatch } from "./glob.ts";
 import { splitHelmOutput } from "./helm-binary.ts";
 import { createKustomizeRenderer } from "./kustomize.ts";
 import { MemoryFileTree } from "./memory-tree.ts";
-import { detectSourceType } from "./select.ts";
+import { createDefaultRenderers, detectSourceType } from "./select.ts";
 
 const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
 const names = (ms: Array<{ object: { metadata: { name?: string } } }>) =>
@@ -123,5 +123,26 @@ describe("source type detection and helm output", () => {
       "c",
     );
     expect(out.map((m) => m.source)).toEqual(["c/templates/cm.yaml", "c/templates/b.yaml"]);
+  });
+});
+
+describe("default renderers", () => {
+  it("falls back to the built-in chart renderer when no helm binary is used", async () => {
+    const set = await createDefaultRenderers({ clock: new VirtualClock(), helmBinary: false });
+    const tree = new MemoryFileTree({
+      "c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+      "c/values.yaml": "n: 1\n",
+      "c/templates/cm.yaml":
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  n: {{ .Values.n | quote }}\n",
+    });
+    const out = await set.helm.render({
+      tree,
+      path: "c",
+      appName: "rel",
+      helm: { parameters: [{ name: "n", value: "2" }] },
+    });
+    expect(out.map((m) => [m.object.metadata.name, (m.object as { data?: unknown }).data])).toEqual([
+      ["rel-cm", { n: "2" }],
+    ]);
   });
 });

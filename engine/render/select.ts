@@ -4,9 +4,9 @@
  * kustomization.yaml -> kustomize, else directory.
  */
 import type { Clock } from "../core/clock.ts";
-import { GtbError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
 import { createDirectoryRenderer } from "./directory.ts";
+import { createHelmRenderer } from "./helm/index.ts";
 import { createHelmBinaryRenderer } from "./helm-binary.ts";
 import { createKustomizeRenderer, KUSTOMIZATION_FILES } from "./kustomize.ts";
 import { cleanPath, joinPath, onPath } from "./materialize.ts";
@@ -57,24 +57,13 @@ export interface DefaultRenderersOptions {
   helmBinary?: boolean;
 }
 
-function unavailableHelm(): Renderer {
-  return {
-    name: "helm",
-    async render(req) {
-      throw new GtbError("GTB_RENDER_HELM_UNAVAILABLE", `no helm renderer for ${req.path || "."}`, {
-        hint: "install the helm binary or pass the built-in chart renderer (engine/render/helm/)",
-      });
-    },
-  };
-}
-
 /** directory + kustomize (kubectl kustomize) + helm (binary when on PATH, else the built-in renderer). */
 export async function createDefaultRenderers(opts: DefaultRenderersOptions): Promise<RendererSet> {
   const useBinary = opts.helmBinary ?? (await opts.clock.track(onPath("helm")));
   let helm: Renderer;
   if (useBinary) helm = createHelmBinaryRenderer({ clock: opts.clock });
   else if (opts.builtinHelm !== undefined) helm = opts.builtinHelm;
-  else helm = unavailableHelm();
+  else helm = createHelmRenderer({ clock: opts.clock, ...(opts.rng !== undefined ? { rng: opts.rng } : {}) });
   return {
     helm,
     kustomize: createKustomizeRenderer({ clock: opts.clock }),
