@@ -131,9 +131,9 @@ describe("default renderers", () => {
     const set = await createDefaultRenderers({ clock: new VirtualClock(), helmBinary: false });
     const tree = new MemoryFileTree({
       "c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
-      "c/values.yaml": "n: 1\n",
+      "c/values.yaml": "count: 1\n",
       "c/templates/cm.yaml":
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  n: {{ .Values.n | quote }}\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  count: {{ .Values.count | quote }}\n",
     });
     const out = await set.helm.render({
       tree,
