@@ -98,6 +98,22 @@ export class DeploymentController extends WorkloadController {
     onError: (key: string, err: unknown) => void,
   ) {
     super(client, clock, deployments, replicaSets, onError);
+    replicaSets.on((type, rs) => {
+      if (type === "DELETED") this.templates.delete(rs.metadata.uid ?? "");
+    });
+  }
+
+  /** withoutHash(template) of each ReplicaSet by uid, valid for one generation (templates change rarely). */
+  private readonly templates = new Map<string, { generation: number; value: string }>();
+
+  private templateOf(rs: KubeObject): string {
+    const uid = rs.metadata.uid ?? "";
+    const generation = rs.metadata.generation ?? 0;
+    const hit = this.templates.get(uid);
+    if (hit !== undefined && hit.generation === generation) return hit.value;
+    const value = withoutHash(specOf(rs).template);
+    this.templates.set(uid, { generation, value });
+    return value;
   }
 
   /** Scale a ReplicaSet (and record the deployment's desired/max replicas on it). */
@@ -166,7 +182,7 @@ export class DeploymentController extends WorkloadController {
       .filter((rs) => !isDeleting(rs));
     owned.sort(byAge);
     const want = withoutHash(specOf(d).template);
-    let newRS = owned.find((rs) => withoutHash(specOf(rs).template) === want);
+    let newRS = owned.find((rs) => this.templateOf(rs) === want);
     let oldRSs = owned.filter((rs) => rs !== newRS);
     const maxOld = Math.max(0, ...oldRSs.map(revisionOf));
     let conds = [...((statusOf(d).conditions ?? []) as Condition[])];

@@ -72,68 +72,83 @@ const EXISTS = "\u0000exists";
  */
 export function flatten(obj: JsonMap, schema: StructSchema, intermediate = false): Map<string, string> {
   const out = new Map<string, string>();
-  walkStruct(obj, schema, [], out, intermediate);
+  walkStruct(obj, schema, "", out, intermediate);
   return out;
 }
+
+/** `path` + one element, paths being joined strings ("" is the root). */
+const child = (path: string, el: string) => (path === "" ? el : path + SEP + el);
 
 function walkStruct(
   obj: JsonMap,
   schema: StructSchema | undefined,
-  path: string[],
+  path: string,
   out: Map<string, string>,
   intermediate: boolean,
 ) {
-  for (const [k, v] of Object.entries(obj)) {
+  for (const k in obj) {
+    const v = obj[k];
     if (v === undefined) continue;
-    walkValue(v, schema?.[k], [...path, `f:${k}`], out, intermediate);
+    walkValue(v, schema?.[k], child(path, `f:${k}`), out, intermediate);
   }
 }
 
 function walkValue(
   v: unknown,
   field: FieldSchema | undefined,
-  path: string[],
+  path: string,
   out: Map<string, string>,
   intermediate: boolean,
 ): void {
   const alwaysThere =
     field?.struct !== undefined || field?.retainKeys === true || field?.list?.zeroValue === true;
   if (isMap(v) && !field?.atomic && Object.keys(v).length > 0) {
-    if (intermediate && !alwaysThere) out.set(joinPath(path), EXISTS);
+    if (intermediate && !alwaysThere) out.set(path, EXISTS);
     walkStruct(v, field?.struct, path, out, intermediate);
     return;
   }
   const list = field?.list;
   if (Array.isArray(v) && list !== undefined && list.ssa.type !== "atomic") {
-    if (intermediate && !alwaysThere && v.length > 0) out.set(joinPath(path), EXISTS);
+    if (intermediate && !alwaysThere && v.length > 0) out.set(path, EXISTS);
     for (const item of v) {
       const key = itemKey(item, list);
       if (key === undefined) continue;
-      const itemPath = [...path, key];
-      out.set(joinPath(itemPath), "");
+      const itemPath = child(path, key);
+      out.set(itemPath, "");
       if (list.ssa.type === "map" && isMap(item)) walkStruct(item, list.item, itemPath, out, intermediate);
     }
     return;
   }
-  out.set(joinPath(path), stableStringify(v));
+  out.set(path, typeof v === "string" ? JSON.stringify(v) : stableStringify(v));
+}
+
+/** Whether a FieldsV1 tree has `path` as a member, without parsing the whole tree. */
+export function treeOwns(fields: unknown, path: string): boolean {
+  let node = fields;
+  for (const el of splitPath(path)) {
+    if (!isMap(node)) return false;
+    node = node[el];
+  }
+  return isMap(node) && (Object.keys(node).length === 0 || "." in node);
 }
 
 /** FieldsV1 -> member paths (joined). */
 export function fieldsToSet(fields: unknown): Set<string> {
   const out = new Set<string>();
-  const walk = (node: unknown, path: string[]) => {
+  const walk = (node: unknown, path: string) => {
     if (!isMap(node)) return;
-    for (const [k, child] of Object.entries(node)) {
+    for (const k in node) {
       if (k === ".") {
-        out.add(joinPath(path));
+        out.add(path);
         continue;
       }
-      const p = [...path, k];
-      if (isMap(child) && Object.keys(child).length > 0) walk(child, p);
-      else out.add(joinPath(p));
+      const p = child(path, k);
+      const sub = node[k];
+      if (isMap(sub) && Object.keys(sub).length > 0) walk(sub, p);
+      else out.add(p);
     }
   };
-  walk(fields, []);
+  walk(fields, "");
   return out;
 }
 

@@ -14,6 +14,7 @@ import {
   scopeOf,
   setToFields,
   splitPath,
+  treeOwns,
 } from "./fields.ts";
 import { isMap, type JsonMap } from "./json.ts";
 import { type FieldSchema, schemaOf } from "./schema.ts";
@@ -33,9 +34,48 @@ export interface ApplyResult {
   conflicts: ApplyConflict[];
 }
 
-interface Owner {
-  entry: ManagedFieldsEntry;
-  set: Set<string>;
+/** One managedFields entry; its FieldsV1 is parsed only when it must change. */
+class Owner {
+  private parsed: Set<string> | undefined;
+  private dirty = false;
+
+  constructor(public entry: ManagedFieldsEntry) {}
+
+  get set(): Set<string> {
+    this.parsed ??= fieldsToSet(this.entry.fieldsV1);
+    return this.parsed;
+  }
+
+  has(p: string): boolean {
+    return this.parsed === undefined ? treeOwns(this.entry.fieldsV1, p) : this.parsed.has(p);
+  }
+
+  delete(p: string): void {
+    if (!this.has(p)) return;
+    this.set.delete(p);
+    this.dirty = true;
+  }
+
+  add(p: string): void {
+    this.set.add(p);
+    this.dirty = true;
+  }
+
+  replace(set: Set<string>): void {
+    this.parsed = set;
+    this.dirty = true;
+  }
+
+  isEmpty(): boolean {
+    return this.parsed === undefined
+      ? !isMap(this.entry.fieldsV1) || Object.keys(this.entry.fieldsV1).length === 0
+      : this.parsed.size === 0;
+  }
+
+  toEntry(): ManagedFieldsEntry {
+    if (!this.dirty) return this.entry;
+    return { ...this.entry, fieldsType: "FieldsV1", fieldsV1: setToFields(this.set) };
+  }
 }
 
 const sameOwner = (e: ManagedFieldsEntry, manager: string, op: string, sub: string | undefined) =>
@@ -44,13 +84,17 @@ const sameOwner = (e: ManagedFieldsEntry, manager: string, op: string, sub: stri
 function owners(obj: KubeObject | undefined): Owner[] {
   return (obj?.metadata.managedFields ?? [])
     .filter((e) => isMap(e) && typeof e.manager === "string")
-    .map((entry) => ({ entry, set: fieldsToSet(entry.fieldsV1) }));
+    .map((entry) => new Owner(entry));
 }
 
 function entriesOf(list: Owner[]): ManagedFieldsEntry[] {
-  return list
-    .filter((o) => o.set.size > 0)
-    .map((o) => ({ ...o.entry, fieldsType: "FieldsV1" as const, fieldsV1: setToFields(o.set) }));
+  return list.filter((o) => !o.isEmpty()).map((o) => o.toEntry());
+}
+
+function ownerOf(entry: ManagedFieldsEntry, set: Set<string>): Owner {
+  const o = new Owner(entry);
+  o.replace(set);
+  return o;
 }
 
 /** Drop nulls from an applied configuration (an unset field is not applied). */
@@ -110,14 +154,14 @@ export function serverSideApply(
   if (live === undefined) {
     const object = structuredClone(cleanApplied);
     delete object.status;
-    object.metadata.managedFields = entriesOf([{ entry: myEntry, set: newSet }]);
+    object.metadata.managedFields = entriesOf([ownerOf(myEntry, newSet)]);
     return { object, conflicts: [] };
   }
 
   const all = owners(live);
   const mine = all.find((o) => sameOwner(o.entry, opts.manager, "Apply", undefined));
   const others = all.filter((o) => o !== mine);
-  const ownedByOthers = (p: string) => others.some((o) => o.set.has(p));
+  const ownedByOthers = (p: string) => others.some((o) => o.has(p));
 
   // Fields this manager applied before and applies no more are removed, unless someone else owns them.
   const merged = structuredClone(live) as JsonMap;
@@ -138,7 +182,7 @@ export function serverSideApply(
   for (const p of newSet) {
     if (before.get(p) === after.get(p)) continue;
     for (const o of others) {
-      if (!o.set.has(p)) continue;
+      if (!o.has(p)) continue;
       conflicting.add(p);
       const c: ApplyConflict = {
         manager: o.entry.manager,
@@ -154,8 +198,8 @@ export function serverSideApply(
   conflicts.sort((a, b) => cmp(a.manager, b.manager) || cmp(a.field, b.field));
   if (conflicts.length > 0 && !opts.force) return { object: live, conflicts };
 
-  for (const o of others) for (const p of conflicting) o.set.delete(p);
-  const mineOwner: Owner = { entry: myEntry, set: newSet };
+  for (const o of others) for (const p of conflicting) o.delete(p);
+  const mineOwner = ownerOf(myEntry, newSet);
   const list = mine === undefined ? [...all, mineOwner] : all.map((o) => (o === mine ? mineOwner : o));
   const object = merged as KubeObject;
   object.metadata.managedFields = entriesOf(list);
@@ -187,8 +231,8 @@ export function recordUpdate(
   const all = owners(base);
   let mine = all.find((o) => sameOwner(o.entry, opts.manager, "Update", opts.subresource));
   for (const o of all) {
-    for (const p of removed) o.set.delete(p);
-    if (o !== mine) for (const p of changed) o.set.delete(p);
+    for (const p of removed) o.delete(p);
+    if (o !== mine) for (const p of changed) o.delete(p);
   }
   if (changed.size > 0) {
     if (mine === undefined) {
@@ -201,12 +245,12 @@ export function recordUpdate(
         fieldsV1: {},
       };
       if (opts.subresource !== undefined) entry.subresource = opts.subresource;
-      mine = { entry, set: new Set() };
+      mine = ownerOf(entry, new Set());
       all.push(mine);
     } else {
       mine.entry = { ...mine.entry, time: opts.time, apiVersion: after.apiVersion };
     }
-    for (const p of changed) mine.set.add(p);
+    for (const p of changed) mine.add(p);
   }
   return entriesOf(all);
 }
