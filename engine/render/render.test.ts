@@ -139,10 +139,10 @@ describe("default renderers", () => {
       tree,
       path: "c",
       appName: "rel",
-      helm: { parameters: [{ name: "n", value: "2" }] },
+      helm: { parameters: [{ name: "count", value: "2" }] },
     });
     expect(out.map((m) => [m.object.metadata.name, (m.object as { data?: unknown }).data])).toEqual([
-      ["rel-cm", { n: "2" }],
+      ["rel-cm", { count: "2" }],
     ]);
   });
 });
