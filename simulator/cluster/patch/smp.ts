@@ -167,7 +167,12 @@ function validateOrder(patchList: unknown[], order: unknown[], mergeKey: string 
   let p = 0;
   let o = 0;
   while (p < nonDelete.length && o < order.length) {
-    if (sameItem(nonDelete[p], order[o], mergeKey)) p++;
+    const item = nonDelete[p];
+    if (isMap(item) && DIRECTIVE in item) {
+      p++;
+      continue;
+    }
+    if (sameItem(item, order[o], mergeKey)) p++;
     o++;
   }
   if (p < nonDelete.length && o >= order.length) {
