@@ -65,6 +65,9 @@ export interface ObjectRef {
 
 export type PatchType = "json" | "merge" | "strategic" | "apply";
 
+/** Field manager both adapters send when a write names none. */
+export const DEFAULT_FIELD_MANAGER = "gitops-testbed";
+
 export const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   json: "application/json-patch+json",
   merge: "application/merge-patch+json",

@@ -13,6 +13,7 @@ import jsonPatch, { type Operation } from "fast-json-patch";
 import { type Clock, rfc3339 } from "../../engine/core/clock.ts";
 import type { EventSink } from "../../engine/core/events.ts";
 import {
+  DEFAULT_FIELD_MANAGER,
   type DeleteOptions,
   type KubeObject,
   KubeApiError,
@@ -95,9 +96,6 @@ export interface ApiServerOptions {
   /** How many audit records to keep in memory (oldest dropped first). */
   auditLimit?: number;
 }
-
-/** Field manager used when a request names none and carries no User-Agent. */
-export const DEFAULT_FIELD_MANAGER = "gitops-testbed";
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -19,7 +19,7 @@ import type { KubeClient } from "../../engine/kube/types.ts";
 import { ApiServer } from "./api.ts";
 import type { AuditWriteEvent } from "./events.ts";
 import { buildServer } from "./http/server.ts";
-import { generateTls } from "./http/tls.ts";
+import { generateTls, type TlsMaterial } from "./http/tls.ts";
 import { InProcessClient } from "./inprocess-client.ts";
 import { type ClusterUser, MASTERS, type WritePolicy } from "./policy.ts";
 
@@ -50,6 +50,8 @@ export interface ListenOptions {
   port?: number;
   /** Interface to bind (default 127.0.0.1: the server is for this machine only). */
   host?: string;
+  /** Reuse TLS material (from generateTls()) instead of generating a CA and certificate now. */
+  tls?: TlsMaterial;
 }
 
 export interface ServeInfo {
@@ -191,11 +193,13 @@ export class EmbeddedCluster {
         groups: [MASTERS],
       });
     const host = opts.host ?? "127.0.0.1";
-    const tls = generateTls(
-      host === "127.0.0.1" || host === "localhost"
-        ? ["127.0.0.1", "localhost"]
-        : [host, "127.0.0.1", "localhost"],
-    );
+    const tls =
+      opts.tls ??
+      generateTls(
+        host === "127.0.0.1" || host === "localhost"
+          ? ["127.0.0.1", "localhost"]
+          : [host, "127.0.0.1", "localhost"],
+      );
     const app = buildServer({
       api: this.api,
       users: () => this.users,

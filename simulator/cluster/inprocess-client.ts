@@ -5,6 +5,7 @@
  */
 import {
   type ApiResourceInfo,
+  DEFAULT_FIELD_MANAGER,
   type DeleteOptions,
   type KubeClient,
   type KubeList,
@@ -19,7 +20,7 @@ import {
   type WatchOptions,
   type WriteOptions,
 } from "../../engine/kube/types.ts";
-import { type ApiServer, DEFAULT_FIELD_MANAGER, type RequestContext, type WriteParams } from "./api.ts";
+import type { ApiServer, RequestContext, WriteParams } from "./api.ts";
 import type { ResourceType } from "./registry.ts";
 import { noResource } from "./status.ts";
 import { type Stored, storedJson } from "./store.ts";

@@ -1,0 +1,422 @@
+/**
+ * The HTTP KubeClient adapter on @kubernetes/client-node 1.4 (1.4 because
+ * 2.x needs undici 8 and Node >= 22.19). client-node does the transport:
+ * kubeconfig, TLS, bearer/exec auth, discovery (kind -> plural) and its
+ * discovery cache in KubernetesObjectApi, watches in Watch. This adapter only
+ * keeps objects exactly as the server sent them (client-node's typed model
+ * (de)serialization would turn timestamps into Dates and drop fields it does
+ * not know, which a GitOps diff cannot afford), adds subresources and the
+ * JSON-patch body shape, and maps failures to KubeApiError with the server's
+ * Status.
+ */
+import {
+  ApiException,
+  KubeConfig,
+  KubernetesObjectApi,
+  type KubernetesObject,
+  type RequestContext,
+  type ResponseContext,
+  Watch,
+} from "@kubernetes/client-node";
+import {
+  type ApiResourceInfo,
+  DEFAULT_FIELD_MANAGER,
+  type DeleteOptions,
+  type KubeClient,
+  type KubeList,
+  KubeApiError,
+  type KubeObject,
+  type KubeStatus,
+  type ListOptions,
+  type ObjectRef,
+  PATCH_CONTENT_TYPES,
+  type PatchOptions,
+  type PatchType,
+  splitApiVersion,
+  type WatchEvent,
+  type WatchHandle,
+  type WatchOptions,
+  type WriteOptions,
+} from "./types.ts";
+
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+function isStatus(v: unknown): v is KubeStatus {
+  return (
+    v !== null &&
+    typeof v === "object" &&
+    (v as { kind?: unknown }).kind === "Status" &&
+    typeof (v as { code?: unknown }).code === "number"
+  );
+}
+
+function statusFor(code: number, message: string, reason: string): KubeStatus {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
+}
+
+const REASONS: Record<number, string> = {
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  405: "MethodNotAllowed",
+  409: "Conflict",
+  410: "Expired",
+  415: "UnsupportedMediaType",
+  422: "Invalid",
+  429: "TooManyRequests",
+  500: "InternalError",
+  503: "ServiceUnavailable",
+};
+
+/** A KubeApiError for any failure client-node reports (Status body when the server sent one). */
+export function toKubeApiError(e: unknown): unknown {
+  if (e instanceof KubeApiError) return e;
+  if (e instanceof ApiException) {
+    let body: unknown = e.body;
+    if (typeof body === "string") {
+      try {
+        body = JSON.parse(body) as unknown;
+      } catch {
+        // not JSON: keep the text as the message below
+      }
+    }
+    if (isStatus(body)) return new KubeApiError(body);
+    const code = e.code;
+    const text = typeof body === "string" && body !== "" ? body : `HTTP ${code}`;
+    return new KubeApiError(statusFor(code, text, REASONS[code] ?? "Unknown"));
+  }
+  return e;
+}
+
+/**
+ * KubernetesObjectApi with raw JSON in and out (no typed models) and
+ * requests to arbitrary paths of the same server (subresources, discovery).
+ */
+class RawObjectApi extends KubernetesObjectApi {
+  static fromConfig(kc: KubeConfig): RawObjectApi {
+    const api = kc.makeApiClient(RawObjectApi);
+    api.setDefaultNamespace(kc);
+    return api;
+  }
+
+  /** The response body as parsed JSON, exactly as the server sent it. */
+  protected override async processResponse<T extends KubernetesObject>(
+    response: ResponseContext,
+    _type?: string,
+  ): Promise<T> {
+    const text = await response.body.text();
+    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299)
+      return (text === "" ? {} : JSON.parse(text)) as T;
+    throw new ApiException(response.httpStatusCode, "Unsuccessful HTTP Request", text, response.headers);
+  }
+
+  /** The path of an object (or its collection for "create"/"list"), via discovery. */
+  path(obj: KubernetesObject, action: "create" | "read" | "list"): Promise<string> {
+    return this.specUriPath(obj, action);
+  }
+
+  get namespace(): string {
+    return this.defaultNamespace;
+  }
+
+  /** Send a request through client-node's configured transport (auth, TLS, middleware). */
+  async send<T>(
+    method: Method,
+    path: string,
+    query: Record<string, string | undefined> = {},
+    body?: unknown,
+    contentType = "application/json",
+  ): Promise<T> {
+    const ctx: RequestContext = this.configuration.baseServer.makeRequestContext(
+      path,
+      method as Parameters<typeof this.configuration.baseServer.makeRequestContext>[1],
+    );
+    ctx.setHeaderParam("Accept", "application/json, */*;q=0.8");
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) ctx.setQueryParam(k, v);
+    if (body !== undefined) {
+      ctx.setHeaderParam("Content-Type", contentType);
+      ctx.setBody(JSON.stringify(body));
+    }
+    return (await this.requestPromise(ctx)) as T;
+  }
+}
+
+export interface HttpKubeClientOptions {
+  /** A kubeconfig: file path, KubeConfig, or a kubeconfig document (object). */
+  kubeconfig: string | KubeConfig | Record<string, unknown>;
+  /** Context to use (default: current-context). */
+  context?: string;
+  /** Identity to report for audit (default: the kubeconfig user name). */
+  identity?: string;
+}
+
+export function loadKubeConfig(source: HttpKubeClientOptions["kubeconfig"], context?: string): KubeConfig {
+  let kc: KubeConfig;
+  if (source instanceof KubeConfig) kc = source;
+  else {
+    kc = new KubeConfig();
+    if (typeof source === "string") kc.loadFromFile(source);
+    else kc.loadFromString(JSON.stringify(source));
+  }
+  if (context !== undefined) kc.setCurrentContext(context);
+  return kc;
+}
+
+function writeQuery(o: WriteOptions | undefined): Record<string, string | undefined> {
+  return {
+    fieldManager: o?.fieldManager ?? DEFAULT_FIELD_MANAGER,
+    dryRun: o?.dryRun === true ? "All" : undefined,
+    fieldValidation: o?.fieldValidation,
+  };
+}
+
+export class HttpKubeClient implements KubeClient {
+  readonly identity: string;
+  readonly kubeConfig: KubeConfig;
+  private readonly api: RawObjectApi;
+  private readonly watcher: Watch;
+
+  constructor(opts: HttpKubeClientOptions) {
+    this.kubeConfig = loadKubeConfig(opts.kubeconfig, opts.context);
+    this.identity = opts.identity ?? this.kubeConfig.getCurrentUser()?.name ?? "unknown";
+    this.api = RawObjectApi.fromConfig(this.kubeConfig);
+    this.watcher = new Watch(this.kubeConfig);
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw this.mapError(e);
+    }
+  }
+
+  private mapError(e: unknown): unknown {
+    const m = toKubeApiError(e);
+    if (m instanceof Error && !(m instanceof KubeApiError)) {
+      const unknownKind =
+        /Unrecognized API version and kind: (\S+) (\S+)|Failed to fetch resource metadata for (\S+)\/(\w+): /.exec(
+          m.message,
+        );
+      if (unknownKind !== null) {
+        const apiVersion = unknownKind[1] ?? unknownKind[3] ?? "";
+        const kind = unknownKind[2] ?? unknownKind[4] ?? "";
+        return new KubeApiError(
+          statusFor(404, `no matches for kind "${kind}" in version "${apiVersion}"`, "NotFound"),
+        );
+      }
+    }
+    return m;
+  }
+
+  private header(ref: ObjectRef | KubeObject): KubernetesObject {
+    const name = "metadata" in ref ? ref.metadata.name : ref.name;
+    const namespace = "metadata" in ref ? ref.metadata.namespace : ref.namespace;
+    const metadata: { name?: string; namespace?: string } = {};
+    if (name !== undefined) metadata.name = name;
+    if (namespace !== undefined && namespace !== "") metadata.namespace = namespace;
+    return { apiVersion: ref.apiVersion, kind: ref.kind, metadata };
+  }
+
+  get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T> {
+    return this.call(async () => {
+      const path = await this.api.path(this.header(ref), "read");
+      return this.api.send<T>("GET", path);
+    });
+  }
+
+  list<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    opts: ListOptions = {},
+  ): Promise<KubeList<T>> {
+    return this.call(async () => {
+      const list = await this.api.send<KubeList<T>>(
+        "GET",
+        await this.collection(apiVersion, kind, opts.namespace),
+        {
+          labelSelector: opts.labelSelector,
+          fieldSelector: opts.fieldSelector,
+          limit: opts.limit === undefined ? undefined : String(opts.limit),
+          continue: opts.continue,
+          resourceVersion: opts.resourceVersion,
+        },
+      );
+      for (const item of list.items) {
+        item.apiVersion ??= apiVersion;
+        item.kind ??= kind;
+      }
+      return list;
+    });
+  }
+
+  private collection(apiVersion: string, kind: string, namespace: string | undefined): Promise<string> {
+    const metadata: { namespace?: string } = {};
+    if (namespace !== undefined && namespace !== "") metadata.namespace = namespace;
+    return this.api.path({ apiVersion, kind, metadata }, "list");
+  }
+
+  create<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    return this.call(async () => {
+      const path = await this.api.path(this.header(obj), "create");
+      return this.api.send<T>("POST", path, writeQuery(opts), obj);
+    });
+  }
+
+  replace<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    return this.call(async () => {
+      const path = await this.api.path(this.header(obj), "read");
+      return this.api.send<T>("PUT", path, writeQuery(opts), obj);
+    });
+  }
+
+  replaceStatus<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    return this.call(async () => {
+      const path = await this.api.path(this.header(obj), "read");
+      return this.api.send<T>("PUT", `${path}/status`, writeQuery(opts), obj);
+    });
+  }
+
+  patch<T extends KubeObject = KubeObject>(
+    ref: ObjectRef,
+    patch: unknown,
+    type: PatchType,
+    opts: PatchOptions = {},
+  ): Promise<T> {
+    return this.call(async () => {
+      let path = await this.api.path(this.header(ref), "read");
+      if (opts.subresource !== undefined) path += `/${opts.subresource}`;
+      const query = writeQuery(opts);
+      if (opts.force !== undefined) query.force = String(opts.force);
+      return this.api.send<T>("PATCH", path, query, patch, PATCH_CONTENT_TYPES[type]);
+    });
+  }
+
+  apply<T extends KubeObject = KubeObject>(
+    obj: KubeObject,
+    opts: { fieldManager: string; force?: boolean; dryRun?: boolean },
+  ): Promise<T> {
+    return this.call(async () => {
+      const path = await this.api.path(this.header(obj), "read");
+      const query: Record<string, string | undefined> = {
+        fieldManager: opts.fieldManager,
+        force: opts.force === undefined ? undefined : String(opts.force),
+        dryRun: opts.dryRun === true ? "All" : undefined,
+      };
+      return this.api.send<T>("PATCH", path, query, obj, PATCH_CONTENT_TYPES.apply);
+    });
+  }
+
+  delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<KubeObject | undefined> {
+    return this.call(async () => {
+      const path = await this.api.path(this.header(ref), "read");
+      const body: Record<string, unknown> = { kind: "DeleteOptions", apiVersion: "v1" };
+      if (opts.propagationPolicy !== undefined) body.propagationPolicy = opts.propagationPolicy;
+      if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
+      if (opts.preconditions !== undefined) body.preconditions = opts.preconditions;
+      if (opts.dryRun === true) body.dryRun = ["All"];
+      const res = await this.api.send<KubeObject | KubeStatus>("DELETE", path, {}, body);
+      if (isStatus(res)) return undefined;
+      // 202: still there (finalizers pending); 200 with an object: gone (pods return it)
+      return res.metadata.deletionTimestamp !== undefined && (res.metadata.finalizers ?? []).length > 0
+        ? res
+        : undefined;
+    });
+  }
+
+  async watch<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    opts: WatchOptions,
+    onEvent: (event: WatchEvent<T>) => void,
+    onClose?: (err?: unknown) => void,
+  ): Promise<WatchHandle> {
+    const path = await this.call(() => this.collection(apiVersion, kind, opts.namespace));
+    let rv = opts.resourceVersion ?? "";
+    if (rv === "" || rv === "0") {
+      // the port's "start now": no replay of existing objects
+      rv = (await this.list(apiVersion, kind, { ...opts, limit: 1 })).metadata.resourceVersion;
+    }
+    const query: Record<string, string> = { resourceVersion: rv };
+    if (opts.labelSelector !== undefined) query.labelSelector = opts.labelSelector;
+    if (opts.fieldSelector !== undefined) query.fieldSelector = opts.fieldSelector;
+    if (opts.allowWatchBookmarks === true) query.allowWatchBookmarks = "true";
+    let stopped = false;
+    let closed = false;
+    let expired: KubeApiError | undefined;
+    const close = (err?: unknown) => {
+      if (closed) return;
+      closed = true;
+      onClose?.(err);
+    };
+    const controller = await this.watcher.watch(
+      path,
+      query,
+      (type: string, object: unknown) => {
+        if (stopped) return;
+        if (type === "ERROR" && isStatus(object)) expired = new KubeApiError(object);
+        onEvent({ type: type as WatchEvent["type"], object: object as T });
+      },
+      (err: unknown) => {
+        if (stopped) return close();
+        if (expired !== undefined) return close(expired);
+        close(err === null || err === undefined ? undefined : this.mapError(err));
+      },
+    );
+    return {
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        controller.abort();
+        close();
+      },
+    };
+  }
+
+  async resources(): Promise<ApiResourceInfo[]> {
+    return this.call(async () => {
+      interface Res {
+        name: string;
+        singularName?: string;
+        namespaced: boolean;
+        kind: string;
+        shortNames?: string[];
+      }
+      const out: ApiResourceInfo[] = [];
+      const add = (gv: string, resources: Res[]) => {
+        const { group, version } = splitApiVersion(gv);
+        for (const r of resources) {
+          if (r.name.includes("/")) continue;
+          const subresources = resources
+            .filter((s) => s.name.startsWith(`${r.name}/`))
+            .map((s) => s.name.slice(r.name.length + 1));
+          const info: ApiResourceInfo = {
+            group,
+            version,
+            kind: r.kind,
+            plural: r.name,
+            singular:
+              r.singularName === undefined || r.singularName === "" ? r.kind.toLowerCase() : r.singularName,
+            namespaced: r.namespaced,
+            subresources,
+          };
+          if (r.shortNames !== undefined && r.shortNames.length > 0) info.shortNames = r.shortNames;
+          out.push(info);
+        }
+      };
+      const core = await this.api.send<{ resources: Res[] }>("GET", "/api/v1");
+      add("v1", core.resources);
+      const groups = await this.api.send<{ groups: Array<{ versions: Array<{ groupVersion: string }> }> }>(
+        "GET",
+        "/apis",
+      );
+      for (const g of groups.groups)
+        for (const v of g.versions) {
+          const list = await this.api.send<{ resources: Res[] }>("GET", `/apis/${v.groupVersion}`);
+          add(v.groupVersion, list.resources);
+        }
+      return out;
+    });
+  }
+}
