@@ -123,6 +123,10 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     this.sortedKeys = [...this.svcs.keys()].sort();
   }
 
+  hasService(target: TrafficTarget): boolean {
+    return this.svcs.has(`${target.namespace}/${target.service}`);
+  }
+
   services(): ServiceTrafficSpec[] {
     return this.sortedKeys.map((k) => this.svcs.get(k)!.spec);
   }
