@@ -596,6 +596,8 @@ export class RolloutController {
 
   private async aborted(ctx: Ctx): Promise<void> {
     const s = ctx.status;
+    /** The canary's weight when the abort hit (for the event and notification). */
+    const weightBefore = this.desiredWeight(ctx, s.currentStepIndex ?? 0);
     ctx.weight = 0;
     const first = s.abortedAt === undefined;
     if (first) s.abortedAt = rfc3339(ctx.now);
@@ -620,6 +622,7 @@ export class RolloutController {
       this.events.emit({
         type: "rollout.aborted",
         ...this.base(ctx),
+        weight: weightBefore,
         message,
         analysisRun: run?.metadata.name,
         metric: metricName,

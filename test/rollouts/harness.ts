@@ -9,7 +9,7 @@ import { parseAllDocuments } from "yaml";
 import type { MetricsProvider } from "../../engine/analysis/provider.ts";
 import type { AnalysisRun } from "../../engine/analysis/types.ts";
 import type { AnalysisEvent } from "../../engine/analysis/events.ts";
-import { MemoryEventLog } from "../../engine/core/events.ts";
+import { type EventSink, MemoryEventLog } from "../../engine/core/events.ts";
 import type { RolloutEvent } from "../../engine/rollouts/events.ts";
 import type { TrafficRouter } from "../../engine/core/traffic-router.ts";
 import type { KubeClient, KubeObject } from "../../engine/kube/types.ts";
@@ -93,6 +93,8 @@ export async function startHarness(opts: {
   trafficRouter?: TrafficRouter;
   clock?: VirtualClock;
   objects?: KubeObject[];
+  /** Also receives every rollout/analysis event (e.g. notifications). */
+  sink?: EventSink<RolloutEvent | AnalysisEvent>;
 }): Promise<Harness> {
   const clock = opts.clock ?? new VirtualClock();
   const cluster = new EmbeddedCluster({ clock, controllers: true, seed: "rollouts-test" });
@@ -104,7 +106,7 @@ export async function startHarness(opts: {
     client,
     clock,
     provider: opts.provider,
-    events: log,
+    events: opts.sink === undefined ? log : { emit: (e) => (log.emit(e), opts.sink!.emit(e)) },
     onError: (e, where) => {
       throw new Error(`${where}: ${e instanceof Error ? e.stack : String(e)}`);
     },

@@ -1,0 +1,89 @@
+/** Rollout notifications: Slack messages from a real abort and promotion in virtual time. */
+import { afterEach, describe, expect, it } from "vitest";
+import { FunctionProvider } from "../../engine/analysis/provider.ts";
+import { MemoryNotifier } from "../../engine/notify/adapters.ts";
+import type { SlackMessage } from "../../engine/notify/types.ts";
+import { formatDuration, RolloutNotifications } from "../../engine/rollouts/notify.ts";
+import { type Harness, fixture, startHarness } from "./harness.ts";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+function fieldsOf(m: SlackMessage): Record<string, string> {
+  return Object.fromEntries((m.attachments?.[0]?.fields ?? []).map((f) => [f.title, f.value]));
+}
+
+async function run(errorRate: number, minutes: number) {
+  const notifier = new MemoryNotifier();
+  let clockNow = () => 0;
+  const notifications = new RolloutNotifications({
+    notifier,
+    clock: {
+      now: () => clockNow(),
+      setTimeout: () => ({ id: 0 }),
+      clearTimeout: () => {},
+      sleep: async () => {},
+      track: (p) => p,
+    },
+    channel: "#team-checkout",
+  });
+  h = await startHarness({
+    provider: new FunctionProvider((m) => (m.name === "error-rate" ? [errorRate] : [0.21])),
+    objects: [...fixture("analysis-template-slo.yaml"), ...fixture("rollout-canary.yaml")],
+    sink: notifications,
+  });
+  clockNow = () => h!.clock.now();
+  await h.advance(60_000);
+  await h.setImage("checkout", "registry.example.com/checkout:1.1.0");
+  await h.advance(minutes * 60_000);
+  return notifier.sent;
+}
+
+describe("rollout notifications", () => {
+  it("an abort: updated, analysis running/failed, aborted in #E01E5A with the metric and value that caused it", async () => {
+    const sent = await run(0.02, 3);
+    const titles = sent.map((m) => m.text.split(" ").slice(0, 3).join(" "));
+    expect(titles).toEqual([
+      "Rollout default/checkout is",
+      "Analysis run default/checkout-6685f554db-2",
+      "Analysis run default/checkout-6685f554db-2",
+      "Rollout default/checkout was",
+    ]);
+    const aborted = sent[sent.length - 1]!;
+    expect(aborted.channel).toBe("#team-checkout");
+    expect(aborted.attachments![0]!.color).toBe("#E01E5A");
+    expect(fieldsOf(aborted)).toMatchObject({
+      Service: "checkout",
+      "Old image": "1.0.0",
+      "New image": "1.1.0",
+      "Canary weight": "5%",
+      "Analysis duration": "0s",
+      "Metrics evaluated": "error-rate = [0.02] (Failed)\np99-latency = [0.21] (Successful)",
+      "Abort cause":
+        'error-rate = [0.02]: Rollout aborted update to revision 2: Metric "error-rate" assessed Failed due to failed (1) > failureLimit (0)',
+    });
+  });
+
+  it("a promotion: completed message with analysis duration and metrics", async () => {
+    const sent = await run(0.001, 20);
+    const done = sent.find((m) => m.text.includes("completed: 1.1.0 is now stable"))!;
+    expect(done.attachments![0]!.color).toBe("#18be52");
+    const f = fieldsOf(done);
+    expect(f["Metrics evaluated"]).toBe(
+      "error-rate = [0.001] (Successful)\np99-latency = [0.21] (Successful)",
+    );
+    expect(f["Analysis duration"]).toMatch(/^1[34]m\d+s$/);
+    expect(sent.filter((m) => m.text.includes("completed a step"))).toHaveLength(6);
+  });
+
+  it("formats durations like Go", () => {
+    expect([formatDuration(600_000), formatDuration(90_000), formatDuration(3_725_000)]).toEqual([
+      "10m0s",
+      "1m30s",
+      "1h2m5s",
+    ]);
+  });
+});
