@@ -106,7 +106,15 @@ export async function startHarness(opts: {
     client,
     clock,
     provider: opts.provider,
-    events: opts.sink === undefined ? log : { emit: (e) => (log.emit(e), opts.sink!.emit(e)) },
+    events:
+      opts.sink === undefined
+        ? log
+        : {
+            emit: (e) => {
+              log.emit(e);
+              opts.sink!.emit(e);
+            },
+          },
     onError: (e, where) => {
       throw new Error(`${where}: ${e instanceof Error ? e.stack : String(e)}`);
     },
