@@ -3,10 +3,6 @@ import { isObject } from "../health/access.ts";
 
 export { isObject };
 
-export function clone<T>(v: T): T {
-  return structuredClone(v);
-}
-
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) {

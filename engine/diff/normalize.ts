@@ -7,7 +7,7 @@ import { Buffer } from "node:buffer";
 import type { KubeObject } from "../kube/types.ts";
 import { type FieldSet, isRemoved, ownedFields, pruneOwned } from "./fieldset.ts";
 import { applyIgnorePaths, type IgnoreDifference, ignoredManagers } from "./ignore.ts";
-import { clone, isObject } from "./json.ts";
+import { isObject } from "./json.ts";
 
 export const TRACKING_ANNOTATION = "argocd.argoproj.io/tracking-id";
 export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
@@ -36,11 +36,12 @@ export interface NormalizeOptions {
   keepTrackingAnnotation?: boolean;
 }
 
-function dropNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNulls);
+/** A deep copy of `v` without null / undefined members. */
+function copyWithoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copyWithoutNulls);
   if (isObject(v)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = dropNulls(x);
+    for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = copyWithoutNulls(x);
     return out;
   }
   return v;
@@ -71,12 +72,12 @@ export function removeFields(obj: KubeObject, fs: FieldSet): void {
 
 /** A normalized deep copy of `obj`. */
 export function normalize(obj: KubeObject, opts: NormalizeOptions = {}): KubeObject {
-  const out = dropNulls(clone(obj)) as KubeObject;
-  if (!isObject(out.metadata)) out.metadata = {};
-  delete out.status;
+  // Drop status and server metadata before copying: managedFields are often the bulk of an object.
+  const { status: _status, metadata, ...rest } = obj;
+  const meta: Record<string, unknown> = { ...(isObject(metadata) ? metadata : {}) };
+  for (const k of SERVER_METADATA) delete meta[k];
+  const out = copyWithoutNulls({ ...rest, metadata: meta }) as KubeObject;
   const md = out.metadata;
-  const raw = md as Record<string, unknown>;
-  for (const k of SERVER_METADATA) delete raw[k];
   if (md.annotations !== undefined) {
     for (const a of NOISE_ANNOTATIONS) {
       if (a === TRACKING_ANNOTATION && opts.keepTrackingAnnotation === true) continue;
