@@ -39,6 +39,7 @@ export async function run(): Promise<void> {
   const renderer = createHelmRenderer();
   const latencies: number[] = [];
   let objects = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < CHARTS; i++) {
     const name = `svc-${String(i).padStart(3, "0")}`;
@@ -59,6 +60,7 @@ export async function run(): Promise<void> {
     latencies.push(performance.now() - c0);
   }
   const total = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const renders = CHARTS * ENVS.length;
   report("render", "total_600_renders", total, "ms", {
     target: "< 2000",
@@ -66,6 +68,8 @@ export async function run(): Promise<void> {
     envs: ENVS.length,
     objects,
   });
+  // CPU time of this process: what the renders cost when the machine is shared (wall time includes waiting).
+  report("render", "total_600_renders_cpu", (cpu.user + cpu.system) / 1000, "ms", { target: "< 2000" });
   report("render", "per_chart_3_envs_p50", percentile(latencies, 50), "ms");
   report("render", "per_chart_3_envs_p99", percentile(latencies, 99), "ms");
   report("render", "first_chart_3_envs_cold", latencies[0] ?? Number.NaN, "ms");

@@ -15,6 +15,25 @@ export interface FuncDef {
   fn: (args: unknown[], ctx: CallContext) => unknown;
 }
 
+interface Signature {
+  kinds: ParamKind[];
+  variadic: boolean;
+  fixed: number;
+}
+
+const SIGNATURES = new WeakMap<FuncDef, Signature>();
+
+function signature(def: FuncDef): Signature {
+  let s = SIGNATURES.get(def);
+  if (s === undefined) {
+    const variadic = def.sig.endsWith("*");
+    const kinds = (variadic ? def.sig.slice(0, -1) : def.sig).split("") as ParamKind[];
+    s = { kinds, variadic, fixed: variadic ? kinds.length - 1 : kinds.length };
+    SIGNATURES.set(def, s);
+  }
+  return s;
+}
+
 export interface CallContext {
   exec: Executor;
   pos: Pos;
@@ -23,6 +42,8 @@ export interface CallContext {
 /** A named template: a file body or a {{define}}. */
 export interface NamedTemplate {
   name: string;
+  /** File the template text is in (its nodes may be shared by identical files of other charts). */
+  file: string;
   nodes: Node[];
 }
 
@@ -82,6 +103,7 @@ export class Executor {
   private vars: Var[] = [];
   private out: string[] = [];
   private tmplName = "";
+  private file = "";
   /** include/tpl nesting per name (Helm's recursion guard). */
   readonly includeDepth = new Map<string, number>();
 
@@ -94,14 +116,16 @@ export class Executor {
   execute(name: string, data: unknown): string {
     const t = this.templates.get(name);
     if (t === undefined) throw new Error(`no template "${name}" associated with template "gotpl"`);
-    return this.executeNodes(t.name, t.nodes, data);
+    return this.executeNodes(t.name, t.nodes, data, t.file);
   }
 
-  executeNodes(name: string, nodes: Node[], data: unknown): string {
-    const saved = { vars: this.vars, out: this.out, name: this.tmplName };
+  /** Execute `nodes` (template `name`, text from `file`) with `data` as `.` and `$`. */
+  executeNodes(name: string, nodes: Node[], data: unknown, file = name): string {
+    const saved = { vars: this.vars, out: this.out, name: this.tmplName, file: this.file };
     this.vars = [{ name: "$", value: data }];
     this.out = [];
     this.tmplName = name;
+    this.file = file;
     try {
       this.walkList(nodes, data);
       return this.out.join("");
@@ -109,6 +133,7 @@ export class Executor {
       this.vars = saved.vars;
       this.out = saved.out;
       this.tmplName = saved.name;
+      this.file = saved.file;
     }
   }
 
@@ -117,7 +142,13 @@ export class Executor {
     return this.tmplName;
   }
 
-  private fail(pos: Pos, at: string, msg: string, userMessage?: string, inner?: ExecError): never {
+  /** File of the template being executed. */
+  currentFile(): string {
+    return this.file;
+  }
+
+  private fail(at0: Pos, at: string, msg: string, userMessage?: string, inner?: ExecError): never {
+    const pos = { file: this.file, line: at0.line, col: at0.col };
     throw new ExecError(
       `template: ${pos.file}:${pos.line}:${pos.col}: executing "${this.tmplName}" at <${at}>: ${msg}`,
       pos,
@@ -163,7 +194,7 @@ export class Executor {
         const t = this.templates.get(n.name);
         if (t === undefined) this.fail(n.pos, `{{template "${n.name}"}}`, `template "${n.name}" not defined`);
         const data = n.pipe === undefined ? null : this.evalPipeline(dot, n.pipe);
-        this.out.push(this.executeNodes(t.name, t.nodes, data));
+        this.out.push(this.executeNodes(t.name, t.nodes, data, t.file));
         return 0;
       }
       case "break":
@@ -302,7 +333,6 @@ export class Executor {
     final: Final,
   ): unknown {
     const hasArgs = args.length > 1 || final !== NO_FINAL;
-    const at = describeNode(node);
     if (recv instanceof GoStruct) {
       const m = recv.methods[name];
       if (m !== undefined) {
@@ -311,22 +341,27 @@ export class Executor {
         try {
           return m(...argv) ?? null;
         } catch (e) {
-          this.fail(node.pos, at, `error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
+          this.fail(
+            node.pos,
+            describeNode(node),
+            `error calling ${name}: ${e instanceof Error ? e.message : String(e)}`,
+          );
         }
       }
       if (Object.hasOwn(recv.fields, name)) {
-        if (hasArgs) this.fail(node.pos, at, `${name} has arguments but cannot be invoked as function`);
+        if (hasArgs)
+          this.fail(node.pos, describeNode(node), `${name} has arguments but cannot be invoked as function`);
         return recv.fields[name] ?? null;
       }
-      this.fail(node.pos, at, `can't evaluate field ${name} in type ${recv.typeName}`);
+      this.fail(node.pos, describeNode(node), `can't evaluate field ${name} in type ${recv.typeName}`);
     }
     if (isMap(recv)) {
-      if (hasArgs) this.fail(node.pos, at, `${name} is not a method but has arguments`);
+      if (hasArgs) this.fail(node.pos, describeNode(node), `${name} is not a method but has arguments`);
       return Object.hasOwn(recv, name) ? (recv[name] ?? null) : null;
     }
     if (recv === null || recv === undefined)
-      this.fail(node.pos, at, `nil pointer evaluating interface {}.${name}`);
-    return this.fail(node.pos, at, `can't evaluate field ${name} in type ${typeName(recv)}`);
+      this.fail(node.pos, describeNode(node), `nil pointer evaluating interface {}.${name}`);
+    return this.fail(node.pos, describeNode(node), `can't evaluate field ${name} in type ${typeName(recv)}`);
   }
 
   private evalArg(dot: unknown, a: ArgNode): unknown {
@@ -388,9 +423,7 @@ export class Executor {
       if (final !== NO_FINAL) v = final;
       return v;
     }
-    const variadic = def.sig.endsWith("*");
-    const kinds = (variadic ? def.sig.slice(0, -1) : def.sig).split("") as ParamKind[];
-    const fixed = variadic ? kinds.length - 1 : kinds.length;
+    const { kinds, variadic, fixed } = signature(def);
     if (variadic ? nargs < fixed : nargs !== fixed) {
       this.fail(
         ident.pos,

@@ -137,8 +137,9 @@ interface TemplateUnit {
   basePath: string;
 }
 
-function hashKey(name: string, src: string): string {
-  return createHash("sha1").update(name).update("\0").update(src).digest("base64");
+/** Parsed templates are shared by content: identical files of different charts parse once. */
+function hashKey(src: string): string {
+  return createHash("sha1").update(src).digest("base64");
 }
 
 function treePathOf(chart: LoadedChart, rel: string): string {
@@ -414,11 +415,12 @@ export function executeChart(
   const registry = new Map<string, NamedTemplate>();
   const lookup: TemplateLookup = { get: (n) => registry.get(n) };
   const parse = (name: string, src: string): ParsedFile => {
-    const key = hashKey(name, src);
+    const key = hashKey(src);
     let pf = cache.get(key);
     if (pf === undefined) {
       pf = parseTemplate(name, src);
       checkFuncs(pf, funcs);
+      if (cache.size > 50_000) cache.clear();
       cache.set(key, pf);
     }
     return pf;
@@ -440,11 +442,13 @@ export function executeChart(
         const local: TemplateLookup = {
           get: (n) => {
             const d = pf.defines.get(n);
-            return d === undefined ? registry.get(n) : { name: n, nodes: d };
+            return d === undefined ? registry.get(n) : { name: n, file: exec.currentFile(), nodes: d };
           },
         };
         const sub: Executor = new Executor(local, funcs);
-        return sub.executeNodes(exec.currentName(), pf.root, data).replaceAll("<no value>", "");
+        return sub
+          .executeNodes(exec.currentName(), pf.root, data, exec.currentFile())
+          .replaceAll("<no value>", "");
       },
     }),
   ]);
@@ -459,8 +463,8 @@ export function executeChart(
       throw e;
     }
     parsed.set(u.name, pf);
-    registry.set(u.name, { name: u.name, nodes: pf.root });
-    for (const [dn, nodes] of pf.defines) registry.set(dn, { name: dn, nodes });
+    registry.set(u.name, { name: u.name, file: u.name, nodes: pf.root });
+    for (const [dn, nodes] of pf.defines) registry.set(dn, { name: dn, file: u.name, nodes });
   }
 
   const caps = capabilities(opts.kubeVersion ?? DEFAULT_KUBE_VERSION, [

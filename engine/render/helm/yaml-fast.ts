@@ -6,7 +6,8 @@
  * so results are always the ones the `yaml` package gives with Helm's YAML 1.1 rules.
  */
 
-class Bail extends Error {}
+/** Thrown (one shared instance, no stack) when the text leaves the subset. */
+const BAIL = { bail: true } as const;
 
 interface Line {
   indent: number;
@@ -28,16 +29,18 @@ function plainScalar(s: string): unknown {
     if (/^-?(0|[1-9][0-9]{0,14})\.[0-9]{1,15}$/.test(s)) return Number(s);
     if (/^[0-9]+(\.[0-9]+){2,}$/.test(s)) return s;
     if (/^[1-9][0-9]*[a-df-wyzA-DF-WYZ%][0-9a-zA-Z%]*$/.test(s)) return s;
+    // hashes and the like: a letter no YAML 1.1 number can contain, and no 0x/0b/0o prefix
+    if (/^[0-9][0-9a-zA-Z]*$/.test(s) && /[a-df-wyzA-DF-WYZ]/.test(s) && !/^0[xXbBoO]/.test(s)) return s;
     if (c === 45 && s.length > 1 && !/[0-9.]/.test(s[1]!)) return checkPlain(s);
-    throw new Bail();
+    throw BAIL;
   }
   return checkPlain(s);
 }
 
 function checkPlain(s: string): string {
-  if (/^[&*!|>'"%@`{}[\],?#]/.test(s) || s.startsWith("- ") || s === "-") throw new Bail();
-  if (s.includes(": ") || s.endsWith(":") || s.includes(" #") || s.includes("\t")) throw new Bail();
-  if (s === "<<" || /^\.(inf|Inf|INF|nan|NaN|NAN)$/.test(s)) throw new Bail();
+  if (/^[&*!|>'"%@`{}[\],?#]/.test(s) || s.startsWith("- ") || s === "-") throw BAIL;
+  if (s.includes(": ") || s.endsWith(":") || s.includes(" #") || s.includes("\t")) throw BAIL;
+  if (s === "<<" || /^\.(inf|Inf|INF|nan|NaN|NAN)$/.test(s)) throw BAIL;
   return s;
 }
 
@@ -60,7 +63,7 @@ function doubleQuoted(body: string): string {
       case "0":
         return "\0";
       default:
-        throw new Bail();
+        throw BAIL;
     }
   });
 }
@@ -100,10 +103,10 @@ function findClose(text: string, q: string): number {
       break;
     }
   }
-  if (i >= text.length) throw new Bail();
+  if (i >= text.length) throw BAIL;
   const rest = text.slice(i + 1).trim();
-  if (rest !== "" && !rest.startsWith("#")) throw new Bail();
-  if (rest.startsWith("#") && !/^\s/.test(text.slice(i + 1))) throw new Bail();
+  if (rest !== "" && !rest.startsWith("#")) throw BAIL;
+  if (rest.startsWith("#") && !/^\s/.test(text.slice(i + 1))) throw BAIL;
   return i;
 }
 
@@ -134,9 +137,9 @@ function splitKey(text: string): { key: string; rest: string } | undefined {
   if (idx < 0 && text.endsWith(":")) idx = text.length - 1;
   if (idx < 0) return undefined;
   const key = text.slice(0, idx);
-  if (key.includes(" #") || /^[&*!|>%@`{}[\],?#-]/.test(key) || key.includes("\t")) throw new Bail();
+  if (key.includes(" #") || /^[&*!|>%@`{}[\],?#-]/.test(key) || key.includes("\t")) throw BAIL;
   const k = plainScalar(key);
-  if (typeof k !== "string") throw new Bail();
+  if (typeof k !== "string") throw BAIL;
   return { key: k, rest: text.slice(idx + 1).trim() };
 }
 
@@ -154,14 +157,13 @@ class FastParser {
         this.i++;
         continue;
       }
-      if (r[ind] === "\t") throw new Bail();
+      if (r[ind] === "\t") throw BAIL;
       if (r[ind] === "#") {
         this.i++;
         continue;
       }
       const text = r.slice(ind).trimEnd();
-      if (ind === 0 && (text.startsWith("---") || text.startsWith("...") || text.startsWith("%")))
-        throw new Bail();
+      if (ind === 0 && (text.startsWith("---") || text.startsWith("...") || text.startsWith("%"))) throw BAIL;
       return { indent: ind, text };
     }
     return undefined;
@@ -171,7 +173,7 @@ class FastParser {
     const first = this.peek();
     if (first === undefined) return { value: null };
     const value = this.node(first.indent);
-    if (this.peek() !== undefined) throw new Bail();
+    if (this.peek() !== undefined) throw BAIL;
     return { value };
   }
 
@@ -181,9 +183,9 @@ class FastParser {
 
   private node(indent: number): unknown {
     const l = this.peek()!;
-    if (l.indent !== indent) throw new Bail();
+    if (l.indent !== indent) throw BAIL;
     if (this.isSeqItem(l.text)) return this.seq(indent);
-    if (splitKey(l.text) === undefined) throw new Bail();
+    if (splitKey(l.text) === undefined) throw BAIL;
     return this.map(indent);
   }
 
@@ -192,9 +194,9 @@ class FastParser {
     for (;;) {
       const l = this.peek();
       if (l === undefined || l.indent < indent) return out;
-      if (l.indent > indent || this.isSeqItem(l.text)) throw new Bail();
+      if (l.indent > indent || this.isSeqItem(l.text)) throw BAIL;
       const kv = splitKey(l.text);
-      if (kv === undefined || Object.hasOwn(out, kv.key) || kv.key === "__proto__") throw new Bail();
+      if (kv === undefined || Object.hasOwn(out, kv.key) || kv.key === "__proto__") throw BAIL;
       this.i++;
       out[kv.key] = this.value(kv.rest, indent, true);
     }
@@ -205,7 +207,7 @@ class FastParser {
     for (;;) {
       const l = this.peek();
       if (l === undefined || l.indent < indent) return out;
-      if (l.indent > indent) throw new Bail();
+      if (l.indent > indent) throw BAIL;
       if (!this.isSeqItem(l.text)) return out;
       const rest = l.text === "-" ? "" : l.text.slice(2);
       const trimmed = rest.trimStart();
@@ -221,7 +223,7 @@ class FastParser {
         out.push(this.map(col));
         continue;
       }
-      if (this.isSeqItem(trimmed)) throw new Bail();
+      if (this.isSeqItem(trimmed)) throw BAIL;
       this.i++;
       out.push(this.value(trimmed, indent, false));
     }
@@ -239,13 +241,13 @@ class FastParser {
     if (rest[0] === "|") return this.literal(rest, indent);
     const v = scalar(rest);
     const n = this.peek();
-    if (n !== undefined && n.indent > indent) throw new Bail(); // multi-line scalar
+    if (n !== undefined && n.indent > indent) throw BAIL; // multi-line scalar
     return v;
   }
 
   private literal(header: string, indent: number): string {
     const m = /^\|([-+]?)\s*(#.*)?$/.exec(header);
-    if (!m) throw new Bail();
+    if (!m) throw BAIL;
     const chomp = m[1];
     const lines: string[] = [];
     let blockIndent = -1;
@@ -263,21 +265,21 @@ class FastParser {
         blockIndent = ind;
       }
       if (ind < blockIndent) {
-        if (ind > indent) throw new Bail();
+        if (ind > indent) throw BAIL;
         break;
       }
-      if (r.includes("\t")) throw new Bail();
+      if (r.includes("\t")) throw BAIL;
       lines.push(r.slice(blockIndent));
       this.i++;
     }
     if (blockIndent < 0) {
-      if (lines.some((l) => l !== "")) throw new Bail();
+      if (lines.some((l) => l !== "")) throw BAIL;
       return "";
     }
     let end = lines.length;
     while (end > 0 && lines[end - 1] === "") end--;
     const body = lines.slice(0, end).join("\n");
-    if (body === "") throw new Bail();
+    if (body === "") throw BAIL;
     if (chomp === "-") return body;
     if (chomp === "+") return `${lines.join("\n")}\n`;
     return `${body}\n`;
@@ -290,7 +292,7 @@ export function parseSimpleYaml(text: string): { value: unknown } | undefined {
   try {
     return new FastParser(text.split("\n")).parseDocument();
   } catch (e) {
-    if (e instanceof Bail) return undefined;
+    if (e === BAIL) return undefined;
     throw e;
   }
 }
