@@ -8,7 +8,7 @@
  * Templates are ordinary Helm (Go templates): .Values, include of helpers, toYaml | nindent,
  * default, quote. Pure functions of the fleet: same fleet, same bytes.
  */
-import { stringify } from "yaml";
+import { parseDocument, stringify } from "yaml";
 import type { Fleet, FleetService } from "./generate.ts";
 
 export interface RepoLayoutOptions {
@@ -339,4 +339,31 @@ export function fleetFiles(fleet: Fleet, opts: RepoLayoutOptions = {}): Record<s
     `${fleet.services.length} services, one Helm chart each under charts/, one Argo CD Application each under apps/,\n` +
     "canary analysis templates under analysis/.\n";
   return files;
+}
+
+/**
+ * Set values in a values file, keeping its comments and order: `setValues(text, {image: {tag: "1.2.3"}})`.
+ * Maps merge; anything else replaces; null deletes the key (as Helm merges values).
+ */
+export function setValues(text: string, patch: Readonly<Record<string, unknown>>): string {
+  const doc = parseDocument(text);
+  const walk = (path: string[], value: unknown) => {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) walk([...path, k], v);
+    } else if (value === null) doc.deleteIn(path);
+    else doc.setIn(path, value);
+  };
+  walk([], patch);
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** The file change of a release: the production values of a service pinned to a new image tag. */
+export function releaseChange(
+  s: FleetService,
+  currentProductionValues: string,
+  tag: string,
+): Record<string, string> {
+  return {
+    [`charts/${s.name}/values-production.yaml`]: setValues(currentProductionValues, { image: { tag } }),
+  };
 }

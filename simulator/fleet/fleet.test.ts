@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { createHelmRenderer, memoryFileTree } from "../../engine/render/helm/index.ts";
 import { VirtualClock } from "../clock/virtual.ts";
 import { TrafficModel } from "../traffic/model.ts";
-import { analysisFiles, fleetFiles, generateFleet, trafficSpec } from "./index.ts";
+import { analysisFiles, fleetFiles, generateFleet, releaseChange, setValues, trafficSpec } from "./index.ts";
 
 describe("generateFleet", () => {
   it("is a pure function of the seed", () => {
@@ -97,6 +97,13 @@ describe("monorepo files", () => {
     expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
   });
 
+  it("setValues merges into a values file, keeps the rest, null deletes", () => {
+    const text = "# prod\nreplicaCount: 3\nenv:\n  LOG_LEVEL: info\n";
+    const out = setValues(text, { image: { tag: "1.2.3" }, env: { LOG_LEVEL: null, DEBUG: "1" } });
+    expect(out.startsWith("# prod\n")).toBe(true);
+    expect(parse(out)).toEqual({ replicaCount: 3, env: { DEBUG: "1" }, image: { tag: "1.2.3" } });
+  });
+
   it("analysis templates carry the case study's thresholds, windows and schedule", () => {
     const er = parse(analysisFiles()["analysis/error-rate.yaml"]!);
     const p99 = parse(analysisFiles()["analysis/p99-latency.yaml"]!);
@@ -154,6 +161,19 @@ describe("monorepo files", () => {
       "error-rate",
       "p99-latency",
     ]);
+    // a release pins the production image tag; the layered values win over values.yaml
+    const path = `charts/${s.name}/values-production.yaml`;
+    const released = { ...files, ...releaseChange(s, files[path]!, "9.9.9") };
+    const out = await createHelmRenderer().render({
+      tree: memoryFileTree(released),
+      path: `charts/${s.name}`,
+      helm: { valueFiles: ["values-production.yaml"] },
+      appName: s.name,
+      namespace: s.namespace,
+    });
+    const image = (out.find((m) => m.object.kind === "Rollout")!.object as unknown as typeof rollout).spec
+      .template.spec.containers[0]!.image;
+    expect(image).toBe(`${s.image.repository}:9.9.9`);
     const staging = await render(["values-staging.yaml"]);
     const stRollout = staging.find((m) => m.object.kind === "Rollout")!.object as unknown as {
       spec: { replicas: number };
