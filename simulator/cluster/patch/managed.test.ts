@@ -291,6 +291,20 @@ describe("recordUpdate", () => {
     expect(paths.some((p) => p[0] === "f:status" || p[0] === "f:metadata")).toBe(false);
   });
 
+  it("marks maps and lists a write created with '.' (not Go's always-present structs)", () => {
+    const cm: KubeObject = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c", namespace: "shop", labels: { app: "c" } },
+      data: { a: "1" },
+    };
+    const mf = recordUpdate(undefined, cm, { manager: "kubectl-create", time: T0, operation: "Update" });
+    expect(mf[0]!.fieldsV1).toEqual({
+      "f:data": { ".": {}, "f:a": {} },
+      "f:metadata": { "f:labels": { ".": {}, "f:app": {} } },
+    });
+  });
+
   it("a /status write owns only status fields, in its own entry", () => {
     const live = apply(undefined, config({ replicas: 1 }), "argocd-controller");
     const withStatus = { ...structuredClone(live), status: { replicas: 1, readyReplicas: 1 } };
