@@ -57,6 +57,7 @@ class Owner {
   }
 
   add(p: string): void {
+    if (this.set.has(p)) return;
     this.set.add(p);
     this.dirty = true;
   }
