@@ -35,8 +35,10 @@ function toJsonModel(v: unknown): Json {
   if (v instanceof GoStruct) {
     const o: { [k: string]: Json } = {};
     for (const [k, x] of Object.entries(v.fields)) {
-      if (x === null || x === undefined || x === "" || (Array.isArray(x) && x.length === 0)) continue;
-      o[k.charAt(0).toLowerCase() + k.slice(1)] = toJsonModel(x);
+      // json tags are the lower-camel field names, with omitempty
+      if (x === null || x === undefined || x === "" || x === false || (Array.isArray(x) && x.length === 0))
+        continue;
+      o[k === "APIVersion" ? "apiVersion" : k.charAt(0).toLowerCase() + k.slice(1)] = toJsonModel(x);
     }
     return o;
   }

@@ -70,6 +70,31 @@ const ORDER_INDEX = new Map(INSTALL_ORDER.map((k, i) => [k, i]));
 
 /** Helm's default capabilities for `helm template` (Helm 3.16, built against Kubernetes 1.31). */
 export const DEFAULT_KUBE_VERSION = "v1.31.0";
+const KINDS_BY_GROUP_VERSION: Record<string, string[]> = {
+  v1: [
+    "ConfigMap",
+    "Endpoints",
+    "Namespace",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Pod",
+    "Secret",
+    "Service",
+    "ServiceAccount",
+  ],
+  "apps/v1": ["DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"],
+  "autoscaling/v2": ["HorizontalPodAutoscaler"],
+  "batch/v1": ["CronJob", "Job"],
+  "networking.k8s.io/v1": ["Ingress", "IngressClass", "NetworkPolicy"],
+  "policy/v1": ["PodDisruptionBudget"],
+  "rbac.authorization.k8s.io/v1": ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
+  "apiextensions.k8s.io/v1": ["CustomResourceDefinition"],
+  "admissionregistration.k8s.io/v1": ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"],
+  "scheduling.k8s.io/v1": ["PriorityClass"],
+  "storage.k8s.io/v1": ["StorageClass"],
+};
+
+/** Group/versions and group/version/kinds `helm template` knows without a cluster. */
 export const DEFAULT_API_VERSIONS: readonly string[] = [
   "v1",
   "admissionregistration.k8s.io/v1",
@@ -92,6 +117,7 @@ export const DEFAULT_API_VERSIONS: readonly string[] = [
   "rbac.authorization.k8s.io/v1",
   "scheduling.k8s.io/v1",
   "storage.k8s.io/v1",
+  ...Object.entries(KINDS_BY_GROUP_VERSION).flatMap(([gv, kinds]) => kinds.map((k) => `${gv}/${k}`)),
 ];
 
 export interface ChartManifest {
