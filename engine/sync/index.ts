@@ -15,7 +15,11 @@
  *   isCompleted(phase), isSuccessful(phase), isHookCompleted(hookPhase), KIND_ORDER, kindIndex(kind)
  *   resourceKey(obj), keyString(key), trackingIdOf(app, key), parseSyncOptions(opts), hookTypes(obj), compareTasks
  *   events: syncop.resource | syncop.wave | syncop.completed (SyncEvent)
+ *   clientSideApplyPatch(live, target), threeWayMergePatch(last, live, target), withLastApplied(target)
+ * Applies: server-side apply (manager "argocd-controller", force) by default; ServerSideApply=false
+ * (sync option or per-resource annotation) -> kubectl-style client-side apply; Replace=true -> PUT.
  */
+export { clientSideApplyPatch, threeWayMergePatch, withLastApplied } from "./csa.ts";
 export type { SyncCompletedEvent, SyncEvent, SyncResourceEvent, SyncWaveEvent } from "./events.ts";
 export { KIND_ORDER, kindIndex } from "./kinds.ts";
 export { SyncOperation, type SyncOperationOptions } from "./operation.ts";

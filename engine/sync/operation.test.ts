@@ -305,6 +305,26 @@ describe("SyncOperation", () => {
     expect(got.data).toEqual({ k: "new" });
   });
 
+  it("ServerSideApply=false applies like kubectl (last-applied, three-way merge patch)", async () => {
+    const opts = { syncOptions: ["ServerSideApply=false"] };
+    const first = await sync([{ ...cm("a"), data: { x: "1", y: "2" } }], [], opts);
+    expect(result(first.state, "a")?.message).toBe("configmap/a created");
+    const a = { apiVersion: "v1", kind: "ConfigMap", name: "a", namespace: "shop" };
+    const created = await client.get(a);
+    expect(created.metadata.annotations?.["kubectl.kubernetes.io/last-applied-configuration"]).toContain(
+      '"y":"2"',
+    );
+    // by hand: change x, add z
+    await cluster
+      .adminClient()
+      .patch(a, { data: { x: "hand", z: "mine" } }, "merge", { fieldManager: "kubectl-edit" });
+    const live = [await client.get(a)];
+    const second = await sync([{ ...cm("a"), data: { x: "1" } }], live, opts);
+    expect(result(second.state, "a")?.message).toBe("configmap/a configured");
+    // x restored, y (removed from Git, previously applied) deleted, z (never applied) kept
+    expect((await client.get(a)).data).toEqual({ x: "1", z: "mine" });
+  });
+
   it("terminate() deletes the running hook and fails the operation", async () => {
     stopController(); // nothing completes the hook
     const plan = planSync([job("slow", ann({ "argocd.argoproj.io/hook": "PreSync" })), cm("a")], [], {

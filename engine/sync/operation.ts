@@ -14,6 +14,7 @@ import type { Clock } from "../core/clock.ts";
 import type { EventSink } from "../core/events.ts";
 import { defaultHealthRegistry, type HealthRegistry } from "../health/registry.ts";
 import { isNotFound, KubeApiError, type KubeClient, type KubeObject, type ObjectRef } from "../kube/types.ts";
+import { clientSideApplyPatch, withLastApplied } from "./csa.ts";
 import type { SyncEvent } from "./events.ts";
 import type { SyncPlan } from "./plan.ts";
 import {
@@ -203,7 +204,30 @@ export class SyncOperation {
       await client.replace(obj, { dryRun: true, fieldManager: plan.manager });
       return;
     }
+    if (!this.serverSide(t)) {
+      await this.clientSideApply(r, target, true);
+      return;
+    }
     await client.apply(target, { fieldManager: plan.manager, force: true, dryRun: true });
+  }
+
+  private serverSide(t: SyncTask): boolean {
+    return t.serverSideApply ?? this.opts.plan.serverSideApply;
+  }
+
+  /** kubectl-style apply: create with last-applied, or a three-way merge patch. Returns the verb. */
+  private async clientSideApply(r: Run, target: KubeObject, dryRun: boolean): Promise<string> {
+    const { client, plan } = this.opts;
+    const desired = withLastApplied(target);
+    const live = await this.getLive(r.task, r.name);
+    if (live === undefined) {
+      await client.create(desired, { fieldManager: plan.manager, dryRun });
+      return "created";
+    }
+    const patch = clientSideApplyPatch(live, desired);
+    if (patch === undefined) return "unchanged";
+    await client.patch(this.ref(r.task, r.name), patch, "merge", { fieldManager: plan.manager, dryRun });
+    return "configured";
   }
 
   private async advance(failMode: boolean): Promise<void> {
@@ -331,6 +355,8 @@ export class SyncOperation {
           await client.replace(obj, { fieldManager: plan.manager });
           verb = "replaced";
         }
+      } else if (!this.serverSide(t)) {
+        verb = await this.clientSideApply(r, target, false);
       } else {
         await client.apply(target, { fieldManager: plan.manager, force: true });
         verb = t.live === undefined ? "created" : "serverside-applied";

@@ -51,7 +51,7 @@ export interface PlanOptions {
 export interface SyncPlan {
   appName: string;
   manager: string;
-  /** ServerSideApply (default true here: the engine always applies server-side unless Replace). */
+  /** ServerSideApply=true semantics unless the sync options say ServerSideApply=false (then kubectl-style client-side apply). */
   serverSideApply: boolean;
   prunePropagationPolicy: "Foreground" | "Background" | "Orphan";
   tasks: SyncTask[];
@@ -265,6 +265,8 @@ export function planSync(
       target,
     };
     if (option(d, global, "Replace") === "true") task.replace = true;
+    const ssa = parseSyncOptions(d.metadata.annotations?.[SYNC_OPTIONS_ANNOTATION]).get("ServerSideApply");
+    if (ssa !== undefined) task.serverSideApply = ssa === "true";
     if (l !== undefined) {
       task.live = l;
       const modified = diff(target, l, { manager, ignoreDifferences: opts.ignoreDifferences ?? [] }).modified;

@@ -60,6 +60,8 @@ export interface SyncTask extends ResourceKey {
   hookDeletePolicies?: HookDeletePolicy[];
   /** PUT instead of apply (Replace=true). */
   replace?: boolean;
+  /** Per-resource ServerSideApply sync option; undefined = the plan's default. */
+  serverSideApply?: boolean;
   /** Why the task is skipped / prune-skipped ("ignored (requires pruning)"). */
   message?: string;
   /** True for the Namespace created by CreateNamespace=true. */
