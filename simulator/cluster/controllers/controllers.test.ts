@@ -192,6 +192,40 @@ describe("built-in controllers", () => {
     );
   });
 
+  it("rolling back to an earlier template reuses its ReplicaSet with the next revision", async () => {
+    const { clock, kube } = await env();
+    await kube.create(deployment("web", "web:v1", 2));
+    await advance(clock, 60_000);
+    const [first] = await list(kube, "ReplicaSet");
+    await setImage(kube, "web", "web:v2");
+    await advance(clock, 60_000);
+    await setImage(kube, "web", "web:v1");
+    await advance(clock, 60_000);
+    const rss = await list(kube, "ReplicaSet");
+    expect(rss).toHaveLength(2);
+    const again = rss.find((rs) => rs.metadata.uid === first!.metadata.uid)!;
+    expect(again.metadata.annotations?.[REVISION]).toBe("3");
+    expect((again.spec as Json).replicas).toBe(2);
+    expect((await kube.get(ref("Deployment", "web"))).metadata.annotations?.[REVISION]).toBe("3");
+  });
+
+  it("a paused Deployment does not roll out until resumed", async () => {
+    const { clock, kube } = await env();
+    await kube.create(deployment("web", "web:v1", 2));
+    await advance(clock, 60_000);
+    await kube.patch(ref("Deployment", "web"), { spec: { paused: true } }, "merge");
+    await setImage(kube, "web", "web:v2");
+    await advance(clock, 60_000);
+    expect((await list(kube, "Pod")).map(imageOf)).toEqual(["web:v1", "web:v1"]);
+    expect(cond(await kube.get(ref("Deployment", "web")), "Progressing")).toMatchObject({
+      status: "Unknown",
+      reason: "DeploymentPaused",
+    });
+    await kube.patch(ref("Deployment", "web"), { spec: { paused: false } }, "merge");
+    await advance(clock, 60_000);
+    expect((await list(kube, "Pod")).map(imageOf)).toEqual(["web:v2", "web:v2"]);
+  });
+
   it("Recreate scales the old ReplicaSet to zero before the new one starts", async () => {
     const { clock, kube } = await env();
     await kube.create(deployment("db", "db:v1", 2, { strategy: { type: "Recreate" } }));
