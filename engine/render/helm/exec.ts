@@ -444,6 +444,8 @@ export class Executor {
       const r = def.fn(args, { exec: this, pos: ident.pos });
       return r === undefined ? null : r;
     } catch (e) {
+      // runaway recursion: report the innermost failure once instead of one wrapper per level
+      if (e instanceof ExecError && e.message.includes("nested reference name")) throw e;
       if (e instanceof ExecError) {
         this.fail(ident.pos, at, `error calling ${name}: ${e.message}`, e.userMessage, e);
       }

@@ -206,6 +206,11 @@ export function sprigFuncs(env: SprigEnv): Map<string, FuncDef> {
       if (ctx.exec.templates.get(n) === undefined)
         throw new Error(`template: no template "${n}" associated with template "gotpl"`);
       return ctx.exec.execute(n, data);
+    } catch (e) {
+      if (e instanceof RangeError) {
+        throw new Error(`rendering template has a nested reference name: ${n}: unable to execute template`);
+      }
+      throw e;
     } finally {
       ctx.exec.includeDepth.set(n, depth);
     }

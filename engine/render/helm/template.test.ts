@@ -342,6 +342,12 @@ describe("Go template gotchas", () => {
     for (const [expr, want] of cases) expect(await tpl(`r: {{ ${expr} }}`), expr).toBe(`r: ${want}`);
   });
 
+  it("runaway include recursion is an error, not a crash", async () => {
+    const e = await tplError('a: {{ include "loop" . }}{{ define "loop" }}{{ include "loop" . }}{{ end }}');
+    expect(e.message).toContain("rendering template has a nested reference name: loop");
+    expect(e.message.length).toBeLessThan(1000);
+  });
+
   it("wrong argument types error like Go", async () => {
     const e = await tplError("r: {{ upper .Values.num }}", "num: 1\n");
     expect(e.message).toContain("wrong type for value; expected string; got float64");
