@@ -220,6 +220,24 @@ describe("ClusterCache", () => {
     cache.stop();
   });
 
+  it("skips and reports a kind it cannot list, and watches the others", async () => {
+    const cache = new ClusterCache(admin, clock, {
+      kinds: [
+        { apiVersion: "example.com/v1", kind: "Widget" },
+        { apiVersion: "v1", kind: "ConfigMap" },
+      ],
+    });
+    const errors: InformerError[] = [];
+    cache.onError((e) => errors.push(e));
+    await cache.start();
+    expect(errors.map((e) => [e.kind, e.resourceKind])).toEqual([["list", "Widget"]]);
+    expect(cache.watchedKinds()).toEqual([{ apiVersion: "v1", kind: "ConfigMap" }]);
+    await admin.create(tracked("shop", "c"));
+    await clock.runFor(1000);
+    expect(cache.objectsOf("shop").map((o) => o.metadata.name)).toEqual(["c"]);
+    cache.stop();
+  });
+
   it("reports status-only changes when they change health, and ignores the rest", async () => {
     const dep: KubeObject = {
       apiVersion: "apps/v1",

@@ -327,8 +327,12 @@ export class Informer<T extends KubeObject = KubeObject> {
       void this.clock.track(this.relist());
       return;
     }
-    if (err !== undefined)
+    if (err !== undefined) {
       this.report("watch", `watch closed: ${err instanceof Error ? err.message : String(err)}`, err);
+    } else {
+      // A clean close (server timeout) resumes after the initial delay; errors back off further.
+      this.attempt = 0;
+    }
     this.retryLater(() => this.watch());
   }
 
@@ -457,7 +461,10 @@ export class ClusterCache {
     return this.errorListeners.add(cb);
   }
 
-  /** Discover kinds (unless given), then list+watch each; resolves when every initial list is cached. */
+  /**
+   * Discover kinds (unless given), then list+watch each; resolves when every initial list is
+   * cached. A kind whose initial list fails is skipped and reported (kind "list").
+   */
   async start(): Promise<void> {
     const resources = await this.client.resources();
     for (const r of resources) this.scope.set(`${r.group}/${r.kind}`, r.namespaced);
@@ -477,7 +484,22 @@ export class ClusterCache {
       inf.onEvent((ev) => this.handle(k.apiVersion, k.kind, ev));
       this.informers.push(inf);
     }
-    for (const inf of this.informers) await inf.start();
+    for (const inf of [...this.informers]) {
+      try {
+        await inf.start();
+      } catch (e) {
+        // A kind this identity may not list (403) or that vanished (404): skip it, say so.
+        inf.stop();
+        this.informers.splice(this.informers.indexOf(inf), 1);
+        surface(this.clock, this.errorListeners, {
+          kind: "list",
+          apiVersion: inf.spec.apiVersion,
+          resourceKind: inf.spec.kind,
+          message: `not watching ${inf.spec.apiVersion}/${inf.spec.kind}: ${e instanceof Error ? e.message : String(e)}`,
+          cause: e,
+        });
+      }
+    }
   }
 
   stop(): void {
