@@ -73,3 +73,18 @@ describe("SeededRng", () => {
     expect(sl / n / 30_000).toBeCloseTo(1, 2);
   });
 });
+
+describe("VirtualClock.runUntil with work scheduled by async callbacks", () => {
+  it("runs a timer that async work schedules after the last due timer, within the window", async () => {
+    const c = new VirtualClock(0);
+    const seen: number[] = [];
+    c.setTimeout(async () => {
+      await Promise.resolve();
+      await Promise.resolve();
+      c.setTimeout(() => seen.push(c.now()), 5);
+    }, 10);
+    await c.runUntil(100);
+    expect(seen).toEqual([15]);
+    expect(c.now()).toBe(100);
+  });
+});

@@ -105,8 +105,14 @@ export class VirtualClock implements Clock {
     await this.settle();
     for (;;) {
       this.dropCancelledTop();
-      const top = this.heap[0];
-      if (top === undefined || top.at > untilMs) break;
+      let top = this.heap[0];
+      if (top === undefined || top.at > untilMs) {
+        // async work may still schedule something due before untilMs: settle and look again
+        await this.settle();
+        this.dropCancelledTop();
+        top = this.heap[0];
+        if (top === undefined || top.at > untilMs) break;
+      }
       if (top.at > this.t) {
         await this.settle();
         // settling may have scheduled something earlier
@@ -122,7 +128,6 @@ export class VirtualClock implements Clock {
         this.errors.push(e);
       }
     }
-    await this.settle();
     if (untilMs > this.t) this.t = untilMs;
     this.rethrow();
   }
