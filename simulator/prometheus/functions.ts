@@ -219,10 +219,6 @@ export const RANGE_FUNCTIONS: Record<string, RangeFn> = {
   },
 };
 
-function goMod(a: number, b: number): number {
-  return a % b;
-}
-
 /** Go's math.Pow special cases that differ from JS `**`. */
 export function goPow(x: number, y: number): number {
   if (y === 0) return 1;
@@ -231,11 +227,12 @@ export function goPow(x: number, y: number): number {
   return x ** y;
 }
 
+/** round(): Prometheus rounds half up, math.Floor(v + 0.5), not half away from zero. */
 function roundHalfUp(v: number): number {
   return Math.floor(v + 0.5);
 }
 
-/** Go math.Round (half away from zero), used by nothing here but kept explicit for sgn/round clarity. */
+/** Element-wise math functions (Go's math package; JS Math agrees to the last ulp or better). */
 export const MATH_FUNCTIONS: Record<string, (v: number) => number> = {
   abs: Math.abs,
   ceil: Math.ceil,
@@ -287,8 +284,6 @@ export function goMin(a: number, b: number): number {
   if (Number.isNaN(a) || Number.isNaN(b)) return Number.NaN;
   return Math.min(a, b);
 }
-
-export { goMod };
 
 const DATE_FNS: Record<string, (d: Date) => number> = {
   day_of_month: (d) => d.getUTCDate(),
