@@ -6,7 +6,7 @@
 import { GtbError } from "../../core/errors.ts";
 import type { FileTree } from "../types.ts";
 import { GoStruct, isMap, type GoMap } from "./gofmt.ts";
-import { ValuesSyntaxError, parseValuesYaml, parseYamlValue } from "./values.ts";
+import { ValuesSyntaxError, deepCopy, parseValuesYaml, parseYamlValue } from "./values.ts";
 
 export interface ChartDependency {
   name: string;
@@ -110,7 +110,8 @@ function parseChartYaml(text: string, file: string, cache?: Map<string, unknown>
 }
 
 /** `.Chart`: chart.Metadata with Helm's capitalised field names. */
-export function chartObject(meta: GoMap): GoStruct {
+export function chartObject(shared: GoMap): GoStruct {
+  const meta = deepCopy(shared);
   const str = (k: string) => (meta[k] === undefined || meta[k] === null ? "" : String(meta[k]));
   const list = (k: string) => (Array.isArray(meta[k]) ? meta[k] : null);
   return new GoStruct("*chart.Metadata", {

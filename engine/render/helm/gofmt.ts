@@ -98,6 +98,10 @@ export function isTrue(v: unknown): boolean {
 
 /** Decimal digits and decimal-point position of the shortest representation of |f|. */
 function shortestDigits(f: number, precision?: number): { digits: string; dp: number } {
+  if (precision === undefined && Number.isInteger(f) && Math.abs(f) < 1e21) {
+    const s = String(Math.abs(f));
+    return { digits: s.replace(/0+$/, "") || "0", dp: s.length };
+  }
   const e = precision === undefined ? Math.abs(f).toExponential() : Math.abs(f).toExponential(precision - 1);
   const [mant, exp] = e.split("e") as [string, string];
   let digits = mant.replace(".", "");

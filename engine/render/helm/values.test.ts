@@ -119,3 +119,20 @@ describe("localFileTree", () => {
     expect((await tree.readBytes("files/b.conf"))?.length).toBe(3);
   });
 });
+
+describe("caches never leak template mutations between renders", () => {
+  it("set on .Values and .Chart.Annotations does not change the next render", async () => {
+    const { createHelmRenderer } = await import("./index.ts");
+    const tree = memoryFileTree({
+      "Chart.yaml": `${CHART}annotations:\n  a: orig\n`,
+      "values.yaml": "x: orig\n",
+      "templates/cm.yaml":
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  x: {{ .Values.x }}\n  a: {{ .Chart.Annotations.a }}\n{{- $_ := set .Values "x" "mutated" }}{{ $_ := set .Chart.Annotations "a" "mutated" }}',
+    });
+    const r = createHelmRenderer();
+    for (let i = 0; i < 2; i++) {
+      const out = await r.render({ tree, path: "", appName: "a" });
+      expect(out[0]?.object.data).toEqual({ x: "orig", a: "orig" });
+    }
+  });
+});

@@ -25,14 +25,17 @@ export class ValuesSyntaxError extends Error {
   }
 }
 
-/** Parse one YAML document as Helm parses values (sigs.k8s.io/yaml); `cache` memoizes by text (copies out). */
+/**
+ * Parse one YAML document as Helm parses values (sigs.k8s.io/yaml). With `cache` the result is
+ * memoized by text and SHARED between callers: treat it as read-only (mergeValues copies).
+ */
 export function parseYamlValue(text: string, cache?: Map<string, unknown>): unknown {
   if (cache !== undefined) {
-    if (cache.has(text)) return deepCopy(cache.get(text));
+    if (cache.has(text)) return cache.get(text);
     const v = parseYamlValue(text);
     if (cache.size > 20_000) cache.clear();
     cache.set(text, v);
-    return deepCopy(v);
+    return v;
   }
   const fast = parseSimpleYaml(text);
   if (fast !== undefined) return fast.value;
@@ -45,7 +48,7 @@ export function parseYamlValue(text: string, cache?: Map<string, unknown>): unkn
   return normalize(doc.toJS({ maxAliasCount: 10_000 }));
 }
 
-/** Values files must hold a map (or nothing). */
+/** Values files must hold a map (or nothing). Read-only when `cache` is given. */
 export function parseValuesYaml(text: string, cache?: Map<string, unknown>): GoMap {
   const v = parseYamlValue(text, cache);
   if (v === null || v === undefined) return {};
