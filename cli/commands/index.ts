@@ -6,8 +6,18 @@ import { register as cluster } from "./cluster.ts";
 import { register as prometheus } from "./prometheus.ts";
 import { register as render } from "./render.ts";
 import { register as report } from "./report.ts";
+import { register as run } from "./run.ts";
 import { register as validate } from "./validate.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [report, render, prometheus, cluster, audit, validate, analysis];
+export const COMMANDS: RegisterCommand[] = [
+  run,
+  report,
+  render,
+  prometheus,
+  cluster,
+  audit,
+  validate,
+  analysis,
+];

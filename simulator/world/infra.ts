@@ -75,7 +75,7 @@ export class Infra {
 
   async startControllers(): Promise<void> {
     this.controllersRef = startBuiltinControllers(this.cluster.adminClient(CONTROLLER_IDENTITY), this.clock, {
-      rng: this.rng.fork("kubelet"),
+      // no start-up jitter: pods of a ReplicaSet become ready together, so status writes coalesce
       behaviour: (pod) => this.podBehaviour?.(pod),
     });
     await this.controllersRef.ready;

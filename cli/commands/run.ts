@@ -1,0 +1,116 @@
+/**
+ * `gitops-testbed run SCENARIO [--seed N] [--out DIR] [--set path=value ...] [--mode virtual|live]
+ *  [--cluster embedded|kind|k3s|kubeconfig:PATH] [--time-scale X]`
+ * Writes events.jsonl, report.json, report.md, report.html and junit.xml into DIR
+ * (default out/<scenario>), all at once or not at all. Exit 0 when every assertion holds,
+ * 1 when one fails, 2 on bad input.
+ */
+import { resolve } from "node:path";
+import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import { EXIT_CHECKS_FAILED, GtbError } from "../../engine/core/errors.ts";
+import { toJsonl } from "../../engine/core/events.ts";
+import { renderJunit } from "../../reports/junit.ts";
+import { renderAll } from "../../reports/index.ts";
+import { loadScenario } from "../../simulator/scenario/load.ts";
+import { writeOutputDir } from "../../simulator/scenario/output.ts";
+import { runScenario } from "../../simulator/scenario/run.ts";
+import { WORLD_RUNNERS } from "../worlds.ts";
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+function parseSeed(v: string): number {
+  if (!/^-?\d+$/.test(v)) {
+    throw new GtbError("GTB_USAGE", `--seed must be an integer, got "${v}"`, { hint: "e.g. --seed 42" });
+  }
+  return Number(v);
+}
+
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("run a scenario and write events.jsonl, report.{json,md,html} and junit.xml")
+    .argument("<scenario>", "scenario YAML file (e.g. scenarios/case-study.yaml)")
+    .option("--seed <n>", "override the scenario's seed", parseSeed)
+    .option("--out <dir>", "output directory (default out/<scenario name>)")
+    .option(
+      "--set <path=value>",
+      "override a scenario field, e.g. --set changes.badRatio=0.1 (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--mode <mode>",
+      "virtual (in-process, discrete time) or live (HTTP, scaled wall clock)",
+      "virtual",
+    )
+    .option("--cluster <provider>", "embedded | kind | k3s | kubeconfig:PATH", "embedded")
+    .option("--time-scale <x>", "live mode: clock speed-up, e.g. 60 runs a 10-minute window in 10 s", "60")
+    .option("--quiet", "no progress bar and no summary table")
+    .action(
+      async (
+        file: string,
+        opts: {
+          seed?: number;
+          out?: string;
+          set: string[];
+          mode: string;
+          cluster: string;
+          timeScale: string;
+          quiet?: boolean;
+        },
+      ) => {
+        if (opts.mode !== "virtual" && opts.mode !== "live") {
+          throw new GtbError("GTB_USAGE", `--mode must be virtual or live, got "${opts.mode}"`);
+        }
+        const scenario = await loadScenario(file, { sets: opts.set });
+        const out = resolve(opts.out ?? `out/${scenario.name}`);
+        const showBar = opts.quiet !== true && process.stderr.isTTY === true && process.env.CI !== "true";
+        const bar = showBar
+          ? new SingleBar(
+              {
+                format: " {world} [{bar}] {percentage}% | {eta_formatted} left",
+                hideCursor: true,
+                clearOnComplete: true,
+              },
+              undefined,
+            )
+          : undefined;
+        let current = "";
+        const started = performance.now();
+        const result = await runScenario(scenario, {
+          ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+          worldRunners: WORLD_RUNNERS,
+          ...(bar === undefined
+            ? {}
+            : {
+                onProgress: (world: string, f: number) => {
+                  if (world !== current) {
+                    if (current !== "") bar.stop();
+                    current = world;
+                    bar.start(100, 0, { world });
+                  }
+                  bar.update(Math.round(f * 100), { world });
+                },
+              }),
+        });
+        bar?.stop();
+        const seconds = (performance.now() - started) / 1000;
+        const { files, terminal } = renderAll(result.events, result.assertions);
+        await writeOutputDir(out, {
+          "events.jsonl": toJsonl(result.events),
+          ...files,
+          "junit.xml": renderJunit(scenario.name, result.assertions, seconds),
+        });
+        if (opts.quiet !== true) process.stdout.write(terminal);
+        const failed = result.assertions.filter((a) => !a.passed);
+        process.stdout.write(
+          `${scenario.name}: ${result.events.length} events in ${seconds.toFixed(1)} s; outputs in ${out}\n` +
+            (result.assertions.length > 0
+              ? `assertions: ${result.assertions.length - failed.length} passed, ${failed.length} failed\n`
+              : ""),
+        );
+        if (failed.length > 0) process.exitCode = EXIT_CHECKS_FAILED;
+      },
+    );
+}
