@@ -14,7 +14,7 @@ import type { Clock } from "../core/clock.ts";
 import { type EventSink, NULL_SINK } from "../core/events.ts";
 import type { TrafficRouter } from "../core/traffic-router.ts";
 import type { KubeClient, KubeObject, WatchHandle } from "../kube/types.ts";
-import { RolloutController } from "./controller.ts";
+import { RolloutController, SUPERSEDED_LABEL } from "./controller.ts";
 import type { RolloutEvent } from "./events.ts";
 import { type EventRecorder, KubeEventRecorder } from "./recorder.ts";
 
@@ -39,6 +39,8 @@ export class RolloutsManager {
   private readonly roQueue: WorkQueue;
   private readonly arQueue: WorkQueue;
   private readonly watches: WatchHandle[] = [];
+  /** Last seen phase of each AnalysisRun. */
+  private readonly runPhases = new Map<string, string>();
   private stopped = false;
   /** Reconciles run (for benchmarks). */
   reconciles = 0;
@@ -104,14 +106,22 @@ export class RolloutsManager {
     this.roQueue.add(`${namespace}/${name}`);
   }
 
-  private onObject(kind: string, obj: KubeObject): void {
+  private onObject(kind: string, obj: KubeObject, deleted = false): void {
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
-    if (kind === "Rollout") this.roQueue.add(key);
-    else {
-      if (kind === "AnalysisRun") this.arQueue.add(key);
-      const owner = this.ownerKey(obj);
-      if (owner !== undefined) this.roQueue.add(owner);
+    if (kind === "Rollout") {
+      this.roQueue.add(key);
+      return;
     }
+    if (kind === "AnalysisRun") {
+      this.arQueue.add(key);
+      // a Rollout only reads a run's phase: skip the owner when only measurements changed
+      const phase = `${(obj as { status?: { phase?: string } }).status?.phase ?? ""}/${obj.metadata.labels?.[SUPERSEDED_LABEL] ?? ""}`;
+      if (deleted) this.runPhases.delete(key);
+      else if (this.runPhases.get(key) === phase) return;
+      else this.runPhases.set(key, phase);
+    }
+    const owner = this.ownerKey(obj);
+    if (owner !== undefined) this.roQueue.add(owner);
   }
 
   private async watchKind(apiVersion: string, kind: string): Promise<void> {
