@@ -824,7 +824,7 @@ export class ApiServer {
         },
       ]);
     const next = withPath(live.obj, sc.specReplicasPath, replicas);
-    const s = this.commit(ctx, verb, t, live, next, { ...p, subresource: undefined });
+    const s = this.commit(ctx, verb, t, live, next, { ...p, subresource: "scale" });
     return { obj: this.scaleOf(t, s.obj), rv: s.rv };
   }
 
