@@ -4,7 +4,7 @@
  * small files and is readable at once by `git` and by `git cat-file --batch` readers.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 
@@ -25,6 +25,8 @@ export interface Signature {
 
 export class LooseObjectWriter {
   private readonly made = new Set<string>();
+  /** Objects written (or found) by this writer. */
+  private readonly known = new Set<string>();
 
   constructor(private readonly gitDir: string) {}
 
@@ -37,8 +39,14 @@ export class LooseObjectWriter {
       mkdirSync(dir, { recursive: true });
       this.made.add(dir);
     }
-    const file = join(dir, sha.slice(2));
-    if (!existsSync(file)) writeFileSync(file, deflateSync(raw, { level: 1 }));
+    if (this.known.has(sha)) return sha;
+    try {
+      // "wx": one syscall path; an object that already exists is the same object
+      writeFileSync(join(dir, sha.slice(2)), deflateSync(raw, { level: 1 }), { flag: "wx" });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    this.known.add(sha);
     return sha;
   }
 
