@@ -3,9 +3,9 @@
  * changed file, one tree per changed directory, one commit, then the branch ref. The tree state is
  * kept in memory, so a commit costs only the objects it creates: no index, no checkout, no `git`
  * process, and it is readable by `git` (and `git cat-file --batch`) the moment commit() returns.
- * Measured against isomorphic-git's object API (~27 ms per commit) and a long-lived
- * `git fast-import` (fast, but objects are invisible to readers until a checkpoint writes a pack);
- * see bench/traffic.ts. Timestamps come from the injected Clock (or the request), so the same seed
+ * Measured against isomorphic-git's object API (5-10x slower per commit, same SHAs) and a long-lived
+ * `git fast-import` (faster in batch, but objects are invisible to readers until a checkpoint writes
+ * a pack, and a checkpoint per commit is slower than loose objects); see bench/traffic.ts. Timestamps come from the injected Clock (or the request), so the same seed
  * gives the same SHAs.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
