@@ -12,6 +12,8 @@ import type { GoMap } from "./gofmt.ts";
 import type { ParsedFile } from "./parse.ts";
 import {
   type ChartRender,
+  type FuncTable,
+  newFuncTable,
   type RenderChartOptions,
   type TemplateOutput,
   executeChart,
@@ -143,6 +145,8 @@ type RenderOpts = HelmRendererOptions & {
   cache?: Map<string, ParsedFile>;
   /** Parsed Chart.yaml / values files by text. */
   yamlCache?: Map<string, unknown>;
+  /** Template functions, built once. */
+  funcs?: FuncTable;
 };
 
 /** Lower level: load and render a chart, returning Helm's documents with their text. */
@@ -173,6 +177,7 @@ async function prepare(input: RenderChartInput, opts: RenderOpts) {
     clock: opts.clock ?? { now: () => 0 },
     rng: opts.rng ?? seededInts(`${input.releaseName}/${chart.name}`),
     cache: opts.cache,
+    funcs: opts.funcs,
   };
   return { chart, options };
 }
@@ -181,6 +186,7 @@ async function prepare(input: RenderChartInput, opts: RenderOpts) {
 export function createHelmRenderer(opts: HelmRendererOptions = {}): Renderer {
   const cache = new Map<string, ParsedFile>();
   const yamlCache = new Map<string, unknown>();
+  const funcs = newFuncTable();
   return {
     name: "helm",
     async render(req: RenderRequest): Promise<RenderedManifest[]> {
@@ -195,7 +201,7 @@ export function createHelmRenderer(opts: HelmRendererOptions = {}): Renderer {
           apiVersions: req.apiVersions,
           includeCrds: req.helm?.skipCrds !== true,
         },
-        { ...opts, cache, yamlCache },
+        { ...opts, cache, yamlCache, funcs },
       );
       const out: RenderedManifest[] = [];
       for (const m of [...r.crds, ...r.manifests])

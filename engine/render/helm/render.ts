@@ -13,7 +13,7 @@ import { type LoadedChart, chartObject } from "./chart.ts";
 import { marshalYaml } from "./encode.ts";
 import { ExecError, Executor, type FuncDef, type NamedTemplate, type TemplateLookup } from "./exec.ts";
 import { goBuiltins } from "./funcs-go.ts";
-import { sprigFuncs } from "./funcs-sprig.ts";
+import { type SprigEnv, sprigFuncs } from "./funcs-sprig.ts";
 import { GoStruct, formatV, isMap, type GoMap } from "./gofmt.ts";
 import {
   type ArgNode,
@@ -152,6 +152,8 @@ export interface RenderChartOptions {
   rng: Pick<Rng, "int">;
   /** Parsed templates by content hash, shared between renders. */
   cache?: Map<string, ParsedFile>;
+  /** Function table shared between renders (built per render when absent). */
+  funcs?: FuncTable;
 }
 
 interface TemplateUnit {
@@ -418,6 +420,26 @@ function toManifest(source: string, content: string, treePath: string): ChartMan
   return { source, content, object, hook };
 }
 
+/** The function table (Go builtins + Sprig + Helm), built once and bound to one render at a time. */
+export interface FuncTable {
+  funcs: Map<string, FuncDef>;
+  env: { current: SprigEnv | undefined };
+}
+
+export function newFuncTable(): FuncTable {
+  const env: FuncTable["env"] = { current: undefined };
+  const bound = (): SprigEnv => {
+    if (env.current === undefined) throw new Error("template functions used outside a render");
+    return env.current;
+  };
+  const proxy: SprigEnv = {
+    clock: { now: () => bound().clock.now() },
+    rng: { int: (lo, hi) => bound().rng.int(lo, hi) },
+    tpl: (src, data, exec) => bound().tpl(src, data, exec),
+  };
+  return { funcs: new Map<string, FuncDef>([...goBuiltins(), ...sprigFuncs(proxy)]), env };
+}
+
 export interface TemplateOutput {
   /** Helm's template name, `<chart>/templates/<file>`. */
   name: string;
@@ -435,8 +457,6 @@ export function executeChart(
   const values = mergeValues(chart.values, opts.values);
   const units: TemplateUnit[] = [];
   collectUnits(chart, chart.name, values, units);
-  const pathOf = new Map(units.map((u) => [u.name, u.treePath]));
-  const pathFor = (name: string) => pathOf.get(name) ?? name;
 
   const registry = new Map<string, NamedTemplate>();
   const lookup: TemplateLookup = { get: (n) => registry.get(n) };
@@ -451,34 +471,51 @@ export function executeChart(
     }
     return pf;
   };
-  const funcs: Map<string, FuncDef> = new Map<string, FuncDef>([
-    ...goBuiltins(),
-    ...sprigFuncs({
-      clock: opts.clock,
-      rng: opts.rng,
-      tpl: (src, data, exec): string => {
-        let pf: ParsedFile;
-        try {
-          pf = parse(exec.currentName(), src);
-        } catch (e) {
-          if (e instanceof TemplateSyntaxError)
-            throw new Error(`cannot parse template "${src}": ${e.message}`);
-          throw e;
-        }
-        const local: TemplateLookup = {
-          get: (n) => {
-            const d = pf.defines.get(n);
-            return d === undefined ? registry.get(n) : { name: n, file: exec.currentFile(), nodes: d };
-          },
-        };
-        const sub: Executor = new Executor(local, funcs);
-        return sub
-          .executeNodes(exec.currentName(), pf.root, data, exec.currentFile())
-          .replaceAll("<no value>", "");
-      },
-    }),
-  ]);
+  const table = opts.funcs ?? newFuncTable();
+  const funcs = table.funcs;
+  const env: SprigEnv = {
+    clock: opts.clock,
+    rng: opts.rng,
+    tpl: (src, data, exec): string => {
+      let pf: ParsedFile;
+      try {
+        pf = parse(exec.currentName(), src);
+      } catch (e) {
+        if (e instanceof TemplateSyntaxError) throw new Error(`cannot parse template "${src}": ${e.message}`);
+        throw e;
+      }
+      const local: TemplateLookup = {
+        get: (n) => {
+          const d = pf.defines.get(n);
+          return d === undefined ? registry.get(n) : { name: n, file: exec.currentFile(), nodes: d };
+        },
+      };
+      const sub: Executor = new Executor(local, funcs);
+      return sub
+        .executeNodes(exec.currentName(), pf.root, data, exec.currentFile())
+        .replaceAll("<no value>", "");
+    },
+  };
+  // Execution below is synchronous, so binding the shared table to this render is safe.
+  table.env.current = env;
+  try {
+    return executeBound(chart, opts, units, parse, registry, lookup, funcs);
+  } finally {
+    table.env.current = undefined;
+  }
+}
 
+function executeBound(
+  chart: LoadedChart,
+  opts: RenderChartOptions,
+  units: TemplateUnit[],
+  parse: (name: string, src: string) => ParsedFile,
+  registry: Map<string, NamedTemplate>,
+  lookup: TemplateLookup,
+  funcs: Map<string, FuncDef>,
+): { outputs: TemplateOutput[]; notes: string } {
+  const pathOf = new Map(units.map((u) => [u.name, u.treePath]));
+  const pathFor = (name: string) => pathOf.get(name) ?? name;
   const parsed = new Map<string, ParsedFile>();
   for (const u of helmParseOrder(units)) {
     let pf: ParsedFile;
