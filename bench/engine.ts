@@ -2,8 +2,8 @@
  * Engine benchmark: 200 Applications (5 resources each) from a generated Git
  * repo, from empty to all Synced and health-evaluated; drift-to-detection
  * latency (p50/p99); steady-state reconciles/s. Over HTTPS against the
- * embedded API server when the HTTP adapter (engine/kube/http-client.ts) is
- * present, else in-process; real clock either way. Also: Git read cost of
+ * embedded API server (engine/kube/http-client.ts; GTB_BENCH_TRANSPORT=in-process
+ * for the in-process client); real clock either way. Also: Git read cost of
  * one long-lived `git cat-file --batch` vs isomorphic-git.
  */
 import { execFileSync } from "node:child_process";
@@ -15,6 +15,7 @@ import type { AppEvent } from "../engine/apps/events.ts";
 import type { Application } from "../engine/apps/types.ts";
 import { MemoryEventLog } from "../engine/core/events.ts";
 import { createEngine } from "../engine/index.ts";
+import { HttpKubeClient } from "../engine/kube/http-client.ts";
 import type { KubeClient } from "../engine/kube/types.ts";
 import { createDirectoryRenderer } from "../engine/render/directory.ts";
 import { createKustomizeRenderer } from "../engine/render/kustomize.ts";
@@ -67,30 +68,6 @@ function makeRepo(): string {
   return dir;
 }
 
-interface HttpModule {
-  [k: string]: unknown;
-}
-
-/** The HTTP KubeClient for a kubeconfig, when engine/kube/http-client.ts exists. */
-async function httpClient(kubeconfigPath: string): Promise<KubeClient | undefined> {
-  const spec = "../engine/kube/http-client.ts";
-  let m: HttpModule;
-  try {
-    m = (await import(spec)) as HttpModule;
-  } catch {
-    return undefined;
-  }
-  for (const v of Object.values(m)) {
-    if (typeof v === "function" && /fromKubeconfig|createHttpClient|httpClient/i.test(v.name)) {
-      return (await (v as (p: string) => Promise<KubeClient> | KubeClient)(kubeconfigPath)) as KubeClient;
-    }
-    const from = (v as { fromKubeconfig?: unknown }).fromKubeconfig;
-    if (typeof from === "function")
-      return (await (from as (p: string) => Promise<KubeClient>)(kubeconfigPath)) as KubeClient;
-  }
-  return undefined;
-}
-
 async function gitReadCost(repo: string): Promise<void> {
   const clock = new ScaledRealClock(1);
   const src = new LocalGitSource({ clock });
@@ -136,15 +113,16 @@ export async function run(): Promise<void> {
   const cluster = new EmbeddedCluster({ clock, controllers: true, historySize: 200_000 });
   const admin = cluster.adminClient();
   await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "argocd" } });
-  let client: KubeClient | undefined;
-  let transport = "in-process";
+  let client: KubeClient;
+  const transport = process.env.GTB_BENCH_TRANSPORT === "in-process" ? "in-process" : "https";
   const kc = join(mkdtempSync(join(tmpdir(), "gtb-bench-kc-")), "kubeconfig");
   await cluster.listen();
   cluster.addUser({ name: ENGINE_ID, token: "engine-bench-token", groups: ["system:masters"] });
   await cluster.writeKubeconfig(kc, { user: ENGINE_ID });
-  client = await httpClient(kc);
-  if (client !== undefined) transport = "https";
-  else client = cluster.client(ENGINE_ID);
+  client =
+    transport === "https"
+      ? new HttpKubeClient({ kubeconfig: kc, identity: ENGINE_ID })
+      : cluster.client(ENGINE_ID);
   for (let i = 0; i < APPS; i++) {
     const name = `svc-${String(i).padStart(3, "0")}`;
     await admin.create({
@@ -206,6 +184,13 @@ export async function run(): Promise<void> {
     synced: synced.size,
     transport,
     target: "<= 10 s",
+  });
+  const opMs = events.events.flatMap((e) => (e.type === "sync.finished" ? [e.time - e.startedAt] : []));
+  report("engine", "sync_operation_p50", percentile(opMs, 50), "ms", { ops: opMs.length, transport });
+  report("engine", "sync_operation_p99", percentile(opMs, 99), "ms", { ops: opMs.length, transport });
+  const started = events.events.filter((e) => e.type === "sync.started").map((e) => e.time);
+  report("engine", "first_sync_started_after", (Math.max(...started) - Math.min(...started)) / 1000, "s", {
+    note: "spread of sync starts",
   });
   report("engine", "sync_throughput", (synced.size / syncMs) * 1000, "apps/s", { transport });
 

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { register as analysis } from "./analysis.ts";
 import { register as audit } from "./audit.ts";
 import { register as cluster } from "./cluster.ts";
+import { register as engine } from "./engine.ts";
 import { register as prometheus } from "./prometheus.ts";
 import { register as render } from "./render.ts";
 import { register as report } from "./report.ts";
@@ -18,6 +19,7 @@ export const COMMANDS: RegisterCommand[] = [
   prometheus,
   cluster,
   audit,
+  engine,
   validate,
   analysis,
 ];

@@ -627,13 +627,7 @@ export class AppController {
         }
         continue;
       }
-      if (
-        open !== undefined ||
-        rt.op !== undefined ||
-        !triggered.has(r.key) ||
-        r.live === undefined ||
-        r.desired === undefined
-      )
+      if (open !== undefined || !triggered.has(r.key) || r.live === undefined || r.desired === undefined)
         continue;
       const before = prev?.resources.find((p) => p.key === r.key);
       if (before === undefined || before.status !== "Synced") continue;

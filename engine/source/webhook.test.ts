@@ -1,6 +1,13 @@
 import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
-import { normalizeGitURL, type PushTarget, revisionMatches, sameRepoURL, signPayload, webhookPlugin } from "./webhook.ts";
+import {
+  normalizeGitURL,
+  type PushTarget,
+  revisionMatches,
+  sameRepoURL,
+  signPayload,
+  webhookPlugin,
+} from "./webhook.ts";
 
 function target(): PushTarget & { pushes: unknown[] } {
   const pushes: unknown[] = [];
@@ -16,7 +23,11 @@ function target(): PushTarget & { pushes: unknown[] } {
 const body = JSON.stringify({
   ref: "refs/heads/main",
   after: "a".repeat(40),
-  repository: { html_url: "https://GitHub.com/org/repo", clone_url: "https://github.com/org/repo.git", default_branch: "main" },
+  repository: {
+    html_url: "https://GitHub.com/org/repo",
+    clone_url: "https://github.com/org/repo.git",
+    default_branch: "main",
+  },
 });
 
 async function server(secret: string | undefined) {
@@ -32,7 +43,11 @@ describe("push webhook", () => {
     const res = await app.inject({
       method: "POST",
       url: "/api/webhook",
-      headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": signPayload("s3cret", body) },
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-hub-signature-256": signPayload("s3cret", body),
+      },
       payload: body,
     });
     expect(res.statusCode).toBe(200);
@@ -66,7 +81,11 @@ describe("push webhook", () => {
     const res = await app.inject({
       method: "POST",
       url: "/api/webhook",
-      headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": signPayload("", body) },
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-hub-signature-256": signPayload("", body),
+      },
       payload: body,
     });
     expect(res.statusCode).toBe(401);

@@ -38,12 +38,16 @@ function files(n: number): Record<string, string> {
 
 const SYNCED_HEALTHY = { sync: { status: "Synced" }, health: { status: "Healthy" } };
 
-describe("engine end-to-end (in-process client, virtual time)", () => {
+/**
+ * The same suite runs with the in-process client in virtual time and over HTTPS (engine/kube/http-client.ts
+ * against EmbeddedCluster.listen) with a real clock scaled x20.
+ */
+describe.each(["in-process", "https"] as const)("engine end-to-end (%s)", (transport) => {
   let w: World;
   const appNames: string[] = [];
 
   beforeAll(async () => {
-    w = await makeWorld();
+    w = await makeWorld({ transport });
     w.repo.commit(files(17), "initial fleet\n\nReviewed-by: Bo Rev <bo@example.com>");
     for (let i = 0; i < 17; i++) {
       const name = `svc-${String(i).padStart(2, "0")}`;
@@ -76,8 +80,14 @@ describe("engine end-to-end (in-process client, virtual time)", () => {
       }),
     );
     await w.engine.start();
-    await w.run(60_000);
-  }, 60_000);
+    await w.until(async () => {
+      for (const name of appNames) {
+        const s = (await w.app(name)).status;
+        if (s?.sync?.status !== "Synced" || s.health?.status !== "Healthy") return false;
+      }
+      return true;
+    }, 400_000);
+  }, 90_000);
 
   afterAll(async () => {
     await w?.close();
@@ -119,14 +129,14 @@ describe("engine end-to-end (in-process client, virtual time)", () => {
   it("detects a scale by another identity, reports fields and identity, and self-heals", async () => {
     const ref = { apiVersion: "apps/v1", kind: "Deployment", name: "svc-01", namespace: "svc-01" };
     await w.user("alice").patch(ref, { spec: { replicas: 5 } }, "merge", { fieldManager: "kubectl-scale" });
-    await w.run(1_000);
+    await w.until(() => w.events.ofType("drift.detected").some((e) => e.app === "svc-01"), 10_000);
     const drift = (w.events.ofType("drift.detected") as DriftDetectedEvent[]).find((e) => e.app === "svc-01");
     expect(drift).toMatchObject({
       resource: { group: "apps", kind: "Deployment", namespace: "svc-01", name: "svc-01" },
       identity: "alice",
       changes: [{ path: "spec.replicas", old: 2, new: 5 }],
     });
-    await w.run(30_000);
+    await w.until(() => w.events.ofType("drift.healed").some((e) => e.app === "svc-01"), 30_000);
     const live = await w.admin.get(ref);
     expect((live.spec as { replicas: number }).replicas).toBe(2);
     expect(w.events.ofType("drift.healed").some((e) => (e as { app: string }).app === "svc-01")).toBe(true);
@@ -159,7 +169,7 @@ describe("engine end-to-end (in-process client, virtual time)", () => {
         repository: { clone_url: "file:///elsewhere", default_branch: "main" },
       }),
     ).toEqual([]);
-    await w.run(5_000);
+    await w.until(async () => (await w.app("svc-02")).status?.history?.at(-1)?.revision === sha, 20_000);
     const live = await w.admin.get({
       apiVersion: "v1",
       kind: "ConfigMap",
@@ -192,7 +202,12 @@ describe("engine end-to-end (in-process client, virtual time)", () => {
       after: sha,
       repository: { clone_url: w.repo.url, default_branch: "main" },
     });
-    await w.run(5_000);
+    await w.until(
+      async () =>
+        (await w.app("svc-03")).status?.operationState?.syncResult?.revision === sha &&
+        (await w.app("svc-03")).status?.operationState?.phase === "Succeeded",
+      20_000,
+    );
     await expect(
       w.admin.get({ apiVersion: "v1", kind: "Service", name: "svc-03", namespace: "svc-03" }),
     ).rejects.toMatchObject({ code: 404 });
@@ -206,6 +221,7 @@ describe("engine end-to-end (in-process client, virtual time)", () => {
       name: "svc-03",
       status: "Pruned",
     });
+    await w.until(async () => (await w.app("svc-03")).status?.sync?.status === "Synced", 10_000);
     expect((await w.app("svc-03")).status).toMatchObject(SYNCED_HEALTHY);
   });
 
@@ -219,13 +235,11 @@ describe("engine end-to-end (in-process client, virtual time)", () => {
       await w
         .user("mallory")
         .patch(ref, { data: { LOG_LEVEL: `trace-${i}` } }, "merge", { fieldManager: "kubectl-edit" });
-      for (
-        let t = 0;
-        t < 30 &&
-        (await w.admin.get<{ data?: Record<string, string> } & KubeObject>(ref)).data?.LOG_LEVEL !== "info";
-        t++
-      )
-        await w.run(500);
+      await w.until(
+        () =>
+          w.events.ofType("drift.healed").filter((e) => e.app === "svc-05" && e.time >= startedAt).length > i,
+        30_000,
+      );
       expect((await w.admin.get(ref)).data).toEqual({ LOG_LEVEL: "info" });
       healedAt.push(w.clock.now());
     }
@@ -252,7 +266,14 @@ describe("engine end-to-end (in-process client, virtual time)", () => {
     );
     // drift is noticed at the edit; the heal waits for the backoff measured from the previous sync's finish
     // the first heal after a new revision is a regular auto-sync (counter reset); then 0, 2, 6 s
-    expect(gaps.slice(-2)).toEqual([2_000, 6_000]);
+    if (transport === "in-process") expect(gaps.slice(-2)).toEqual([2_000, 6_000]);
+    else {
+      // real clock: the backoff is a lower bound; scheduling adds a little
+      expect(gaps.at(-2)).toBeGreaterThanOrEqual(2_000);
+      expect(gaps.at(-2)).toBeLessThan(6_000);
+      expect(gaps.at(-1)).toBeGreaterThanOrEqual(6_000);
+      expect(gaps.at(-1)).toBeLessThan(18_000);
+    }
     expect(healedAt[3]! - healedAt[2]!).toBeGreaterThanOrEqual(6_000);
     expect(
       w.events
@@ -270,7 +291,12 @@ describe("engine end-to-end (in-process client, virtual time)", () => {
     const bad = appManifest("no-dest", w.repo.url, "apps/svc-00");
     delete (bad.spec as { destination?: unknown }).destination;
     await w.admin.create(bad);
-    await w.run(5_000);
+    await w.until(
+      async () =>
+        (await w.app("no-dest")).status?.conditions?.length === 1 &&
+        (await w.app("broken")).status?.conditions?.length === 1,
+      10_000,
+    );
     const broken = await w.app("broken");
     expect(broken.status?.sync?.status).toBe("Unknown");
     expect(broken.status?.conditions?.[0]).toMatchObject({
@@ -323,7 +349,12 @@ describe("engine end-to-end (in-process client, virtual time)", () => {
     );
     await w.admin.create(appManifest("ordered", w.repo.url, "apps/ordered", { namespace: "ordered" }));
     // simulated image pulls and container starts take tens of seconds
-    await w.run(300_000);
+    await w.until(
+      async () =>
+        (await w.app("ordered")).status?.operationState?.phase === "Succeeded" &&
+        (await w.app("ordered")).status?.health?.status === "Healthy",
+      300_000,
+    );
     const app = await w.app("ordered");
     expect(app.status).toMatchObject({
       ...SYNCED_HEALTHY,

@@ -3,7 +3,12 @@
  * Applications, an engine wired to them. Parameterized by adapter: the
  * in-process client in virtual time, or HTTP against the embedded server.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AuditLookup, AuditRecord } from "../../engine/apps/audit.ts";
+import type { Clock } from "../../engine/core/clock.ts";
+import { HttpKubeClient } from "../../engine/kube/http-client.ts";
 import type { AppEvent } from "../../engine/apps/events.ts";
 import type { Application } from "../../engine/apps/types.ts";
 import type { NotifyEvent } from "../../engine/notify/events.ts";
@@ -16,6 +21,7 @@ import { createDirectoryRenderer } from "../../engine/render/directory.ts";
 import { createKustomizeRenderer } from "../../engine/render/kustomize.ts";
 import { LocalGitSource } from "../../engine/source/git.ts";
 import { EmbeddedCluster } from "../../simulator/cluster/cluster.ts";
+import { ScaledRealClock } from "../../simulator/clock/real.ts";
 import { VirtualClock } from "../../simulator/clock/virtual.ts";
 import { SeededRng } from "../../simulator/clock/rng.ts";
 import { GitFixture } from "./git-fixture.ts";
@@ -103,7 +109,8 @@ export function appManifest(
 }
 
 export interface World {
-  clock: VirtualClock;
+  clock: Clock;
+  transport: Transport;
   cluster: EmbeddedCluster;
   admin: KubeClient;
   user(identity: string): KubeClient;
@@ -113,16 +120,39 @@ export interface World {
   errors: string[];
   notifier: MemoryNotifier;
   repo: GitFixture;
-  /** Let virtual time pass (engine timers, cluster controllers). */
+  /** Let clock time pass (engine timers, cluster controllers). */
   run(ms: number): Promise<void>;
+  /** Let time pass in 500 ms steps until `pred` holds or `maxMs` of clock time passed; returns pred's last value. */
+  until(pred: () => Promise<boolean> | boolean, maxMs: number): Promise<boolean>;
   app(name: string): Promise<Application>;
   close(): Promise<void>;
 }
 
-export async function makeWorld(opts: { pollIntervalMs?: number } = {}): Promise<World> {
-  const clock = new VirtualClock();
+export type Transport = "in-process" | "https";
+
+/** Time scale of the real clock in HTTPS mode (clock ms per wall ms). */
+export const HTTPS_TIME_SCALE = 20;
+export const ENGINE_IDENTITY = "system:serviceaccount:argocd:argocd-application-controller";
+
+export async function makeWorld(
+  opts: { pollIntervalMs?: number; transport?: Transport } = {},
+): Promise<World> {
+  const transport = opts.transport ?? "in-process";
+  const virtual = transport === "in-process" ? new VirtualClock() : undefined;
+  const real =
+    virtual === undefined ? new ScaledRealClock(HTTPS_TIME_SCALE, Date.UTC(2026, 0, 5)) : undefined;
+  const clock: Clock = virtual ?? real!;
   const cluster = new EmbeddedCluster({ clock, controllers: true });
   await cluster.start();
+  let engineClient: KubeClient = cluster.client(ENGINE_IDENTITY);
+  let kcDir: string | undefined;
+  if (transport === "https") {
+    await cluster.listen();
+    cluster.addUser({ name: ENGINE_IDENTITY, token: "engine-test-token", groups: ["system:masters"] });
+    kcDir = mkdtempSync(join(tmpdir(), "gtb-kc-"));
+    await cluster.writeKubeconfig(join(kcDir, "kubeconfig"), { user: ENGINE_IDENTITY });
+    engineClient = new HttpKubeClient({ kubeconfig: join(kcDir, "kubeconfig"), identity: ENGINE_IDENTITY });
+  }
   const admin = cluster.adminClient();
   await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "argocd" } });
   const repo = new GitFixture("gtb-engine-");
@@ -131,7 +161,7 @@ export async function makeWorld(opts: { pollIntervalMs?: number } = {}): Promise
   const notifier = new MemoryNotifier();
   const source = new LocalGitSource({ clock });
   const engine = createEngine({
-    client: cluster.client("system:serviceaccount:argocd:argocd-application-controller"),
+    client: engineClient,
     clock,
     rng: new SeededRng("engine-test"),
     events,
@@ -157,8 +187,17 @@ export async function makeWorld(opts: { pollIntervalMs?: number } = {}): Promise
     errors,
     notifier,
     repo,
+    transport,
     async run(ms) {
-      await clock.runFor(ms);
+      if (virtual !== undefined) await virtual.runFor(ms);
+      else await clock.sleep(ms);
+    },
+    async until(pred, maxMs) {
+      for (let t = 0; t < maxMs; t += 500) {
+        if (await pred()) return true;
+        await world.run(500);
+      }
+      return pred();
     },
     async app(name) {
       return admin.get<Application>({
@@ -172,7 +211,9 @@ export async function makeWorld(opts: { pollIntervalMs?: number } = {}): Promise
       await engine.stop();
       await source.close();
       await cluster.close();
+      real?.dispose();
       repo.remove();
+      if (kcDir !== undefined) rmSync(kcDir, { recursive: true, force: true });
     },
   };
   return world;
