@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { retryDelayMs, retryLimit, selfHealDelayMs } from "./backoff.ts";
 import { auditTrail } from "./audit-trail.ts";
 import { prepareDesired, defaultScope } from "./compare.ts";
+import type { AppEvent } from "./events.ts";
 import type { Application } from "./types.ts";
 import { validateApplication } from "./validate.ts";
 
@@ -92,41 +93,38 @@ describe("desired objects", () => {
 
 describe("audit trail", () => {
   it("renders deploys, drifts and heals and filters by app", () => {
-    const lines = auditTrail(
-      [
-        {
-          type: "drift.detected",
-          time: 0,
-          app: "a",
-          revision: "r",
-          resource: { group: "apps", kind: "Deployment", namespace: "ns", name: "d" },
-          changes: [{ path: "spec.replicas", old: 2, new: 5 }],
-          identity: "alice",
-          fieldManager: "kubectl-scale",
-          writtenAt: 0,
-        },
-        {
-          type: "drift.healed",
-          time: 2000,
-          app: "a",
-          revision: "r",
-          resource: { group: "apps", kind: "Deployment", namespace: "ns", name: "d" },
-          detectedAt: 0,
-          by: "selfHeal",
-        },
-        {
-          type: "drift.healed",
-          time: 2000,
-          app: "b",
-          revision: "r",
-          resource: { group: "", kind: "ConfigMap", namespace: "ns", name: "c" },
-          detectedAt: 0,
-          by: "external",
-        },
-        { type: "notification.sent", time: 0 },
-      ],
-      { app: "a" },
-    );
+    const appEvents: AppEvent[] = [
+      {
+        type: "drift.detected",
+        time: 0,
+        app: "a",
+        revision: "r",
+        resource: { group: "apps", kind: "Deployment", namespace: "ns", name: "d" },
+        changes: [{ path: "spec.replicas", old: 2, new: 5 }],
+        identity: "alice",
+        fieldManager: "kubectl-scale",
+        writtenAt: 0,
+      },
+      {
+        type: "drift.healed",
+        time: 2000,
+        app: "a",
+        revision: "r",
+        resource: { group: "apps", kind: "Deployment", namespace: "ns", name: "d" },
+        detectedAt: 0,
+        by: "selfHeal",
+      },
+      {
+        type: "drift.healed",
+        time: 2000,
+        app: "b",
+        revision: "r",
+        resource: { group: "", kind: "ConfigMap", namespace: "ns", name: "c" },
+        detectedAt: 0,
+        by: "external",
+      },
+    ];
+    const lines = auditTrail([...appEvents, { type: "notification.sent", time: 0 }], { app: "a" });
     expect(lines).toEqual([
       "1970-01-01T00:00:00Z  a  drift Deployment/ns/d  spec.replicas 2 -> 5  by alice (kubectl-scale) written 1970-01-01T00:00:00Z",
       "1970-01-01T00:00:02Z  a  healed Deployment/ns/d by selfHeal after 2s",
