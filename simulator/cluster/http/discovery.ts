@@ -132,7 +132,7 @@ function sendAggregated(reply: FastifyReply, body: unknown): FastifyReply {
   return reply
     .header("content-type", AGGREGATED_CONTENT_TYPE)
     .header("vary", "Accept")
-    .send(JSON.stringify(body));
+    .send(Buffer.from(JSON.stringify(body)));
 }
 
 export async function discoveryPlugin(app: FastifyInstance, opts: DiscoveryOptions): Promise<void> {
