@@ -106,6 +106,8 @@ interface Ctx {
   /** Why the rollout aborts in this reconcile (analysis verdict), if it does. */
   abortWhy?: { message: string; run?: AnalysisRun };
   pending: Array<() => Promise<void>>;
+  /** Typed events of this reconcile, emitted once ReplicaSets and traffic reflect them. */
+  out: RolloutEvent[];
 }
 
 export class RolloutController {
@@ -164,7 +166,8 @@ export class RolloutController {
     this.computeStatus(ctx);
     for (const p of ctx.pending) await p();
     const res = await this.writeStatus(ro, before, status);
-    if (res.requeueAfterMs === 0) return res;
+    if (res.requeueAfterMs === 0) return res; // not persisted: the retry redoes (and reports) it
+    for (const e of ctx.out) this.events.emit(e);
     return ctx.requeue === undefined ? {} : { requeueAfterMs: Math.max(0, ctx.requeue - now) };
   }
 
@@ -207,7 +210,9 @@ export class RolloutController {
     const hash = podTemplateHash(ro.spec.template, status.collisionCount);
     const steps = ro.spec.strategy?.canary?.steps ?? [];
     let newRS = rsList.find((rs) => rs.metadata.labels?.[POD_HASH_LABEL] === hash);
-    const firstDeploy = status.stableRS === undefined && rsList.length === 0;
+    // no stable yet and no other version: the first deploy (also when its first status write was lost)
+    const firstDeploy =
+      status.stableRS === undefined && rsList.every((rs) => rs.metadata.labels?.[POD_HASH_LABEL] === hash);
     const maxRev = rsList.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
     if (newRS === undefined) {
       newRS = await this.createReplicaSet(ro, hash, maxRev + 1, firstDeploy ? replicasOf(ro) : 0);
@@ -240,6 +245,7 @@ export class RolloutController {
       trafficRouting: ro.spec.strategy?.canary?.trafficRouting !== undefined,
       weight: 0,
       pending: [],
+      out: [],
     };
     if (firstDeploy) {
       status.stableRS = hash;
@@ -334,7 +340,7 @@ export class RolloutController {
     await this.supersedeRuns(ctx, (r) => r.metadata.labels?.[POD_HASH_LABEL] !== ctx.hash);
     if (s.stableRS === ctx.hash) s.currentStepIndex = ctx.steps.length;
     this.updatedAt.set(`${ctx.ns}/${ctx.name}/${ctx.hash}`, ctx.now);
-    this.events.emit({ type: "rollout.updated", ...this.base(ctx) });
+    ctx.out.push({ type: "rollout.updated", ...this.base(ctx) });
     await this.recorder.record(
       ctx.ro,
       "Normal",
@@ -393,7 +399,7 @@ export class RolloutController {
       s.currentStepIndex = i + 1;
       s.controllerPause = false;
       delete s.pauseConditions;
-      this.events.emit({
+      ctx.out.push({
         type: "rollout.step",
         ...this.base(ctx),
         stepIndex: i,
@@ -435,7 +441,7 @@ export class RolloutController {
           { reason: "CanaryPauseStep", startTime: rfc3339(ctx.now) },
         ];
         s.controllerPause = true;
-        this.events.emit({ type: "rollout.paused", ...this.base(ctx), reason: "CanaryPauseStep" });
+        ctx.out.push({ type: "rollout.paused", ...this.base(ctx), reason: "CanaryPauseStep" });
         await this.recorder.record(ctx.ro, "Normal", "RolloutPaused", "Rollout is paused (CanaryPauseStep)");
         if (dur === undefined) return false;
         if (dur <= 0) return true;
@@ -497,7 +503,7 @@ export class RolloutController {
         { reason: "InconclusiveAnalysisRun", startTime: rfc3339(ctx.now) },
       ];
       s.controllerPause = true;
-      this.events.emit({ type: "rollout.paused", ...this.base(ctx), reason: "InconclusiveAnalysisRun" });
+      ctx.out.push({ type: "rollout.paused", ...this.base(ctx), reason: "InconclusiveAnalysisRun" });
       await this.recorder.record(
         ctx.ro,
         "Normal",
@@ -619,7 +625,7 @@ export class RolloutController {
               const ms = run?.status?.metricResults?.find((r) => r.name === metricName)?.measurements ?? [];
               return ms[ms.length - 1]?.value;
             })();
-      this.events.emit({
+      ctx.out.push({
         type: "rollout.aborted",
         ...this.base(ctx),
         weight: weightBefore,
@@ -678,7 +684,7 @@ export class RolloutController {
     const started = this.updatedAt.get(key);
     this.updatedAt.delete(key);
     const message = `Rollout completed update to revision ${ctx.revision} (${ctx.hash}): Completed all ${ctx.steps.length} canary steps`;
-    this.events.emit({
+    ctx.out.push({
       type: "rollout.completed",
       ...this.base(ctx),
       stableHash: oldStable,
