@@ -8,6 +8,7 @@ import { register as prometheus } from "./prometheus.ts";
 import { register as render } from "./render.ts";
 import { register as report } from "./report.ts";
 import { register as run } from "./run.ts";
+import { register as sweep } from "./sweep.ts";
 import { register as validate } from "./validate.ts";
 
 export type RegisterCommand = (program: Command) => void;
@@ -22,4 +23,5 @@ export const COMMANDS: RegisterCommand[] = [
   engine,
   validate,
   analysis,
+  sweep,
 ];
