@@ -311,8 +311,17 @@ export class ApiServer {
 
   // ---------------------------------------------------------------- writes
 
+  private lastMs = Number.NaN;
+  private lastStamp = "";
+
+  /** RFC 3339 time of the clock (memoized per millisecond: many writes share one virtual instant). */
   private now(): string {
-    return rfc3339(this.clock.now());
+    const ms = this.clock.now();
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastStamp = rfc3339(ms);
+    }
+    return this.lastStamp;
   }
 
   private checkNamespace(
