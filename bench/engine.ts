@@ -175,7 +175,7 @@ export async function run(): Promise<void> {
   await engine.start();
   const syncMs = await Promise.race([
     allSynced,
-    new Promise<number>((r) => setTimeout(() => r(Number.NaN), 120_000)),
+    new Promise<number>((r) => setTimeout(() => r(Number.NaN), 180_000)),
   ]);
   clearInterval(timer);
   report("engine", "apps_synced_from_empty", syncMs / 1000, "s", {
@@ -208,18 +208,18 @@ export async function run(): Promise<void> {
     }
   });
   const mallory = cluster.client("mallory");
-  for (let i = 0; i < DRIFTS; i++) {
-    const name = `svc-${String((i * 7) % APPS).padStart(3, "0")}`;
+  const targets = [...synced].sort();
+  for (let i = 0; i < Math.min(DRIFTS, targets.length); i++) {
+    const name = targets[(i * 7) % targets.length]!;
     const detected = new Promise<void>((resolve) => waiting.set(name, { t: performance.now(), resolve }));
     await mallory.patch(
       { apiVersion: "v1", kind: "ConfigMap", name: `${name}-config`, namespace: name },
       { data: { LOG_LEVEL: `debug-${i}` } },
       "merge",
-      {
-        fieldManager: "kubectl-edit",
-      },
+      { fieldManager: "kubectl-edit" },
     );
     await Promise.race([detected, new Promise((r) => setTimeout(r, 5000))]);
+    waiting.delete(name);
   }
   unsub();
   report("engine", "drift_detection_p50", percentile(latencies, 50), "ms", {
