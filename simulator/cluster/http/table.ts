@@ -96,6 +96,22 @@ function containerImages(o: KubeObject): { names: string; images: string } {
   };
 }
 
+/** Wide columns of every kind with a pod template. */
+const TEMPLATE_COLUMNS: Col[] = [
+  {
+    name: "Containers",
+    priority: 1,
+    description: "Names of each container in the template.",
+    cell: (o) => containerImages(o).names,
+  },
+  {
+    name: "Images",
+    priority: 1,
+    description: "Images referenced by each container in the template.",
+    cell: (o) => containerImages(o).images,
+  },
+];
+
 function selectorText(sel: unknown): string {
   const s = rec(sel);
   const parts = Object.entries(rec(s.matchLabels)).map(([k, v]) => `${k}=${String(v)}`);
@@ -247,18 +263,7 @@ const BUILTIN: Record<string, Col[]> = {
       cell: (o) => num(status(o).availableReplicas),
     },
     AGE,
-    {
-      name: "Containers",
-      priority: 1,
-      description: "Names of each container in the template.",
-      cell: (o) => containerImages(o).names,
-    },
-    {
-      name: "Images",
-      priority: 1,
-      description: "Images referenced by each container in the template.",
-      cell: (o) => containerImages(o).images,
-    },
+    ...TEMPLATE_COLUMNS,
     {
       name: "Selector",
       priority: 1,
@@ -288,18 +293,7 @@ const BUILTIN: Record<string, Col[]> = {
       cell: (o) => num(status(o).readyReplicas),
     },
     AGE,
-    {
-      name: "Containers",
-      priority: 1,
-      description: "Names of each container in the template.",
-      cell: (o) => containerImages(o).names,
-    },
-    {
-      name: "Images",
-      priority: 1,
-      description: "Images referenced by each container in the template.",
-      cell: (o) => containerImages(o).images,
-    },
+    ...TEMPLATE_COLUMNS,
     {
       name: "Selector",
       priority: 1,
@@ -315,18 +309,7 @@ const BUILTIN: Record<string, Col[]> = {
       cell: (o) => `${num(status(o).readyReplicas)}/${num(spec(o).replicas)}`,
     },
     AGE,
-    {
-      name: "Containers",
-      priority: 1,
-      description: "Names of each container in the template.",
-      cell: (o) => containerImages(o).names,
-    },
-    {
-      name: "Images",
-      priority: 1,
-      description: "Images referenced by each container in the template.",
-      cell: (o) => containerImages(o).images,
-    },
+    ...TEMPLATE_COLUMNS,
   ],
   "/services": [
     NAME,
