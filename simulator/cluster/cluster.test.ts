@@ -115,3 +115,20 @@ describe("EmbeddedCluster", () => {
     expect(c.controllersRunning).toBe(false);
   });
 });
+
+describe("watch bookmarks", () => {
+  it("sends a BOOKMARK with the current resourceVersion after the interval when other writes happened", async () => {
+    const clock = new VirtualClock();
+    const c = new EmbeddedCluster({ clock, bookmarkIntervalMs: 60_000 });
+    const k = c.client("me");
+    const seen: Array<{ type: string; rv: string | undefined }> = [];
+    const start = (await k.list("v1", "Secret")).metadata.resourceVersion;
+    const w = await k.watch("v1", "Secret", { resourceVersion: start, allowWatchBookmarks: true }, (e) =>
+      seen.push({ type: e.type, rv: e.object.metadata.resourceVersion }),
+    );
+    const other = await k.create(cm("unrelated", "default"));
+    await clock.runFor(60_000);
+    w.stop();
+    expect(seen).toEqual([{ type: "BOOKMARK", rv: other.metadata.resourceVersion }]);
+  });
+});
