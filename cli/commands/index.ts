@@ -7,6 +7,7 @@ import { register as engine } from "./engine.ts";
 import { register as prometheus } from "./prometheus.ts";
 import { register as render } from "./render.ts";
 import { register as report } from "./report.ts";
+import { register as rollouts } from "./rollouts.ts";
 import { register as run } from "./run.ts";
 import { register as sweep } from "./sweep.ts";
 import { register as validate } from "./validate.ts";
@@ -23,5 +24,6 @@ export const COMMANDS: RegisterCommand[] = [
   engine,
   validate,
   analysis,
+  rollouts,
   sweep,
 ];

@@ -10,7 +10,8 @@ import { promisify } from "node:util";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../../cli/main.ts";
 import type { AnalysisEvent } from "../../engine/analysis/events.ts";
 import { HttpPrometheusApi, PrometheusProvider } from "../../engine/analysis/provider.ts";
 import { MemoryEventLog } from "../../engine/core/events.ts";
@@ -224,4 +225,30 @@ describe("canary over HTTP with a scaled real clock (x120)", () => {
       expect(arLines.some((l) => /^payments-\S+\s+Successful\s/.test(l))).toBe(true);
     },
   );
+
+  it("gitops-testbed rollouts status / retry speak to the cluster over its kubeconfig", async () => {
+    let out = "";
+    let err = "";
+    const o = vi.spyOn(process.stdout, "write").mockImplementation((x: string | Uint8Array) => {
+      out += String(x);
+      return true;
+    });
+    const e = vi.spyOn(process.stderr, "write").mockImplementation((x: string | Uint8Array) => {
+      err += String(x);
+      return true;
+    });
+    try {
+      expect(await main(["rollouts", "status", "checkout", "--kubeconfig", live.kubeconfig])).toBe(0);
+      expect(await main(["rollouts", "retry", "payments", "--kubeconfig", live.kubeconfig])).toBe(1);
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+      process.exitCode = undefined;
+    }
+    expect(out).toMatch(
+      /Status: +Degraded \(RolloutAborted: Rollout aborted update to revision 2: Metric "error-rate"/,
+    );
+    expect(out).toMatch(/Step: +0\/6/);
+    expect(err).toContain("GTB_ROLLOUT_NOT_ABORTED");
+  });
 });
