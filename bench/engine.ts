@@ -113,13 +113,12 @@ export async function run(): Promise<void> {
   const cluster = new EmbeddedCluster({ clock, controllers: true, historySize: 200_000 });
   const admin = cluster.adminClient();
   await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "argocd" } });
-  let client: KubeClient;
   const transport = process.env.GTB_BENCH_TRANSPORT === "in-process" ? "in-process" : "https";
   const kc = join(mkdtempSync(join(tmpdir(), "gtb-bench-kc-")), "kubeconfig");
   await cluster.listen();
   cluster.addUser({ name: ENGINE_ID, token: "engine-bench-token", groups: ["system:masters"] });
   await cluster.writeKubeconfig(kc, { user: ENGINE_ID });
-  client =
+  const client: KubeClient =
     transport === "https"
       ? new HttpKubeClient({ kubeconfig: kc, identity: ENGINE_ID })
       : cluster.client(ENGINE_ID);

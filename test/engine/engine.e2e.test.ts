@@ -10,7 +10,6 @@ import { main } from "../../cli/main.ts";
 import { auditTrail } from "../../engine/apps/audit-trail.ts";
 import { toJsonl } from "../../engine/core/events.ts";
 import type { DriftDetectedEvent, SyncFinishedEvent } from "../../engine/apps/events.ts";
-import type { KubeObject } from "../../engine/kube/types.ts";
 import { appManifest, cm, deploy, makeWorld, svc, type World } from "./harness.ts";
 
 const CHART = {
