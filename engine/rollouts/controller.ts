@@ -717,7 +717,8 @@ export class RolloutController {
       }
       return { canary, stable: replicas };
     }
-    return canaryStableReplicas(replicas, ctx.weight);
+    const maxSurge = ctx.ro.spec.strategy?.canary?.maxSurge ?? DEFAULTS.maxSurge;
+    return canaryStableReplicas(replicas, ctx.weight, maxSurge !== 0 && maxSurge !== "0" && maxSurge !== "0%");
   }
 
   private async scale(ctx: Ctx): Promise<void> {

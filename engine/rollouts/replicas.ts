@@ -37,26 +37,38 @@ export function podTemplateHash(template: unknown, collisionCount?: number): str
 }
 
 /**
- * Without traffic routing the weight is approximated by replica counts
- * (upstream approximateWeightedCanaryStableReplicaCounts): the split of
- * `replicas` (or `replicas + 1`) whose canary share is closest to `weight`,
- * keeping at least one pod of each side while 0 < weight < 100.
+ * Without traffic routing the weight is approximated by replica counts, as
+ * upstream's approximateWeightedCanaryStableReplicaCounts: candidates are the
+ * ceil and floor of replicas x weight over `replicas` pods and, when surge is
+ * allowed, over `replicas + 1`; the closest share wins (first wins ties); a
+ * weight of 1-99 keeps at least one canary pod. 41% of 10 -> 4 canary, 6 stable;
+ * 5% of 10 -> 1 canary, 10 stable (surging by one).
  */
-export function canaryStableReplicas(replicas: number, weight: number): { canary: number; stable: number } {
+export function canaryStableReplicas(
+  replicas: number,
+  weight: number,
+  surge = true,
+): { canary: number; stable: number } {
   if (replicas <= 0) return { canary: 0, stable: 0 };
-  if (weight <= 0) return { canary: 0, stable: replicas };
-  if (weight >= 100) return { canary: replicas, stable: 0 };
-  let best: { canary: number; stable: number; diff: number } | undefined;
-  for (const total of [replicas, replicas + 1]) {
+  const ceil = Math.ceil((replicas * weight) / 100);
+  const floor = Math.floor((replicas * weight) / 100);
+  const tied = (total: number) => {
     const exact = (total * weight) / 100;
-    for (const canary of [Math.ceil(exact), Math.floor(exact)]) {
-      const stable = total - canary;
-      if (canary < 1 || stable < 1) continue;
-      const diff = Math.abs((canary / total) * 100 - weight);
-      if (best === undefined || diff < best.diff - 1e-9) best = { canary, stable, diff };
-    }
+    return Math.abs(exact - Math.floor(exact) - 0.5) < 1e-9;
+  };
+  const zeroAllowed = weight === 0 || replicas === 1;
+  const options: Array<[number, number]> = [];
+  if (ceil < replicas || zeroAllowed) options.push([ceil, replicas]);
+  if (!tied(replicas) && (floor !== 0 || zeroAllowed)) options.push([floor, replicas]);
+  if (surge) {
+    options.push([ceil, replicas + 1]);
+    if (!tied(replicas + 1) && (floor !== 0 || zeroAllowed)) options.push([floor, replicas + 1]);
   }
-  return best === undefined ? { canary: 1, stable: replicas } : { canary: best.canary, stable: best.stable };
+  if (options.length === 0) return { canary: replicas, stable: 0 };
+  let best = options[0]!;
+  const delta = (o: [number, number]) => Math.abs((o[0] / o[1]) * 100 - weight);
+  for (const o of options.slice(1)) if (delta(o) < delta(best)) best = o;
+  return { canary: best[0], stable: best[1] - best[0] };
 }
 
 /** With traffic routing the canary is scaled to match the weight (ceil), stable stays full. */
