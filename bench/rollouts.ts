@@ -144,7 +144,13 @@ export async function run(): Promise<void> {
   follower.stop();
   await cluster.close();
   const extra = { rollouts: N, simulatedHours: HOURS, measurements, errorMeasurements: errors, aborted };
-  report("rollouts", "wall time, one simulated day of background analysis", wallS, "s", extra);
+  report(
+    "rollouts",
+    `wall time, ${N} rollouts x ${HOURS} simulated hours of background analysis`,
+    wallS,
+    "s",
+    extra,
+  );
   report("rollouts", "measurements per wall second", measurements / wallS, "measurements/s", extra);
   report(
     "rollouts",
