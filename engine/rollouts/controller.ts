@@ -718,7 +718,11 @@ export class RolloutController {
       return { canary, stable: replicas };
     }
     const maxSurge = ctx.ro.spec.strategy?.canary?.maxSurge ?? DEFAULTS.maxSurge;
-    return canaryStableReplicas(replicas, ctx.weight, maxSurge !== 0 && maxSurge !== "0" && maxSurge !== "0%");
+    return canaryStableReplicas(
+      replicas,
+      ctx.weight,
+      maxSurge !== 0 && maxSurge !== "0" && maxSurge !== "0%",
+    );
   }
 
   private async scale(ctx: Ctx): Promise<void> {
