@@ -661,6 +661,8 @@ export class RolloutController {
   private async complete(ctx: Ctx): Promise<void> {
     const s = ctx.status;
     const oldStable = s.stableRS;
+    /** Event fields as of the update (old stable images, last canary weight). */
+    const before = this.base(ctx);
     s.stableRS = ctx.hash;
     s.currentStepIndex = ctx.steps.length;
     delete s.promoteFull;
@@ -686,7 +688,8 @@ export class RolloutController {
     const message = `Rollout completed update to revision ${ctx.revision} (${ctx.hash}): Completed all ${ctx.steps.length} canary steps`;
     ctx.out.push({
       type: "rollout.completed",
-      ...this.base(ctx),
+      ...before,
+      weight: 100,
       stableHash: oldStable,
       durationMs: started === undefined ? undefined : ctx.now - started,
     });

@@ -73,6 +73,7 @@ describe("rollout notifications", () => {
     const done = sent.find((m) => m.text.includes("completed: 1.1.0 is now stable"))!;
     expect(done.attachments![0]!.color).toBe("#18be52");
     const f = fieldsOf(done);
+    expect([f["Old image"], f["New image"], f["Canary weight"]]).toEqual(["1.0.0", "1.1.0", "100%"]);
     expect(f["Metrics evaluated"]).toBe(
       "error-rate = [0.001] (Successful)\np99-latency = [0.21] (Successful)",
     );
