@@ -1,0 +1,17 @@
+/** Public entry of the rollouts module: controller manager, verbs, validation, notifications. */
+export { RolloutController, type ReplicaSet, type RolloutControllerOptions } from "./controller.ts";
+export type { RolloutEvent } from "./events.ts";
+export { RolloutsManager, type RolloutsManagerOptions } from "./manager.ts";
+export {
+  analysisMessage,
+  RolloutNotifications,
+  rolloutMessage,
+  type RolloutTrigger,
+  ROLLOUT_TRIGGERS,
+} from "./notify.ts";
+export { type EventRecorder, KubeEventRecorder } from "./recorder.ts";
+export { canaryStableReplicas, podTemplateHash } from "./replicas.ts";
+export * from "./types.ts";
+export { validateDocuments, type DocIssue } from "./validate-docs.ts";
+export { validateRollout, type RolloutIssue } from "./validate.ts";
+export { abort, pause, promote, retry, undo } from "./verbs.ts";
