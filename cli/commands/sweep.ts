@@ -156,7 +156,9 @@ export function register(program: Command): void {
     .argument("<dirs...>", "shard output directories (each with a sweep.json)")
     .option("--out <dir>", "output directory (default out/sweep-<scenario name>)")
     .option("--quiet", "no summary")
-    .action(async (dirs: string[], o: { out?: string; quiet?: boolean }) => {
+    .action(async (dirs: string[], _o: unknown, cmd: Command) => {
+      // --out and --quiet also exist on `sweep`, so commander may hand them to the parent
+      const o = cmd.optsWithGlobals<{ out?: string; quiet?: boolean }>();
       const parts = await Promise.all(dirs.map((d) => readSweep(d)));
       const result = mergeSweeps(parts, dirs);
       const out = resolve(o.out ?? `out/sweep-${result.scenario.name}`);

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../cli/main.ts";
 import { GtbError } from "../../engine/core/errors.ts";
 import {
   mergeSweeps,
@@ -119,5 +120,21 @@ describe("sweep end to end", () => {
     await expect(runSweep({ ...base, params: [parseParam("window=5m,soon")], workers: 0 })).rejects.toThrow(
       /grid point 1 \(window=soon\)/,
     );
+  });
+
+  it("the CLI exits 2 on an unknown param and names the known ones", async () => {
+    const write = process.stderr.write.bind(process.stderr);
+    let err = "";
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      err += String(chunk);
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      expect(await main(["sweep", FILE, "--param", "threshold=0.1", "--quiet"])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(err).toContain('GTB_SWEEP_PARAM: unknown sweep param "threshold"');
+    expect(err).toContain("analysis.errorRate");
   });
 });
