@@ -115,17 +115,25 @@ export function diff(
   }));
   const subject = desired ?? live;
   const title = subject === undefined ? "" : resourceTitle(subject);
-  const text =
-    patch.length === 0
-      ? ""
-      : `===== ${title} ======\n${unifiedDiff(toYaml(normalizedLive), toYaml(predicted), "live", "desired")}`;
-  return {
+  // The readable text is rendered on first read: most comparisons never print it.
+  let text: string | undefined;
+  const result = {
     modified: patch.length > 0,
     normalizedDesired,
     normalizedLive,
     predictedLive: predicted,
     changes,
     patch,
-    text,
-  };
+  } as DiffResult;
+  Object.defineProperty(result, "text", {
+    enumerable: true,
+    get(): string {
+      text ??=
+        patch.length === 0
+          ? ""
+          : `===== ${title} ======\n${unifiedDiff(toYaml(normalizedLive), toYaml(predicted), "live", "desired")}`;
+      return text;
+    },
+  });
+  return result;
 }

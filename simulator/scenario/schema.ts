@@ -155,7 +155,7 @@ export const SCENARIO_SCHEMA = {
       required: ["duration", "worlds"],
       properties: {
         seed: { type: "integer" },
-        start: { type: "string", format: "date-time" },
+        start: { type: "string", minLength: 1 },
         duration: duration,
         fleet: {
           type: "object",

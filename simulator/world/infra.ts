@@ -13,6 +13,7 @@ import {
   type PodBehaviour,
   startBuiltinControllers,
 } from "../cluster/controllers/index.ts";
+import type { AuditWriteEvent } from "../cluster/events.ts";
 import type { WorldEvent } from "../events.ts";
 import { type FleetService, trafficSpec } from "../fleet/generate.ts";
 import { MockPrometheus } from "../prometheus/mock.ts";
@@ -55,6 +56,9 @@ export class Infra {
   private controllersRef: BuiltinControllers | undefined;
   private podBehaviour: PodBehaviour | undefined;
   private readonly sink: EventSink<EventBase>;
+  private readonly auditListeners: Array<(e: AuditWriteEvent) => void> = [];
+  /** API writes so far (allowed and denied). */
+  writes = 0;
   private readonly worldName: string;
 
   constructor(readonly input: WorldInput) {
@@ -64,13 +68,27 @@ export class Infra {
     this.rng = new SeededRng(`world/${scenario.seed}`);
     this.worldName = world.name;
     this.sink = input.sink;
-    this.cluster = new EmbeddedCluster({ clock: this.clock, seed: `cluster/${scenario.seed}` });
+    this.cluster = new EmbeddedCluster({
+      clock: this.clock,
+      seed: `cluster/${scenario.seed}`,
+      sink: { emit: (e) => this.onAuditEvent(e as AuditWriteEvent) },
+    });
     this.admin = this.cluster.adminClient("platform-admin");
     // Same seed in every world: the same requests arrive in both, so the comparison is paired.
     this.traffic = new TrafficModel({ clock: this.clock, seed: `traffic/${scenario.seed}` });
     this.prometheus = new MockPrometheus({ clock: this.clock });
     this.prometheus.addProvider(this.traffic);
     for (const s of input.services) this.traffic.addService(trafficSpec(s));
+  }
+
+  /** Listen to the cluster's audit trail (every write, allowed or denied). */
+  onAudit(listener: (e: AuditWriteEvent) => void): void {
+    this.auditListeners.push(listener);
+  }
+
+  private onAuditEvent(e: AuditWriteEvent): void {
+    this.writes++;
+    for (const l of this.auditListeners) l(e);
   }
 
   async startControllers(): Promise<void> {

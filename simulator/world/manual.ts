@@ -364,7 +364,12 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
   await infra.runToEnd();
 
   book.close();
-  const stats = { ...book.counts, alertEvaluations: alerts.evaluations, worldWrites: writes };
+  const stats = {
+    ...book.counts,
+    alertEvaluations: alerts.evaluations,
+    worldWrites: writes,
+    apiWrites: infra.writes,
+  };
   alerts.stop();
   binder.stop();
   infra.stop();
