@@ -28,7 +28,7 @@ describe("EmbeddedCluster", () => {
       const c = new EmbeddedCluster({ clock: new VirtualClock(), seed: "s1" });
       const k = c.client("me");
       const a = await k.create(cm("a", "default"));
-      const b = await k.create({
+      const b: KubeObject = await k.create<KubeObject>({
         ...cm("", "default"),
         metadata: { generateName: "x-", namespace: "default" },
       });
