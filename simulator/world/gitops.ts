@@ -220,7 +220,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   const mechanism = infra.mechanismSink(keepEngine);
   const gitSource = new LocalGitSource({ clock });
   const engine: Engine = createEngine({
-    client: cluster.adminClient(ENGINE_IDENTITY),
+    client: infra.systemClient(ENGINE_IDENTITY),
     clock,
     rng: infra.rng.fork("engine"),
     events: { emit: (e) => onEngineEvent(e) },
@@ -234,7 +234,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
     auditLookup: { lookup: (ref: ObjectRef, rv: string) => humanWrites.get(auditKey(ref, rv)) },
   });
   const rollouts = new RolloutsManager({
-    client: cluster.adminClient(ROLLOUTS_IDENTITY),
+    client: infra.systemClient(ROLLOUTS_IDENTITY),
     clock,
     provider: new PrometheusProvider({ apiFor: () => inProcessPrometheusApi(infra.prometheus) }),
     trafficRouter: traffic,
@@ -258,7 +258,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
     const text = repo.read(path);
     if (text !== undefined) await admin.apply(parseApp(text), { fieldManager: "bootstrap", force: true });
   }
-  await clock.runUntil(scenario.startMs);
+  await infra.runUntil(scenario.startMs);
 
   function parseApp(text: string): KubeObject {
     return parseYaml(text) as KubeObject;
@@ -313,9 +313,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
     if (e.type === "rollout.updated") {
       // the on-call promotes an emergency revert straight through
       if (d?.restores !== undefined && tagOf(r.canaryImages[0] ?? "") === d.version) {
-        void promote(cluster.client("oncall"), b.s.namespace, b.s.name, { full: true }).catch(
-          () => undefined,
-        );
+        void promote(infra.client("oncall"), b.s.namespace, b.s.name, { full: true }).catch(() => undefined);
       }
       return;
     }
@@ -547,7 +545,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
     if (b.inflight === bad) {
       // still a canary: the on-call aborts it (kubectl argo rollouts abort)
       clock.setTimeout(
-        () => void abortRollout(cluster.client("oncall"), b.s.namespace, b.s.name).catch(() => undefined),
+        () => void abortRollout(infra.client("oncall"), b.s.namespace, b.s.name).catch(() => undefined),
         ack,
       );
       return;
@@ -615,7 +613,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
       dr.kind === "replicas-frozen"
         ? "system:serviceaccount:kube-system:horizontal-pod-autoscaler"
         : dr.identity;
-    const client = cluster.client(identity);
+    const client = infra.client(identity);
     let allowed = true;
     try {
       switch (dr.kind) {

@@ -81,6 +81,21 @@ export class Infra {
     for (const s of input.services) this.traffic.addService(trafficSpec(s));
   }
 
+  /** A client acting as a person or a non-admin service account (subject to the write policy). */
+  client(identity: string): KubeClient {
+    return this.cluster.client(identity);
+  }
+
+  /** A client for a system component that is never denied (engine, rollout controller, controllers). */
+  systemClient(identity: string): KubeClient {
+    return this.cluster.adminClient(identity);
+  }
+
+  /** Advance the world's clock to `t` (virtual time: as fast as the work allows). */
+  async runUntil(t: number): Promise<void> {
+    await this.clock.runUntil(t);
+  }
+
   /** Listen to the cluster's audit trail (every write, allowed or denied). */
   onAudit(listener: (e: AuditWriteEvent) => void): void {
     this.auditListeners.push(listener);

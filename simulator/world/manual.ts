@@ -70,7 +70,7 @@ function serviceManifest(s: FleetService): KubeObject {
 
 export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
   const infra = new Infra(input);
-  const { clock, traffic, cluster, admin } = infra;
+  const { clock, traffic, admin } = infra;
   const { scenario, plan } = input;
   const people = scenario.people;
   const rng = infra.rng.fork("manual/people");
@@ -108,7 +108,7 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
     onVersionStop: (v) => onVersionStop(v),
   });
   await binder.start();
-  await clock.runUntil(scenario.startMs);
+  await infra.runUntil(scenario.startMs);
 
   // ---- reacting to the cluster ----
   function onVersionStart(v: VersionInfo): void {
@@ -186,7 +186,7 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
   async function apply(b: ServiceBook, version: string, identity: string): Promise<void> {
     for (const a of [...b.drifts])
       book.driftResolved(b, a, b.incident?.drift === a.drift ? b.incident.id : undefined);
-    const client = cluster.client(identity);
+    const client = infra.client(identity);
     await client.apply(configMapManifest(b.s), { fieldManager: MANAGER, force: true });
     await client.apply(deploymentManifest(b.s, version), { fieldManager: MANAGER, force: true });
     writes += 2;
@@ -291,7 +291,7 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
   async function makeDrift(dr: PlannedDrift): Promise<void> {
     const b = book.get(input.services[dr.service]!.name);
     const s = b.s;
-    const client = cluster.client(dr.identity);
+    const client = infra.client(dr.identity);
     const dep = { apiVersion: "apps/v1", kind: "Deployment", namespace: s.namespace, name: s.name };
     const cm = { apiVersion: "v1", kind: "ConfigMap", namespace: s.namespace, name: `${s.name}-config` };
     const resource = dr.kind === "configmap-edit" || dr.kind === "resource-deleted" ? cm : dep;

@@ -1,0 +1,261 @@
+/**
+ * A KubeClient decorator that injects API server faults (the infrastructure
+ * faults api-errors, api-latency and watch-drop of simulator/scenario/catalogue.ts):
+ *
+ *   const client = new FaultyKubeClient(cluster.adminClient("engine"), clock, rng.fork("api"));
+ *   client.setErrors({ code: 500, ratio: 0.2 });  client.setLatency(200);  client.dropWatches();
+ *
+ * Errors are KubeApiError with the Status a kube-apiserver returns for that code
+ * (500 InternalError, 409 Conflict on writes, 429 TooManyRequests with
+ * retryAfterSeconds), so callers take the same paths as against a real server.
+ * Latency is spent on the injected clock before the request reaches the inner
+ * client. A dropped watch is stopped and its onClose called with an error: by
+ * default 410 Expired (the resourceVersion was compacted while disconnected), so
+ * informers re-list; `{ expired: false }` closes it with a 500 and they resume.
+ * Randomness comes from the injected Rng, so a run is reproducible.
+ */
+import type { Clock } from "../../engine/core/clock.ts";
+import type { Rng } from "../../engine/core/rng.ts";
+import {
+  type ApiResourceInfo,
+  type DeleteOptions,
+  KubeApiError,
+  type KubeClient,
+  type KubeList,
+  type KubeObject,
+  type KubeStatus,
+  type ListOptions,
+  type ObjectRef,
+  type PatchOptions,
+  type PatchType,
+  type WatchEvent,
+  type WatchHandle,
+  type WatchOptions,
+  type WriteOptions,
+} from "../../engine/kube/types.ts";
+
+export type InjectedErrorCode = 409 | 429 | 500;
+
+export interface ErrorFault {
+  code: InjectedErrorCode;
+  /** Share of matching requests that fail, 0..1. */
+  ratio: number;
+  /** Only requests about objects of this service (name equal or prefixed `name-`); default all. */
+  service?: string;
+}
+
+export interface LatencyFault {
+  delayMs: number;
+  service?: string;
+}
+
+type Verb = "get" | "list" | "create" | "update" | "patch" | "delete" | "watch" | "discovery";
+const WRITES: ReadonlySet<Verb> = new Set(["create", "update", "patch", "delete"]);
+
+/** The Status a kube-apiserver returns for an injected error code. */
+export function injectedStatus(code: InjectedErrorCode, verb: string, kind: string, name: string): KubeStatus {
+  const base = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", code } as const;
+  const what = name === "" ? kind : `${kind.toLowerCase()} "${name}"`;
+  switch (code) {
+    case 409:
+      return {
+        ...base,
+        reason: "Conflict",
+        message: `Operation cannot be fulfilled on ${what}: the object has been modified; please apply your changes to the latest version and try again`,
+        details: { kind, ...(name === "" ? {} : { name }) },
+      };
+    case 429:
+      return {
+        ...base,
+        reason: "TooManyRequests",
+        message: "Too many requests, please try again later.",
+        details: { retryAfterSeconds: 1 },
+      };
+    case 500:
+      return {
+        ...base,
+        reason: "InternalError",
+        message: `Internal error occurred: injected fault (${verb} ${what})`,
+        details: { causes: [{ message: "injected fault" }] },
+      };
+  }
+}
+
+const EXPIRED: KubeStatus = {
+  kind: "Status",
+  apiVersion: "v1",
+  metadata: {},
+  status: "Failure",
+  reason: "Expired",
+  message: "too old resource version (watch dropped by injected fault)",
+  code: 410,
+};
+
+interface ActiveWatch {
+  inner: WatchHandle;
+  onClose: ((err?: unknown) => void) | undefined;
+  closed: boolean;
+}
+
+export class FaultyKubeClient implements KubeClient {
+  private errors: ErrorFault | undefined;
+  private latency: LatencyFault | undefined;
+  private readonly watches = new Set<ActiveWatch>();
+  /** Requests failed and watches dropped so far. */
+  readonly counts = { errors: 0, delayed: 0, watchesDropped: 0 };
+
+  constructor(
+    private readonly inner: KubeClient,
+    private readonly clock: Clock,
+    private readonly rng: Rng,
+  ) {}
+
+  get identity(): string {
+    return this.inner.identity;
+  }
+
+  /** Fail a share of requests from now on (undefined: stop). 409 applies to writes only. */
+  setErrors(fault: ErrorFault | undefined): void {
+    this.errors = fault === undefined ? undefined : { ...fault };
+  }
+
+  /** Delay every matching request by `delayMs` of clock time (undefined: stop). */
+  setLatency(fault: LatencyFault | undefined): void {
+    this.latency = fault === undefined ? undefined : { ...fault };
+  }
+
+  /** Drop every open watch (410 Expired by default, else 500); returns how many were dropped. */
+  dropWatches(opts: { expired?: boolean } = {}): number {
+    const open = [...this.watches];
+    this.watches.clear();
+    for (const w of open) {
+      w.closed = true;
+      w.inner.stop();
+      const status =
+        opts.expired === false ? injectedStatus(500, "watch", "watch", "") : { ...EXPIRED, metadata: {} };
+      w.onClose?.(new KubeApiError(status));
+    }
+    this.counts.watchesDropped += open.length;
+    return open.length;
+  }
+
+  /** Open watches through this client. */
+  get openWatches(): number {
+    return this.watches.size;
+  }
+
+  private async before(verb: Verb, kind: string, name: string): Promise<void> {
+    const lat = this.latency;
+    if (lat !== undefined && lat.delayMs > 0 && concerns(lat.service, name)) {
+      this.counts.delayed++;
+      await this.clock.sleep(lat.delayMs);
+    }
+    const err = this.errors;
+    if (err === undefined || !concerns(err.service, name)) return;
+    if (err.code === 409 && !WRITES.has(verb)) return;
+    if (!this.rng.chance(err.ratio)) return;
+    this.counts.errors++;
+    throw new KubeApiError(injectedStatus(err.code, verb, kind, name));
+  }
+
+  async get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T> {
+    await this.before("get", ref.kind, ref.name);
+    return this.inner.get<T>(ref);
+  }
+
+  async list<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    opts?: ListOptions,
+  ): Promise<KubeList<T>> {
+    await this.before("list", kind, "");
+    return this.inner.list<T>(apiVersion, kind, opts);
+  }
+
+  async create<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    await this.before("create", obj.kind, obj.metadata.name ?? "");
+    return this.inner.create<T>(obj, opts);
+  }
+
+  async replace<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    await this.before("update", obj.kind, obj.metadata.name ?? "");
+    return this.inner.replace<T>(obj, opts);
+  }
+
+  async replaceStatus<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    await this.before("update", obj.kind, obj.metadata.name ?? "");
+    return this.inner.replaceStatus<T>(obj, opts);
+  }
+
+  async patch<T extends KubeObject = KubeObject>(
+    ref: ObjectRef,
+    patch: unknown,
+    type: PatchType,
+    opts?: PatchOptions,
+  ): Promise<T> {
+    await this.before("patch", ref.kind, ref.name);
+    return this.inner.patch<T>(ref, patch, type, opts);
+  }
+
+  async apply<T extends KubeObject = KubeObject>(
+    obj: KubeObject,
+    opts: { fieldManager: string; force?: boolean; dryRun?: boolean },
+  ): Promise<T> {
+    await this.before("patch", obj.kind, obj.metadata.name ?? "");
+    return this.inner.apply<T>(obj, opts);
+  }
+
+  async delete(ref: ObjectRef, opts?: DeleteOptions): Promise<KubeObject | undefined> {
+    await this.before("delete", ref.kind, ref.name);
+    return this.inner.delete(ref, opts);
+  }
+
+  async watch<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    opts: WatchOptions,
+    onEvent: (event: WatchEvent<T>) => void,
+    onClose?: (err?: unknown) => void,
+  ): Promise<WatchHandle> {
+    await this.before("watch", kind, "");
+    const holder: { w?: ActiveWatch } = {};
+    const inner = await this.inner.watch<T>(
+      apiVersion,
+      kind,
+      opts,
+      (ev) => {
+        if (holder.w?.closed !== true) onEvent(ev);
+      },
+      (err) => {
+        const w = holder.w;
+        if (w !== undefined) {
+          if (w.closed) return;
+          w.closed = true;
+          this.watches.delete(w);
+        }
+        onClose?.(err);
+      },
+    );
+    const w: ActiveWatch = { inner, onClose, closed: false };
+    holder.w = w;
+    this.watches.add(w);
+    return {
+      stop: () => {
+        if (!w.closed) {
+          w.closed = true;
+          this.watches.delete(w);
+        }
+        inner.stop();
+      },
+    };
+  }
+
+  async resources(): Promise<ApiResourceInfo[]> {
+    await this.before("discovery", "", "");
+    return this.inner.resources();
+  }
+}
+
+function concerns(service: string | undefined, name: string): boolean {
+  return service === undefined || name === service || name.startsWith(`${service}-`);
+}
