@@ -53,7 +53,12 @@ type Verb = "get" | "list" | "create" | "update" | "patch" | "delete" | "watch" 
 const WRITES: ReadonlySet<Verb> = new Set(["create", "update", "patch", "delete"]);
 
 /** The Status a kube-apiserver returns for an injected error code. */
-export function injectedStatus(code: InjectedErrorCode, verb: string, kind: string, name: string): KubeStatus {
+export function injectedStatus(
+  code: InjectedErrorCode,
+  verb: string,
+  kind: string,
+  name: string,
+): KubeStatus {
   const base = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", code } as const;
   const what = name === "" ? kind : `${kind.toLowerCase()} "${name}"`;
   switch (code) {

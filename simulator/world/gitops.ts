@@ -33,6 +33,7 @@ import { type AlertFiring, AlertScanner } from "./alerts.ts";
 import { TrafficBinder, type VersionInfo } from "./binder.ts";
 import { type ActiveDrift, type Deploy, type ServiceBook, WorldBook } from "./book.ts";
 import { neverReady, releaseBehaviour } from "./faults.ts";
+import { scheduleInfraFaults } from "./infra-faults.ts";
 import { imageOf, Infra, tagOf, type WorldInput, type WorldResult } from "./infra.ts";
 import { drawDelay } from "./people.ts";
 import type { PlannedChange, PlannedDrift } from "./plan.ts";
@@ -701,6 +702,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   for (const ev of scenario.events)
     if (ev.revokeAccess !== undefined && (ev.world === undefined || ev.world === world.name))
       clock.setTimeout(revokeAccess, scenario.startMs + ev.atMs - start);
+  scheduleInfraFaults(infra, { engine });
   await infra.runToEnd();
 
   book.close();

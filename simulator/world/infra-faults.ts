@@ -278,7 +278,11 @@ export class InfraFaults {
         break;
       case "api-errors":
         for (const c of this.clients)
-          c.setErrors({ code: num(w.params, "code") as InjectedErrorCode, ratio: num(w.params, "ratio"), ...service });
+          c.setErrors({
+            code: num(w.params, "code") as InjectedErrorCode,
+            ratio: num(w.params, "ratio"),
+            ...service,
+          });
         break;
       case "api-latency":
         for (const c of this.clients) c.setLatency({ delayMs: ms(w.params, "delay"), ...service });
@@ -291,9 +295,9 @@ export class InfraFaults {
         if (engine === undefined) break;
         const clock = this.infra.clock;
         void clock.track(
-          engine.stop().then(() =>
-            w.end > w.start ? undefined : clock.track(engine.start()).then(() => undefined),
-          ),
+          engine
+            .stop()
+            .then(() => (w.end > w.start ? undefined : clock.track(engine.start()).then(() => undefined))),
         );
         break;
       }
@@ -336,9 +340,7 @@ export class InfraFaults {
       return;
     }
     const kind = PROMETHEUS_KINDS[top.kind as keyof typeof PROMETHEUS_KINDS];
-    this.infra.prometheus.setFault(
-      kind === "slow" ? { kind, delayMs: ms(top.params, "delay") } : { kind },
-    );
+    this.infra.prometheus.setFault(kind === "slow" ? { kind, delayMs: ms(top.params, "delay") } : { kind });
   }
 }
 

@@ -13,6 +13,7 @@ import type { FleetService } from "../fleet/generate.ts";
 import { type AlertFiring, AlertScanner } from "./alerts.ts";
 import { TrafficBinder, type VersionInfo } from "./binder.ts";
 import { neverReady, releaseBehaviour } from "./faults.ts";
+import { scheduleInfraFaults } from "./infra-faults.ts";
 import { imageOf, Infra, tagOf, type WorldInput, type WorldResult } from "./infra.ts";
 import { drawDelay } from "./people.ts";
 import { type ServiceBook, WorldBook } from "./book.ts";
@@ -361,6 +362,7 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
   const start = clock.now();
   for (const c of plan.changes) clock.setTimeout(() => planned(c), c.time - start);
   for (const dr of plan.drifts) clock.setTimeout(() => void makeDrift(dr), dr.time - start);
+  scheduleInfraFaults(infra);
   await infra.runToEnd();
 
   book.close();
