@@ -143,7 +143,8 @@ export class ApiServer {
   private readonly autoNs: boolean;
   private readonly auditLimit: number;
   private readonly bookmarkMs: number;
-  private readonly auditLog: AuditWriteEvent[] = [];
+  private auditLog: AuditWriteEvent[] = [];
+  private auditCount = 0;
   private serviceIp = 0;
   policy: WritePolicy | undefined;
 
@@ -298,15 +299,27 @@ export class ApiServer {
       code,
       ...(p.dryRun === true ? { dryRun: true } : {}),
     };
+    this.auditCount++;
     this.auditLog.push(e);
-    if (this.auditLog.length > this.auditLimit)
-      this.auditLog.splice(0, this.auditLog.length - this.auditLimit);
+    // drop the oldest in bulk once the log holds twice the limit: amortized O(1) per write
+    if (this.auditLog.length >= 2 * this.auditLimit) this.trimAudit();
     this.sink?.emit(e);
   }
 
-  /** Audit records of writes, oldest first. */
+  private trimAudit(): void {
+    if (this.auditLog.length > this.auditLimit)
+      this.auditLog = this.auditLog.slice(this.auditLog.length - this.auditLimit);
+  }
+
+  /** Audit records of writes, oldest first (the last `auditLimit` of them). */
   auditRecords(): readonly AuditWriteEvent[] {
+    this.trimAudit();
     return this.auditLog;
+  }
+
+  /** How many audit records were ever written (including those dropped from the log). */
+  get auditTotal(): number {
+    return this.auditCount;
   }
 
   // ---------------------------------------------------------------- writes

@@ -37,6 +37,16 @@ describe("EmbeddedCluster", () => {
     expect(await run()).toEqual(await run());
   });
 
+  it("keeps the last auditLimit audit records, oldest dropped first, and counts every write", async () => {
+    const c = new EmbeddedCluster({ clock: new VirtualClock(), auditLimit: 3 });
+    const k = c.client("me");
+    for (let i = 0; i < 8; i++) await k.create(cm(`a${i}`, "default"));
+    expect(c.audit().map((a) => a.name)).toEqual(["a5", "a6", "a7"]);
+    await k.create(cm("a8", "default"));
+    expect(c.audit().map((a) => a.name)).toEqual(["a6", "a7", "a8"]);
+    expect(c.auditTotal()).toBe(9);
+  });
+
   it("denies writes outside the policy with upstream's Forbidden message, and audits both", async () => {
     const log = new MemoryEventLog();
     const c = new EmbeddedCluster({ clock: new VirtualClock(), sink: log });

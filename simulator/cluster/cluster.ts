@@ -43,6 +43,8 @@ export interface EmbeddedClusterOptions {
   bookmarkIntervalMs?: number;
   /** Create namespaces on first use instead of 404 (default false, like a real cluster). */
   autoCreateNamespaces?: boolean;
+  /** Audit records kept in memory, oldest dropped first (default 100,000). */
+  auditLimit?: number;
 }
 
 export interface ListenOptions {
@@ -118,6 +120,7 @@ export class EmbeddedCluster {
     if (opts.sink !== undefined) apiOpts.sink = opts.sink;
     if (opts.policy !== undefined) apiOpts.policy = opts.policy;
     if (opts.autoCreateNamespaces !== undefined) apiOpts.autoCreateNamespaces = opts.autoCreateNamespaces;
+    if (opts.auditLimit !== undefined) apiOpts.auditLimit = opts.auditLimit;
     this.api = new ApiServer(apiOpts);
   }
 
@@ -158,6 +161,11 @@ export class EmbeddedCluster {
   /** Audit records of every write (allowed and denied), oldest first. */
   audit(): readonly AuditWriteEvent[] {
     return this.api.auditRecords();
+  }
+
+  /** How many writes were audited since the start, including records the log no longer keeps. */
+  auditTotal(): number {
+    return this.api.auditTotal;
   }
 
   get policy(): WritePolicy | undefined {

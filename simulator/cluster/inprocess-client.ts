@@ -1,6 +1,6 @@
 /**
  * The in-process KubeClient: the same ApiServer the HTTP server uses, called
- * directly (no sockets, no serialization beyond one JSON round trip that
+ * directly (no sockets, no serialization: a JSON-semantics deep copy each way
  * isolates the caller's objects from the store's).
  */
 import {
@@ -23,14 +23,17 @@ import {
 import type { ApiServer, RequestContext, WriteParams } from "./api.ts";
 import type { ResourceType } from "./registry.ts";
 import { noResource } from "./status.ts";
-import { type Stored, storedJson } from "./store.ts";
+import { cloneJson } from "./objutil.ts";
+import type { Stored } from "./store.ts";
 
+/** The caller's copy of a stored object (stored objects are shared and never mutated). */
 function out<T extends KubeObject>(s: Stored): T {
-  return JSON.parse(storedJson(s)) as T;
+  return cloneJson(s.obj) as T;
 }
 
+/** The store's copy of the caller's value (what a JSON request body would carry). */
 function own<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
+  return cloneJson(v);
 }
 
 function writeParams(o: WriteOptions | undefined): WriteParams {

@@ -67,7 +67,57 @@ export function withPath<T>(obj: T, path: string, value: unknown): T {
   return set(obj, 0) as T;
 }
 
-/** Deep copy of a JSON value. */
+/**
+ * Deep copy with the result `JSON.parse(JSON.stringify(v))` gives (undefined,
+ * function and symbol members dropped, in arrays null; non-finite numbers
+ * null), without the text in between: several times cheaper on the small
+ * objects of an API write. Values that are not plain data (toJSON, class
+ * instances, bigint) take the JSON route itself.
+ */
 export function cloneJson<T>(v: T): T {
-  return structuredClone(v);
+  return copyValue(v) as T;
+}
+
+function viaJson(v: unknown): unknown {
+  const text = JSON.stringify(v);
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+function copyValue(v: unknown): unknown {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return v;
+    case "number":
+      return Number.isFinite(v) ? v : null;
+    case "object":
+      break;
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined;
+    default:
+      return viaJson(v);
+  }
+  if (v === null) return null;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x = copyValue(v[i]);
+      out[i] = x === undefined ? null : x;
+    }
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if ((proto !== Object.prototype && proto !== null) || "toJSON" in v) return viaJson(v);
+  const src = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(src)) {
+    const x = copyValue(src[k]);
+    if (x === undefined) continue;
+    if (k === "__proto__")
+      Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+    else out[k] = x;
+  }
+  return out;
 }
