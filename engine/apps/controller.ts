@@ -24,7 +24,7 @@ import { type RendererSet, selectRenderer } from "../render/select.ts";
 import type { RenderedManifest } from "../render/types.ts";
 import { Poller } from "../source/poller.ts";
 import type { CommitInfo, GitSource } from "../source/types.ts";
-import { revisionMatches, sameRepoURL } from "../source/webhook.ts";
+import { MANIFEST_GENERATE_PATHS, pathsMatch, revisionMatches, sameRepoURL } from "../source/webhook.ts";
 import type { AuditLookup } from "./audit.ts";
 import { lastWriterFromManagedFields } from "./audit.ts";
 import { retryDelayMs, retryLimit, selfHealDelayMs } from "./backoff.ts";
@@ -271,16 +271,23 @@ export class AppController {
   }
 
   /** Webhook target: refresh apps whose source matches the push; returns their names. */
-  onPush(push: { repoURLs: string[]; revision: string; touchedHead: boolean }): string[] {
+  onPush(push: {
+    repoURLs: string[];
+    revision: string;
+    touchedHead: boolean;
+    changedFiles?: string[];
+  }): string[] {
     const out: string[] = [];
     for (const rt of this.apps.values()) {
       const app = rt.app;
       if (app === undefined) continue;
       const sources = validateApplication(app).sources;
+      const annotation = app.metadata.annotations?.[MANIFEST_GENERATE_PATHS];
       const hit = sources.some(
         (s) =>
           push.repoURLs.some((u) => typeof s.repoURL === "string" && sameRepoURL(u, s.repoURL)) &&
-          revisionMatches(s.targetRevision ?? "HEAD", push.revision, push.touchedHead),
+          revisionMatches(s.targetRevision ?? "HEAD", push.revision, push.touchedHead) &&
+          (push.changedFiles === undefined || pathsMatch(annotation, s.path ?? "", push.changedFiles)),
       );
       if (hit) {
         out.push(rt.name);

@@ -2,6 +2,7 @@ import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
 import {
   normalizeGitURL,
+  pathsMatch,
   type PushTarget,
   revisionMatches,
   sameRepoURL,
@@ -115,5 +116,19 @@ describe("push webhook", () => {
     ["refs/heads/release", "release", false, true],
   ])("revisionMatches(%s, %s, head=%s) = %s", (target, rev, head, want) => {
     expect(revisionMatches(target, rev, head)).toBe(want);
+  });
+});
+
+describe("manifest-generate-paths (refresh only apps whose paths a push touched)", () => {
+  it.each([
+    [undefined, "charts/a", ["charts/b/values.yaml"], true],
+    [".", "charts/a", ["charts/a/values-production.yaml"], true],
+    [".", "charts/a", ["charts/b/values-production.yaml"], false],
+    [".", "charts/a", ["charts/ab/values.yaml"], false],
+    ["/shared;.", "charts/a", ["shared/lib.yaml"], true],
+    ["../common", "charts/a", ["charts/common/_helpers.tpl"], true],
+    ["/", "charts/a", ["README.md"], true],
+  ])("annotation %j, source %s, files %j -> %s", (annotation, path, files, want) => {
+    expect(pathsMatch(annotation, path, files)).toBe(want);
   });
 });

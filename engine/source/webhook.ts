@@ -21,12 +21,21 @@ export interface PushPayload {
     default_branch?: string;
   };
   head_commit?: { id?: string; message?: string; author?: { name?: string; email?: string } };
+  /** GitHub lists the files each pushed commit touched. */
+  commits?: Array<{ id?: string; added?: string[]; modified?: string[]; removed?: string[] }>;
 }
 
 /** What a push should refresh; implemented by the Application controller. */
 export interface PushTarget {
   /** Refresh the apps the push matches; returns their names. */
-  onPush(push: { repoURLs: string[]; revision: string; touchedHead: boolean; after?: string }): string[];
+  onPush(push: {
+    repoURLs: string[];
+    revision: string;
+    touchedHead: boolean;
+    after?: string;
+    /** Files the push changed (from the payload's commits), when the payload lists them. */
+    changedFiles?: string[];
+  }): string[];
 }
 
 /** Normalize a Git URL as Argo CD does: lower-case host, strip `.git` and trailing `/`, scp-style -> ssh://. */
@@ -47,6 +56,38 @@ export function sameRepoURL(a: string, b: string): boolean {
       .replace(/^(https?|ssh|git):\/\/([^@/]*@)?/, "")
       .replace(/^file:\/\//, "");
   return strip(a) === strip(b);
+}
+
+/** The annotation Argo CD reads to refresh an app only when a push touches its paths. */
+export const MANIFEST_GENERATE_PATHS = "argocd.argoproj.io/manifest-generate-paths";
+
+/**
+ * Does a push that changed `files` concern an app whose source is at `sourcePath` and whose
+ * manifest-generate-paths annotation is `annotation` (";"-separated; relative to the source path,
+ * or to the repository root when starting with "/")? Without the annotation: always.
+ */
+export function pathsMatch(
+  annotation: string | undefined,
+  sourcePath: string,
+  files: readonly string[],
+): boolean {
+  if (annotation === undefined || annotation.trim() === "") return true;
+  const base = sourcePath.replace(/^\.?\/?/, "").replace(/\/+$/, "");
+  const prefixes = annotation
+    .split(";")
+    .map((p) => p.trim())
+    .filter((p) => p !== "")
+    .map((p) => {
+      const rel = p.startsWith("/") ? p.slice(1) : base === "" ? p : `${base}/${p}`;
+      const parts: string[] = [];
+      for (const seg of rel.split("/")) {
+        if (seg === "" || seg === ".") continue;
+        if (seg === "..") parts.pop();
+        else parts.push(seg);
+      }
+      return parts.join("/");
+    });
+  return files.some((f) => prefixes.some((p) => p === "" || f === p || f.startsWith(`${p}/`)));
 }
 
 /** Does a push of `revision` (branch or tag) concern an app tracking `targetRevision`? */
@@ -78,13 +119,26 @@ export function deliverPush(target: PushTarget, payload: PushPayload): string[] 
   const repoURLs = [r.html_url, r.clone_url, r.ssh_url, r.url].filter(
     (u): u is string => typeof u === "string",
   );
-  const push: { repoURLs: string[]; revision: string; touchedHead: boolean; after?: string } = {
+  const push: {
+    repoURLs: string[];
+    revision: string;
+    touchedHead: boolean;
+    after?: string;
+    changedFiles?: string[];
+  } = {
     repoURLs,
     revision,
     touchedHead,
   };
   if (payload.after !== undefined) push.after = payload.after;
-  return target.onPush(push);
+  const withFiles: Parameters<PushTarget["onPush"]>[0] = push;
+  if (Array.isArray(payload.commits)) {
+    const files = new Set<string>();
+    for (const c of payload.commits)
+      for (const f of [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]) files.add(f);
+    withFiles.changedFiles = [...files].sort();
+  }
+  return target.onPush(withFiles);
 }
 
 function isPushPayload(v: unknown): v is PushPayload {

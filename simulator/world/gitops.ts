@@ -194,8 +194,16 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
       world.canaryAnalysis,
       s.image.tag,
     );
-    const app = applicationYaml(s, { repoURL, argocdNamespace: ARGOCD_NS });
-    files[`apps/${s.name}.yaml`] = world.selfHeal ? app : app.replace("selfHeal: true", "selfHeal: false");
+    const app = parseYaml(applicationYaml(s, { repoURL, argocdNamespace: ARGOCD_NS })) as KubeObject & {
+      spec: { syncPolicy: { automated: { selfHeal: boolean } } };
+    };
+    // a push refreshes only the apps whose chart it touched (Argo CD's manifest-generate-paths)
+    app.metadata.annotations = {
+      ...app.metadata.annotations,
+      "argocd.argoproj.io/manifest-generate-paths": ".",
+    };
+    app.spec.syncPolicy.automated.selfHeal = world.selfHeal;
+    files[`apps/${s.name}.yaml`] = stringify(app, { lineWidth: 0 });
   }
   repo.commit({
     files,
@@ -423,12 +431,12 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
       ...(reviewer === undefined ? {} : { reviewer: who(reviewer) }),
     });
     stats.commits++;
-    deliver(b, sha);
+    deliver(b, sha, [path]);
     return sha;
   }
 
   /** The push webhook refreshes the app at once; without it, the next poll finds the commit. */
-  function deliver(b: ServiceBook, sha: string): void {
+  function deliver(b: ServiceBook, sha: string, changed: string[]): void {
     if (world.webhook) {
       stats.webhooks++;
       engine.deliverPush({
