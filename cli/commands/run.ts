@@ -12,12 +12,23 @@ import { EXIT_CHECKS_FAILED, GtbError } from "../../engine/core/errors.ts";
 import { toJsonl } from "../../engine/core/events.ts";
 import { renderJunit } from "../../reports/junit.ts";
 import { renderAll } from "../../reports/index.ts";
+import { CLUSTER_SPEC_HELP, parseClusterSpec } from "../../simulator/cluster/providers/types.ts";
 import { loadScenario } from "../../simulator/scenario/load.ts";
 import { writeOutputDir } from "../../simulator/scenario/output.ts";
 import { runScenario } from "../../simulator/scenario/run.ts";
 import { WORLD_RUNNERS } from "../worlds.ts";
 
 const collect = (v: string, acc: string[]) => [...acc, v];
+
+function parseTimeScale(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new GtbError("GTB_USAGE", `--time-scale must be a number > 0, got "${v}"`, {
+      hint: "e.g. --time-scale 60 (one simulated minute per wall second)",
+    });
+  }
+  return n;
+}
 
 function parseSeed(v: string): number {
   if (!/^-?\d+$/.test(v)) {
@@ -44,7 +55,7 @@ export function register(program: Command): void {
       "virtual (in-process, discrete time) or live (HTTP, scaled wall clock)",
       "virtual",
     )
-    .option("--cluster <provider>", "embedded | kind | k3s | kubeconfig:PATH", "embedded")
+    .option("--cluster <provider>", `live mode: ${CLUSTER_SPEC_HELP}`, "embedded")
     .option("--time-scale <x>", "live mode: clock speed-up, e.g. 60 runs a 10-minute window in 10 s", "60")
     .option("--quiet", "no progress bar and no summary table")
     .action(
@@ -62,6 +73,14 @@ export function register(program: Command): void {
       ) => {
         if (opts.mode !== "virtual" && opts.mode !== "live") {
           throw new GtbError("GTB_USAGE", `--mode must be virtual or live, got "${opts.mode}"`);
+        }
+        const mode = opts.mode;
+        const cluster = parseClusterSpec(opts.cluster);
+        const timeScale = parseTimeScale(opts.timeScale);
+        if (mode === "virtual" && cluster.kind !== "embedded") {
+          throw new GtbError("GTB_USAGE", `--cluster ${opts.cluster} needs --mode live`, {
+            hint: "virtual time runs in-process on the embedded cluster; add --mode live",
+          });
         }
         const scenario = await loadScenario(file, { sets: opts.set });
         const out = resolve(opts.out ?? `out/${scenario.name}`);
@@ -81,6 +100,7 @@ export function register(program: Command): void {
         const result = await runScenario(scenario, {
           ...(opts.seed === undefined ? {} : { seed: opts.seed }),
           worldRunners: WORLD_RUNNERS,
+          ...(mode === "live" ? { mode, timeScale, cluster } : {}),
           ...(bar === undefined
             ? {}
             : {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { EventBase } from "../../engine/core/events.ts";
 import { GtbError } from "../../engine/core/errors.ts";
 import type { AssertionResult } from "../../reports/report.ts";
+import type { ClusterSpec } from "../cluster/providers/types.ts";
 import { type FleetService, generateFleet } from "../fleet/generate.ts";
 import type { WorldResult } from "../world/infra.ts";
 import { runManualWorld } from "../world/manual.ts";
@@ -22,6 +23,12 @@ export interface RunOptions {
   onProgress?: (world: string, fraction: number) => void;
   /** Worlds implemented elsewhere (gitops, migration) register here. */
   worldRunners?: Partial<Record<WorldSpec["model"], WorldRunner>>;
+  /** virtual (default): in-process, discrete time; live: HTTP against a cluster, scaled wall clock. */
+  mode?: "virtual" | "live";
+  /** Live mode: clock ms per wall ms (default 60). */
+  timeScale?: number;
+  /** Live mode: the cluster provider (default embedded). */
+  cluster?: ClusterSpec;
 }
 
 export type WorldRunner = (input: Parameters<typeof runManualWorld>[0]) => Promise<WorldResult>;
@@ -95,6 +102,9 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
         plan,
         sink,
         workDir: join(workDir, world.name),
+        ...(opts.mode === undefined ? {} : { mode: opts.mode }),
+        ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
+        ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),
         ...(opts.onProgress === undefined
           ? {}
           : { onProgress: (f: number) => opts.onProgress?.(world.name, f) }),

@@ -14,7 +14,7 @@ import { parse as parseYaml, stringify } from "yaml";
 import type { EventBase } from "../../engine/core/events.ts";
 import { createEngine, type Engine, LocalGitSource } from "../../engine/index.ts";
 import type { DriftDetectedEvent, DriftHealedEvent } from "../../engine/apps/events.ts";
-import { inProcessPrometheusApi, PrometheusProvider } from "../../engine/analysis/provider.ts";
+import { PrometheusProvider } from "../../engine/analysis/provider.ts";
 import type { KubeObject, ObjectRef } from "../../engine/kube/types.ts";
 import { createHelmRenderer } from "../../engine/render/helm/index.ts";
 import { RolloutsManager } from "../../engine/rollouts/manager.ts";
@@ -245,7 +245,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   const rollouts = new RolloutsManager({
     client: infra.systemClient(ROLLOUTS_IDENTITY),
     clock,
-    provider: new PrometheusProvider({ apiFor: () => inProcessPrometheusApi(infra.prometheus) }),
+    provider: new PrometheusProvider({ apiFor: () => infra.prometheusApi() }),
     trafficRouter: traffic,
     events: { emit: (e) => onRolloutEvent(e) },
     onError: (e, where) => {

@@ -1,10 +1,25 @@
 /**
- * What every simulated world runs on: a virtual clock, the embedded cluster with
- * its built-in controllers, the traffic model and the mock Prometheus over it,
- * the binder between ReplicaSets and traffic versions, and alerting.
+ * What every simulated world runs on: a clock, the embedded cluster with its
+ * built-in controllers, the traffic model and the mock Prometheus over it, the
+ * binder between ReplicaSets and traffic versions, and alerting.
+ *
+ * Virtual mode (default): a VirtualClock and in-process clients; months run in
+ * seconds. Live mode (`mode: "live"`): a ScaledRealClock, the cluster served
+ * over HTTPS (or a kind / k3s / kubeconfig cluster) with one bearer token per
+ * identity, every client an HttpKubeClient, the mock Prometheus served over
+ * HTTP. The worlds do not change: they get every client and the Prometheus API
+ * from here and run the clock only through runUntil / runToEnd.
  */
+import type { Clock } from "../../engine/core/clock.ts";
 import type { EventBase, EventSink } from "../../engine/core/events.ts";
+import {
+  HttpPrometheusApi,
+  inProcessPrometheusApi,
+  type PrometheusApi,
+} from "../../engine/analysis/provider.ts";
+import { HttpKubeClient } from "../../engine/kube/http-client.ts";
 import type { KubeClient } from "../../engine/kube/types.ts";
+import { ScaledRealClock } from "../clock/real.ts";
 import { SeededRng } from "../clock/rng.ts";
 import { VirtualClock } from "../clock/virtual.ts";
 import { CONTROLLER_IDENTITY, EmbeddedCluster } from "../cluster/cluster.ts";
@@ -16,9 +31,18 @@ import {
 import type { AuditWriteEvent } from "../cluster/events.ts";
 import type { WorldEvent } from "../events.ts";
 import { type FleetService, trafficSpec } from "../fleet/generate.ts";
+import {
+  type ClusterConnection,
+  type ClusterSpec,
+  EmbeddedProvider,
+  ensureArgoCrds,
+  providerFor,
+} from "../cluster/providers/index.ts";
+import { type PrometheusServer, startPrometheusServer } from "../prometheus/http.ts";
 import { MockPrometheus } from "../prometheus/mock.ts";
 import type { Scenario, WorldSpec } from "../scenario/load.ts";
 import { TrafficModel } from "../traffic/model.ts";
+import { DeferredKubeClient } from "../cluster/providers/deferred-client.ts";
 import type { RunPlan } from "./plan.ts";
 
 /** World events without the `world` field (the emitter adds it). */
@@ -39,6 +63,25 @@ export interface WorldInput {
   workDir: string;
   /** Progress callback: fraction of the world's simulated time done. */
   onProgress?: (fraction: number) => void;
+  /** virtual (default): in-process, discrete time. live: HTTP, scaled wall clock. */
+  mode?: "virtual" | "live";
+  /** Live mode: clock ms per wall ms (default 60). */
+  timeScale?: number;
+  /** Live mode: where the Kubernetes API comes from (default embedded). */
+  cluster?: ClusterSpec;
+}
+
+/** Virtual mode sets up in the hour before the scenario starts. */
+const VIRTUAL_SETUP_MS = 3_600_000;
+/** Live mode allows this much wall time for setup (TLS, servers, first syncs) before the scenario starts. */
+const LIVE_SETUP_WALL_MS = 8_000;
+
+interface LiveState {
+  connection: ClusterConnection;
+  /** Set for the embedded cluster: per-identity kubeconfigs. */
+  embedded: EmbeddedProvider | undefined;
+  prometheus: PrometheusServer;
+  clients: Map<string, KubeClient>;
 }
 
 export interface WorldResult {
@@ -47,7 +90,8 @@ export interface WorldResult {
 }
 
 export class Infra {
-  readonly clock: VirtualClock;
+  readonly clock: VirtualClock | ScaledRealClock;
+  readonly mode: "virtual" | "live";
   readonly rng: SeededRng;
   readonly cluster: EmbeddedCluster;
   readonly admin: KubeClient;
@@ -60,11 +104,20 @@ export class Infra {
   /** API writes so far (allowed and denied). */
   writes = 0;
   private readonly worldName: string;
+  private live: LiveState | undefined;
+  private connecting: Promise<LiveState> | undefined;
 
   constructor(readonly input: WorldInput) {
     const { scenario, world } = input;
-    // Setup happens in the hour before the scenario starts; nothing is reported from it.
-    this.clock = new VirtualClock(scenario.startMs - 3_600_000);
+    this.mode = input.mode ?? "virtual";
+    // Setup happens before the scenario starts; nothing is reported from it.
+    if (this.mode === "live") {
+      const scale = input.timeScale ?? 60;
+      const setup = Math.min(VIRTUAL_SETUP_MS, LIVE_SETUP_WALL_MS * scale);
+      this.clock = new ScaledRealClock(scale, scenario.startMs - setup);
+    } else {
+      this.clock = new VirtualClock(scenario.startMs - VIRTUAL_SETUP_MS);
+    }
     this.rng = new SeededRng(`world/${scenario.seed}`);
     this.worldName = world.name;
     this.sink = input.sink;
@@ -73,7 +126,7 @@ export class Infra {
       seed: `cluster/${scenario.seed}`,
       sink: { emit: (e) => this.onAuditEvent(e as AuditWriteEvent) },
     });
-    this.admin = this.cluster.adminClient("platform-admin");
+    this.admin = this.systemClient("platform-admin");
     // Same seed in every world: the same requests arrive in both, so the comparison is paired.
     this.traffic = new TrafficModel({ clock: this.clock, seed: `traffic/${scenario.seed}` });
     this.prometheus = new MockPrometheus({ clock: this.clock });
@@ -81,19 +134,87 @@ export class Infra {
     for (const s of input.services) this.traffic.addService(trafficSpec(s));
   }
 
-  /** A client acting as a person or a non-admin service account (subject to the write policy). */
+  /**
+   * A client acting as a person or a non-admin service account (subject to the write policy).
+   * Live mode: usable once startControllers() has connected (calls before then wait for it).
+   */
   client(identity: string): KubeClient {
-    return this.cluster.client(identity);
+    return this.mode === "live" ? this.liveClient(identity, false) : this.cluster.client(identity);
   }
 
   /** A client for a system component that is never denied (engine, rollout controller, controllers). */
   systemClient(identity: string): KubeClient {
-    return this.cluster.adminClient(identity);
+    return this.mode === "live" ? this.liveClient(identity, true) : this.cluster.adminClient(identity);
   }
 
-  /** Advance the world's clock to `t` (virtual time: as fast as the work allows). */
+  /** The Prometheus HTTP API of the world's mock Prometheus (in-process in virtual mode). */
+  prometheusApi(): PrometheusApi {
+    if (this.mode === "virtual") return inProcessPrometheusApi(this.prometheus);
+    return {
+      query: async (expr, timeMs, opts) => {
+        const live = await this.connect();
+        return new HttpPrometheusApi(live.prometheus.url).query(expr, timeMs, opts);
+      },
+    };
+  }
+
+  /** Live mode: where the cluster's API and the mock Prometheus are served (after startControllers). */
+  get endpoints(): { kubeconfig: Record<string, unknown> | string; prometheusUrl: string } | undefined {
+    const live = this.live;
+    return live === undefined
+      ? undefined
+      : { kubeconfig: live.connection.kubeconfig, prometheusUrl: live.prometheus.url };
+  }
+
+  private liveClient(identity: string, system: boolean): KubeClient {
+    const key = `${system ? "system" : "user"}/${identity}`;
+    return new DeferredKubeClient(identity, async () => {
+      const live = await this.connect();
+      let c = live.clients.get(key);
+      if (c === undefined) {
+        const kubeconfig =
+          live.embedded === undefined
+            ? live.connection.kubeconfig
+            : live.embedded.kubeconfigFor(identity, system);
+        c = new HttpKubeClient({ kubeconfig, identity });
+        live.clients.set(key, c);
+      }
+      return c;
+    });
+  }
+
+  /** Live mode: start the cluster provider and the Prometheus server (once). */
+  private connect(): Promise<LiveState> {
+    this.connecting ??= (async () => {
+      const spec = this.input.cluster ?? { kind: "embedded" };
+      const provider = providerFor(spec, this.cluster);
+      const connection = await provider.start();
+      try {
+        const embedded = provider instanceof EmbeddedProvider ? provider : undefined;
+        if (embedded === undefined)
+          await ensureArgoCrds(
+            new HttpKubeClient({ kubeconfig: connection.kubeconfig }),
+            spec.kind === "kubeconfig" ? spec.path : `the ${spec.kind} cluster`,
+          );
+        const prometheus = await startPrometheusServer(this.prometheus, 0);
+        this.live = { connection, embedded, prometheus, clients: new Map() };
+        return this.live;
+      } catch (e) {
+        await connection.close();
+        throw e;
+      }
+    })();
+    return this.connecting;
+  }
+
+  /** Advance the world's clock to `t` (virtual time: as fast as the work allows; live: wait for it). */
   async runUntil(t: number): Promise<void> {
-    await this.clock.runUntil(t);
+    const clock = this.clock;
+    if (clock instanceof VirtualClock) {
+      await clock.runUntil(t);
+      return;
+    }
+    while (clock.now() < t) await clock.sleep(t - clock.now());
   }
 
   /** Listen to the cluster's audit trail (every write, allowed or denied). */
@@ -107,7 +228,12 @@ export class Infra {
   }
 
   async startControllers(): Promise<void> {
-    this.controllersRef = startBuiltinControllers(this.cluster.adminClient(CONTROLLER_IDENTITY), this.clock, {
+    if (this.mode === "live") {
+      const live = await this.connect();
+      // a real cluster (kind, k3s, kubeconfig) runs its own controllers
+      if (live.embedded === undefined) return;
+    }
+    this.controllersRef = startBuiltinControllers(this.systemClient(CONTROLLER_IDENTITY), this.clock, {
       // no start-up jitter: pods of a ReplicaSet become ready together, so status writes coalesce
       behaviour: (pod) => this.podBehaviour?.(pod),
     });
@@ -136,16 +262,30 @@ export class Infra {
   async runToEnd(): Promise<void> {
     const { scenario, onProgress } = this.input;
     const end = scenario.startMs + scenario.durationMs;
-    const step = Math.max(3_600_000, Math.floor(scenario.durationMs / 100));
+    const step =
+      this.mode === "live"
+        ? Math.max(1000, Math.floor(scenario.durationMs / 100))
+        : Math.max(3_600_000, Math.floor(scenario.durationMs / 100));
     for (let t = this.clock.now(); t < end; ) {
       t = Math.min(end, t + step);
-      await this.clock.runUntil(t);
+      await this.runUntil(t);
       onProgress?.(Math.max(0, (t - scenario.startMs) / scenario.durationMs));
     }
   }
 
-  stop(): void {
+  /** Stop the controllers; live mode: cancel the clock's timers and close the servers (or the cluster). */
+  async stop(): Promise<void> {
     this.controllersRef?.stop();
+    this.controllersRef = undefined;
+    if (this.clock instanceof ScaledRealClock) this.clock.dispose();
+    const connecting = this.connecting;
+    this.connecting = undefined;
+    if (connecting === undefined) return;
+    const live = await connecting.catch(() => undefined);
+    this.live = undefined;
+    if (live === undefined) return;
+    await live.prometheus.close();
+    await live.connection.close();
   }
 }
 
