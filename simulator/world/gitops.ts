@@ -70,6 +70,8 @@ export function analysisTemplates(scenario: Scenario): Record<string, string> {
   const guard = (expr: string) => (a.requestGuard ? `len(result) == 0 || isNaN(result[0]) || ${expr}` : expr);
   const metric = (name: string, query: string, condition: string) => ({
     name,
+    // a new canary has no scraped samples for its first scrape intervals: wait one interval
+    initialDelay: `${Math.round(a.intervalMs / 1000)}s`,
     interval: `${Math.round(a.intervalMs / 1000)}s`,
     count,
     failureLimit: a.failureLimit,
@@ -94,7 +96,8 @@ export function analysisTemplates(scenario: Scenario): Record<string, string> {
       "error-rate",
       metric(
         "error-rate",
-        `sum(rate(http_requests_total{${sel(',code=~"5.."')}}[${window}])) / sum(rate(http_requests_total{${sel("")}}[${window}]))`,
+        // no 5xx series yet means no errors, not no data
+        `(sum(rate(http_requests_total{${sel(',code=~"5.."')}}[${window}])) or vector(0)) / sum(rate(http_requests_total{${sel("")}}[${window}]))`,
         `result[0] < ${a.errorRate}`,
       ),
     ),
@@ -487,7 +490,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
       drawDelay(rng, scenario.delivery.review),
     );
     if (d.bad) fixForward(b, d.version);
-    else retryLater(b, d);
+    else if (!d.changeId.endsWith("-retry")) retryLater(b, d);
   }
 
   function fixForward(b: ServiceBook, badVersion: string): void {
