@@ -10,7 +10,6 @@
  * HTTP. The worlds do not change: they get every client and the Prometheus API
  * from here and run the clock only through runUntil / runToEnd.
  */
-import type { Clock } from "../../engine/core/clock.ts";
 import type { EventBase, EventSink } from "../../engine/core/events.ts";
 import {
   HttpPrometheusApi,
