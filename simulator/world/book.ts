@@ -195,7 +195,7 @@ export class WorldBook {
   }
 
   /** The version of `d` served its first request (its ReplicaSet became ready). */
-  serving(b: ServiceBook, d: Deploy, hash: string): void {
+  serving(d: Deploy, hash: string): void {
     d.hash = hash;
     d.servingSince ??= this.now();
   }

@@ -402,7 +402,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
     }
     const d = book.deployOfVersion(b, tag);
     if (d === undefined || d.hash !== undefined) return;
-    book.serving(b, d, v.hash);
+    book.serving(d, v.hash);
     if (d.bad) {
       traffic.setVersionBehaviour(target, v.hash, releaseBehaviour(b.s, d.fault, d.params));
       alerts.watch(b.s);
@@ -446,6 +446,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
         ref: `refs/heads/${repo.branch}`,
         after: sha,
         repository: { clone_url: repoURL, default_branch: repo.branch },
+        commits: [{ id: sha, modified: changed }],
       });
     } else {
       stats.polls++;

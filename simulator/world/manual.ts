@@ -133,7 +133,7 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
       return;
     }
     if (d === undefined) return; // an initial version
-    book.serving(b, d, v.hash);
+    book.serving(d, v.hash);
     if (d.bad) {
       traffic.setVersionBehaviour(target, v.hash, releaseBehaviour(b.s, d.fault, d.params));
       alerts.watch(b.s);
