@@ -105,6 +105,7 @@ export class Infra {
   private readonly worldName: string;
   private live: LiveState | undefined;
   private connecting: Promise<LiveState> | undefined;
+  private stopped = false;
 
   constructor(readonly input: WorldInput) {
     const { scenario, world } = input;
@@ -184,6 +185,7 @@ export class Infra {
 
   /** Live mode: start the cluster provider and the Prometheus server (once). */
   private connect(): Promise<LiveState> {
+    if (this.stopped) return Promise.reject(new Error("the world's live infrastructure is stopped"));
     this.connecting ??= (async () => {
       const spec = this.input.cluster ?? { kind: "embedded" };
       const provider = providerFor(spec, this.cluster);
@@ -276,6 +278,7 @@ export class Infra {
   async stop(): Promise<void> {
     this.controllersRef?.stop();
     this.controllersRef = undefined;
+    this.stopped = true;
     if (this.clock instanceof ScaledRealClock) this.clock.dispose();
     const connecting = this.connecting;
     this.connecting = undefined;
