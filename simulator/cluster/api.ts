@@ -621,7 +621,7 @@ export class ApiServer {
     if (tracksGeneration(t) && !deepEqual(obj, old, t.status ? SKIP_META_STATUS : SKIP_META))
       obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
     if (managedFields === undefined) {
-      const opts: { manager: string; time: string; operation: "Update"; subresource?: string } = {
+      const opts: Parameters<typeof recordUpdate>[2] = {
         manager: this.fieldManager(ctx, p),
         time: this.now(),
         operation: "Update",

@@ -102,7 +102,7 @@ function walkValue(
 ): void {
   const alwaysThere =
     field?.struct !== undefined || field?.retainKeys === true || field?.list?.zeroValue === true;
-  if (isMap(v) && !field?.atomic && Object.keys(v).length > 0) {
+  if (isMap(v) && !field?.atomic && hasKeys(v)) {
     if (intermediate && !alwaysThere) out.set(path, EXISTS);
     walkStruct(v, field?.struct, path, out, intermediate);
     return;
@@ -119,8 +119,162 @@ function walkValue(
     }
     return;
   }
-  out.set(path, typeof v === "string" ? JSON.stringify(v) : stableStringify(v));
+  out.set(path, signature(v));
 }
+
+/**
+ * What `flatten(after, schema, true)` against `flatten(before, schema, true)`
+ * would show: member paths whose signature changed or that are new
+ * (`changed`), and paths that are gone (`removed`). Subtrees that are the same
+ * object in both are skipped (writes share what they did not touch), so the
+ * cost follows the size of the change rather than of the object.
+ */
+export function diffFlat(
+  before: JsonMap,
+  after: JsonMap,
+  schema: StructSchema,
+): { changed: Set<string>; removed: Set<string> } {
+  const changed = new Set<string>();
+  const removed = new Set<string>();
+  diffStruct(before, after, schema, "", changed, removed);
+  return { changed, removed };
+}
+
+function diffStruct(
+  b: JsonMap,
+  a: JsonMap,
+  schema: StructSchema | undefined,
+  path: string,
+  changed: Set<string>,
+  removed: Set<string>,
+): void {
+  for (const k in a) diffValue(b[k], a[k], schema?.[k], child(path, `f:${k}`), changed, removed);
+  for (const k in b) {
+    if (a[k] !== undefined || b[k] === undefined) continue;
+    addAll(b[k], schema?.[k], child(path, `f:${k}`), removed);
+  }
+}
+
+/** Every member path of the value at `path` (as flatten records it), into `to`. */
+function addAll(v: unknown, field: FieldSchema | undefined, path: string, to: Set<string>): void {
+  const m = new Map<string, string>();
+  walkValue(v, field, path, m, true);
+  for (const p of m.keys()) to.add(p);
+}
+
+/** How walkValue treats a value: "map" and "list" recurse, "leaf" has a signature. */
+function shapeOf(v: unknown, field: FieldSchema | undefined): "map" | "list" | "leaf" {
+  if (isMap(v) && !field?.atomic && hasKeys(v)) return "map";
+  if (Array.isArray(v) && field?.list !== undefined && field.list.ssa.type !== "atomic") return "list";
+  return "leaf";
+}
+
+function diffValue(
+  b: unknown,
+  a: unknown,
+  field: FieldSchema | undefined,
+  path: string,
+  changed: Set<string>,
+  removed: Set<string>,
+): void {
+  if (b === a || a === undefined) {
+    if (a === undefined && b !== undefined) addAll(b, field, path, removed);
+    return;
+  }
+  if (b === undefined) {
+    addAll(a, field, path, changed);
+    return;
+  }
+  const shape = shapeOf(a, field);
+  if (
+    shape !== shapeOf(b, field) ||
+    (shape === "list" && !diffList(b as unknown[], a as unknown[], field!, path, changed, removed))
+  ) {
+    const bm = new Map<string, string>();
+    const am = new Map<string, string>();
+    walkValue(b, field, path, bm, true);
+    walkValue(a, field, path, am, true);
+    for (const [p, v] of am) if (bm.get(p) !== v) changed.add(p);
+    for (const p of bm.keys()) if (!am.has(p)) removed.add(p);
+    return;
+  }
+  if (shape === "map") diffStruct(b as JsonMap, a as JsonMap, field?.struct, path, changed, removed);
+  else if (shape === "leaf" && signature(b) !== signature(a)) changed.add(path);
+}
+
+/** Items of an associative list by key, or undefined when a key repeats (then the caller compares in full). */
+function itemsByKey(v: unknown[], list: ListSchema): Map<string, unknown> | undefined {
+  const m = new Map<string, unknown>();
+  for (const item of v) {
+    const key = itemKey(item, list);
+    if (key === undefined) continue;
+    if (m.has(key)) return undefined;
+    m.set(key, item);
+  }
+  return m;
+}
+
+/** Diff two associative lists item by item; false when that cannot be done exactly (repeated keys). */
+function diffList(
+  b: unknown[],
+  a: unknown[],
+  field: FieldSchema,
+  path: string,
+  changed: Set<string>,
+  removed: Set<string>,
+): boolean {
+  const list = field.list!;
+  const bi = itemsByKey(b, list);
+  const ai = itemsByKey(a, list);
+  if (bi === undefined || ai === undefined) return false;
+  const alwaysThere = field.struct !== undefined || field.retainKeys === true || list.zeroValue === true;
+  if (!alwaysThere && b.length > 0 !== a.length > 0) (a.length > 0 ? changed : removed).add(path);
+  const walkItems = list.ssa.type === "map";
+  for (const [key, item] of ai) {
+    const itemPath = child(path, key);
+    const old = bi.get(key);
+    if (old === undefined) {
+      changed.add(itemPath);
+      if (walkItems && isMap(item)) {
+        const m = new Map<string, string>();
+        walkStruct(item, list.item, itemPath, m, true);
+        for (const p of m.keys()) changed.add(p);
+      }
+    } else if (walkItems && old !== item) {
+      diffStruct(isMap(old) ? old : {}, isMap(item) ? item : {}, list.item, itemPath, changed, removed);
+    }
+  }
+  for (const [key, item] of bi) {
+    if (ai.has(key)) continue;
+    const itemPath = child(path, key);
+    removed.add(itemPath);
+    if (walkItems && isMap(item)) {
+      const m = new Map<string, string>();
+      walkStruct(item, list.item, itemPath, m, true);
+      for (const p of m.keys()) removed.add(p);
+    }
+  }
+  return true;
+}
+
+/** A leaf's value signature: JSON, object keys sorted. */
+function signature(v: unknown): string {
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "boolean":
+      return v ? "true" : "false";
+    case "number":
+      return Number.isFinite(v) ? String(v) : "null";
+    default:
+      return stableStringify(v);
+  }
+}
+
+const hasKeys = (m: JsonMap): boolean => {
+  for (const _ in m) return true;
+  return false;
+};
 
 /** Whether a FieldsV1 tree has `path` as a member, without parsing the whole tree. */
 export function treeOwns(fields: unknown, path: string): boolean {
@@ -157,8 +311,21 @@ interface TreeNode {
   children: Map<string, TreeNode>;
 }
 
-const ORDER: Record<string, number> = { f: 1, k: 2, v: 3, i: 4 };
-const rank = (k: string) => ORDER[k.slice(0, 1)] ?? 5;
+/** f: before k: before v: before i: (then anything else), as the API server prints children. */
+function rank(k: string): number {
+  switch (k.charCodeAt(0)) {
+    case 102: // f
+      return 1;
+    case 107: // k
+      return 2;
+    case 118: // v
+      return 3;
+    case 105: // i
+      return 4;
+    default:
+      return 5;
+  }
+}
 const byElement = (a: string, b: string) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 
 /** Member paths -> FieldsV1, children sorted the way the API server prints them. */
@@ -166,20 +333,27 @@ export function setToFields(set: Iterable<string>): FieldsV1 {
   const root: TreeNode = { member: false, children: new Map() };
   for (const path of set) {
     let node = root;
-    for (const el of splitPath(path)) {
+    let start = 0;
+    while (path !== "") {
+      const end = path.indexOf(SEP, start);
+      const el = end < 0 ? path.slice(start) : path.slice(start, end);
       let next = node.children.get(el);
       if (next === undefined) {
         next = { member: false, children: new Map() };
         node.children.set(el, next);
       }
       node = next;
+      if (end < 0) break;
+      start = end + 1;
     }
     node.member = true;
   }
   const render = (node: TreeNode): JsonMap => {
     const out: JsonMap = {};
     if (node.member && node.children.size > 0) out["."] = {};
-    for (const k of [...node.children.keys()].sort(byElement)) out[k] = render(node.children.get(k)!);
+    const keys = [...node.children.keys()];
+    if (keys.length > 1) keys.sort(byElement);
+    for (const k of keys) out[k] = render(node.children.get(k)!);
     return out;
   };
   return render(root);

@@ -5,6 +5,7 @@
  */
 import type { KubeObject, KubeStatus, ManagedFieldsEntry } from "../../../engine/kube/types.ts";
 import {
+  diffFlat,
   type FieldsV1,
   fieldsToSet,
   flatten,
@@ -221,11 +222,10 @@ export function recordUpdate(
 ): ManagedFieldsEntry[] {
   const schema = schemaOf(after.apiVersion, after.kind);
   const sub = opts.subresource === "scale" ? undefined : opts.subresource;
-  const b = before === undefined ? new Map<string, string>() : flatten(scopeOf(before, sub), schema, true);
-  const a = flatten(scopeOf(after, sub), schema, true);
-  const changed = new Set<string>();
-  for (const [p, v] of a) if (b.get(p) !== v) changed.add(p);
-  const removed = [...b.keys()].filter((p) => !a.has(p));
+  const { changed, removed } =
+    before === undefined
+      ? { changed: new Set(flatten(scopeOf(after, sub), schema, true).keys()), removed: new Set<string>() }
+      : diffFlat(scopeOf(before, sub), scopeOf(after, sub), schema);
 
   const clientSent = after.metadata.managedFields;
   const base = clientSent !== undefined && clientSent !== before?.metadata.managedFields ? after : before;

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { diffFlat, flatten, scopeOf } from "./fields.ts";
+import type { JsonMap } from "./json.ts";
+import { schemaOf } from "./schema.ts";
+
+/** The reference: flatten both sides in full and compare. */
+function fullDiff(before: JsonMap, after: JsonMap, apiVersion: string, kind: string) {
+  const schema = schemaOf(apiVersion, kind);
+  const b = flatten(scopeOf(before, undefined), schema, true);
+  const a = flatten(scopeOf(after, undefined), schema, true);
+  return {
+    changed: [...a].filter(([p, v]) => b.get(p) !== v).map(([p]) => p),
+    removed: [...b.keys()].filter((p) => !a.has(p)),
+  };
+}
+
+const containers = [
+  {
+    name: "app",
+    image: "img:v1",
+    ports: [{ containerPort: 8080, protocol: "TCP" }],
+    env: [{ name: "A", value: "1" }],
+  },
+  { name: "side", image: "side:v1" },
+];
+const pod = (spec: JsonMap, labels: JsonMap = { app: "a" }): JsonMap => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "p", namespace: "default", labels },
+  spec,
+});
+const shared = { containers, nodeName: "n1", tolerations: [{ key: "k", operator: "Exists" }] };
+
+describe("diffFlat", () => {
+  const cases: Array<[string, JsonMap, JsonMap]> = [
+    ["same object", pod(shared), pod(shared)],
+    ["shared spec, new label", pod(shared), pod(shared, { app: "a", tier: "web" })],
+    ["label removed", pod(shared, { app: "a", tier: "web" }), pod(shared)],
+    [
+      "image changed in one item",
+      pod(shared),
+      pod({ ...shared, containers: [{ ...containers[0], image: "img:v2" }, containers[1]] }),
+    ],
+    ["item added", pod({ containers: [containers[0]] }), pod(shared)],
+    ["item removed", pod(shared), pod({ ...shared, containers: [containers[1]] })],
+    ["list emptied", pod(shared), pod({ ...shared, tolerations: [] })],
+    ["atomic list changed", pod(shared), pod({ ...shared, tolerations: [{ key: "k", operator: "Equal" }] })],
+    [
+      "map became a scalar",
+      pod({ ...shared, affinity: { nodeAffinity: {} } }),
+      pod({ ...shared, affinity: "x" }),
+    ],
+    [
+      "map emptied",
+      pod({ ...shared, securityContext: { runAsUser: 1 } }),
+      pod({ ...shared, securityContext: {} }),
+    ],
+    ["subtree added", pod({ containers }), pod({ ...shared, securityContext: { runAsUser: 1, fsGroup: 2 } })],
+    ["number vs string", pod({ ...shared, priority: 1 }), pod({ ...shared, priority: "1" })],
+    [
+      "repeated keys (compared in full)",
+      pod({ containers: [containers[0], { ...containers[0], image: "dup" }] }),
+      pod({ containers: [{ ...containers[0], image: "dup" }] }),
+    ],
+    [
+      "undefined members are absent",
+      pod({ ...shared, hostname: undefined }),
+      pod({ ...shared, hostname: "h" }),
+    ],
+  ];
+  it.each(cases)("%s: same as comparing full field sets", (_name, before, after) => {
+    const schema = schemaOf("v1", "Pod");
+    const d = diffFlat(scopeOf(before, undefined), scopeOf(after, undefined), schema);
+    const want = fullDiff(before, after, "v1", "Pod");
+    expect([...d.changed].sort()).toEqual(want.changed.sort());
+    expect([...d.removed].sort()).toEqual(want.removed.sort());
+  });
+
+  it("reports nothing for identical content in distinct objects, and the change for a real one", () => {
+    const schema = schemaOf("v1", "Pod");
+    const a = pod(structuredClone(shared));
+    expect(diffFlat(scopeOf(pod(shared), undefined), scopeOf(a, undefined), schema)).toEqual({
+      changed: new Set(),
+      removed: new Set(),
+    });
+    const b = pod({ ...shared, nodeName: "n2" });
+    expect([...diffFlat(scopeOf(pod(shared), undefined), scopeOf(b, undefined), schema).changed]).toEqual([
+      "f:spec\u0000f:nodeName",
+    ]);
+  });
+});
