@@ -36,15 +36,16 @@ export const runCommand: CommandRunner = (command, args) =>
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 
+const dockerInfo = (run: CommandRunner) => run("docker", ["info", "--format", "{{.ServerVersion}}"]);
+
 /** Whether a Docker engine answers (`docker info` succeeds). */
 export async function dockerAvailable(run: CommandRunner = runCommand): Promise<boolean> {
-  const r = await run("docker", ["info", "--format", "{{.ServerVersion}}"]);
-  return r.code === 0;
+  return (await dockerInfo(run)).code === 0;
 }
 
 /** GTB_PROVIDER_NO_DOCKER unless `docker info` succeeds. */
 export async function requireDocker(provider: string, run: CommandRunner = runCommand): Promise<void> {
-  const r = await run("docker", ["info", "--format", "{{.ServerVersion}}"]);
+  const r = await dockerInfo(run);
   if (r.code === 0) return;
   const why =
     r.code === -1 ? "the docker CLI is not installed" : (r.stderr.trim().split("\n")[0] ?? "").trim();
