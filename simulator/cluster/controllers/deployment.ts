@@ -98,12 +98,17 @@ export class DeploymentController extends WorkloadController {
     onError: (key: string, err: unknown) => void,
   ) {
     super(client, clock, deployments, replicaSets, onError);
-    replicaSets.on((type, rs) => {
-      if (type === "DELETED") this.templates.delete(rs.metadata.uid ?? "");
-    });
+    const forget = (type: string, o: KubeObject) => {
+      if (type === "DELETED") this.templates.delete(o.metadata.uid ?? "");
+    };
+    replicaSets.on(forget);
+    deployments.on(forget);
   }
 
-  /** withoutHash(template) of each ReplicaSet by uid, valid for one generation (templates change rarely). */
+  /**
+   * withoutHash(template) of each ReplicaSet and Deployment by uid, valid for
+   * one generation (templates change rarely).
+   */
   private readonly templates = new Map<string, { generation: number; value: string }>();
 
   private templateOf(rs: KubeObject): string {
@@ -181,7 +186,7 @@ export class DeploymentController extends WorkloadController {
       .byIndex("controller", d.metadata.uid ?? "")
       .filter((rs) => !isDeleting(rs));
     owned.sort(byAge);
-    const want = withoutHash(specOf(d).template);
+    const want = this.templateOf(d);
     let newRS = owned.find((rs) => this.templateOf(rs) === want);
     let oldRSs = owned.filter((rs) => rs !== newRS);
     const maxOld = Math.max(0, ...oldRSs.map(revisionOf));

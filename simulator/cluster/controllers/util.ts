@@ -1,6 +1,7 @@
 /** Helpers shared by the built-in controllers: owners, conditions, status patches, intOrString. */
 import { rfc3339 } from "../../../engine/core/clock.ts";
 import type { KubeObject, OwnerReference } from "../../../engine/kube/types.ts";
+import { deepEqual } from "../objutil.ts";
 import { isMap, stableStringify } from "../patch/json.ts";
 
 export type Json = Record<string, unknown>;
@@ -78,12 +79,17 @@ function orderCondition(c: Condition): Condition {
   return out;
 }
 
+/** Equal as JSON text would be (keys in any order; an absent member and null are both "null"). */
+function sameJson(a: unknown, b: unknown): boolean {
+  return (a ?? null) === (b ?? null) || deepEqual(a, b);
+}
+
 /** A JSON merge patch turning status `old` into `next` (top-level keys; removed keys become null). */
 export function statusPatch(old: Json, next: Json): Json | undefined {
   const patch: Json = {};
   let changed = false;
   for (const [k, v] of Object.entries(next)) {
-    if (stableStringify(old[k]) !== stableStringify(v)) {
+    if (!sameJson(old[k], v)) {
       patch[k] = v;
       changed = true;
     }
