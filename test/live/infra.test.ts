@@ -3,9 +3,15 @@
  * subject to the write policy, system components in system:masters), the mock
  * Prometheus over HTTP, runUntil on the scaled clock, stop() closes the servers.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HttpKubeClient } from "../../engine/kube/http-client.ts";
 import { KubeApiError } from "../../engine/kube/types.ts";
+import { VirtualClock } from "../../simulator/clock/virtual.ts";
+import { EmbeddedCluster } from "../../simulator/cluster/cluster.ts";
+import type { ClusterSpec } from "../../simulator/cluster/providers/types.ts";
 import { parseScenario } from "../../simulator/scenario/load.ts";
 import { fleetFor } from "../../simulator/scenario/run.ts";
 import { Infra } from "../../simulator/world/infra.ts";
@@ -24,7 +30,7 @@ spec:
   drift: { perWeek: 0 }
 `;
 
-function liveInfra(mode: "live" | "virtual"): Infra {
+function liveInfra(mode: "live" | "virtual", cluster?: ClusterSpec): Infra {
   const scenario = parseScenario("live-infra.yaml", YAML);
   const services = fleetFor(scenario);
   return new Infra({
@@ -36,6 +42,7 @@ function liveInfra(mode: "live" | "virtual"): Infra {
     workDir: "/nonexistent",
     mode,
     timeScale: 600,
+    ...(cluster === undefined ? {} : { cluster }),
   });
 }
 
@@ -112,5 +119,40 @@ describe("Infra live mode", () => {
     expect((await i.admin.get({ apiVersion: "v1", kind: "Namespace", name: "team-v" })).metadata?.name).toBe(
       "team-v",
     );
+  });
+
+  it("--cluster kubeconfig:PATH: every client talks to that cluster, whose controllers are its own", async () => {
+    const external = new EmbeddedCluster({ clock: new VirtualClock(Date.UTC(2026, 0, 5)) });
+    await external.listen();
+    const dir = await mkdtemp(join(tmpdir(), "gtb-ext-"));
+    try {
+      const path = join(dir, "kubeconfig");
+      await external.writeKubeconfig(path);
+      const i = liveInfra("live", { kind: "kubeconfig", path });
+      infra = i;
+      await i.startControllers();
+      expect(i.endpoints?.kubeconfig).toBe(path);
+      await i.client("alice").create(ns("on-external"));
+      const seen = await external
+        .adminClient()
+        .get({ apiVersion: "v1", kind: "Namespace", name: "on-external" });
+      expect(seen.metadata?.name).toBe("on-external");
+      // nothing was written to the world's own (unserved) embedded cluster
+      expect(
+        await failure(
+          i.cluster.adminClient().get({ apiVersion: "v1", kind: "Namespace", name: "on-external" }),
+        ),
+      ).toBeInstanceOf(KubeApiError);
+      await i.stop();
+      infra = undefined;
+      // stop() leaves a cluster it did not create running
+      const after = new HttpKubeClient({ kubeconfig: path });
+      expect((await after.list("v1", "Namespace")).items.map((n) => n.metadata?.name)).toContain(
+        "on-external",
+      );
+    } finally {
+      await external.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
