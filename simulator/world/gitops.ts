@@ -178,7 +178,8 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   const repoURL = pathToFileURL(repoDir).href;
   const repo = FleetRepo.init({ dir: repoDir, clock });
   const files: Record<string, string> = { ...analysisTemplates(scenario) };
-  files["apps/analysis.yaml"] = stringify({
+  const apps: KubeObject[] = [];
+  const analysisApp: KubeObject = {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "Application",
     metadata: { name: "analysis-templates", namespace: ARGOCD_NS },
@@ -188,7 +189,9 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
       destination: { server: "https://kubernetes.default.svc" },
       syncPolicy: { automated: { prune: true, selfHeal: world.selfHeal } },
     },
-  });
+  };
+  files["apps/analysis.yaml"] = stringify(analysisApp);
+  apps.push(analysisApp);
   for (const s of input.services) {
     Object.assign(files, chartFiles(s));
     files[`charts/${s.name}/values-production.yaml`] = productionValues(
@@ -207,6 +210,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
     };
     app.spec.syncPolicy.automated.selfHeal = world.selfHeal;
     files[`apps/${s.name}.yaml`] = stringify(app, { lineWidth: 0 });
+    apps.push(app);
   }
   repo.commit({
     files,
@@ -266,15 +270,9 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   await binder.start();
   await rollouts.start();
   await engine.start();
-  for (const path of repo.list("apps/")) {
-    const text = repo.read(path);
-    if (text !== undefined) await admin.apply(parseApp(text), { fieldManager: "bootstrap", force: true });
-  }
+  // the platform team bootstraps the Applications (an app-of-apps would do the same)
+  for (const app of apps) await admin.apply(app, { fieldManager: "bootstrap", force: true });
   await infra.runUntil(scenario.startMs);
-
-  function parseApp(text: string): KubeObject {
-    return parseYaml(text) as KubeObject;
-  }
 
   // ---- reacting to the mechanisms ----
   function onEngineEvent(e: EventBase): void {
