@@ -1,0 +1,8 @@
+/** Bad canaries of each release fault type, and a good one: the shipped scenarios pass, their twins fail. */
+import { describe } from "vitest";
+import { CI_SCENARIOS } from "./ci.ts";
+import { scenarioTests } from "./check.ts";
+
+describe("CI canary scenarios", () => {
+  for (const file of CI_SCENARIOS.filter((f) => f.startsWith("ci-canary-"))) scenarioTests(file);
+});
