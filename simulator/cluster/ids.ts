@@ -22,7 +22,10 @@ function mix(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-const hex8 = (n: number): string => n.toString(16).padStart(8, "0");
+/** "00".."ff" by byte value. */
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const hex8 = (n: number): string =>
+  HEX2[(n >>> 24) & 255]! + HEX2[(n >>> 16) & 255]! + HEX2[(n >>> 8) & 255]! + HEX2[n & 255]!;
 
 /** generateName alphabet of upstream (k8s.io/apimachinery/pkg/util/rand: no vowels, no confusables). */
 const ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789";
@@ -44,9 +47,11 @@ export class IdGenerator {
   uid(): string {
     const a = hex8(this.next());
     const b = hex8(this.next());
-    const c = hex8(this.next());
+    const nc = this.next();
+    const c = hex8(nc);
     const d = hex8(this.next());
-    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${((Number.parseInt(c[0]!, 16) & 3) | 8).toString(16)}${c.slice(1, 4)}-${c.slice(4)}${d}`;
+    const variant = (((nc >>> 28) & 3) | 8).toString(16);
+    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4)}${d}`;
   }
 
   /** A 5-character generateName suffix. */

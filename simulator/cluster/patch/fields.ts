@@ -348,15 +348,16 @@ export function setToFields(set: Iterable<string>): FieldsV1 {
     }
     node.member = true;
   }
-  const render = (node: TreeNode): JsonMap => {
-    const out: JsonMap = {};
-    if (node.member && node.children.size > 0) out["."] = {};
-    const keys = [...node.children.keys()];
-    if (keys.length > 1) keys.sort(byElement);
-    for (const k of keys) out[k] = render(node.children.get(k)!);
-    return out;
-  };
-  return render(root);
+  return renderTree(root);
+}
+
+function renderTree(node: TreeNode): JsonMap {
+  const out: JsonMap = {};
+  if (node.member && node.children.size > 0) out["."] = {};
+  const keys = [...node.children.keys()];
+  if (keys.length > 1) keys.sort(byElement);
+  for (const k of keys) out[k] = renderTree(node.children.get(k)!);
+  return out;
 }
 
 /** Print a path the way upstream conflict messages do: `.spec.containers[name="app"].image`. */
