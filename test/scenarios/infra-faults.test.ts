@@ -55,10 +55,10 @@ describe("InfraFaults", () => {
         "    - {at: 15m, fault: {kind: prometheus-nan, for: 5m}}\n",
     );
     const start = infra.input.scenario.startMs;
-    await infra.clock.runUntil(start);
+    await infra.runUntil(start);
     scheduleInfraFaults(infra);
     const kindAt = async (min: number) => {
-      await infra.clock.runUntil(start + min * 60_000);
+      await infra.runUntil(start + min * 60_000);
       return infra.prometheus.faultKind();
     };
     expect(await kindAt(9)).toBeUndefined();
@@ -97,9 +97,9 @@ describe("InfraFaults", () => {
     const git = faults.wrapGitSource(fakeGit);
     expect(faults.isWebhookLost(start + 5 * 60_000)).toBe(false);
     expect(faults.isWebhookLost(start + 15 * 60_000)).toBe(true);
-    await infra.clock.runUntil(start + 35 * 60_000);
+    await infra.runUntil(start + 35 * 60_000);
     await expect(git.resolve("file:///repo", "HEAD")).rejects.toThrow(/Could not resolve host/);
-    await infra.clock.runUntil(start + 41 * 60_000);
+    await infra.runUntil(start + 41 * 60_000);
     await expect(git.resolve("file:///repo", "HEAD")).resolves.toBe("sha");
   });
 
