@@ -13,6 +13,7 @@ import { GtbError } from "../core/errors.ts";
 import type { FileTree } from "../render/types.ts";
 import { CatFileProcess, type GitObject } from "./cat-file.ts";
 import type { CommitInfo, GitIdentity, GitSource } from "./types.ts";
+import { sameRepoURL } from "./webhook.ts";
 
 interface TreeEntry {
   mode: string;
@@ -332,5 +333,38 @@ export class LocalGitSource implements GitSource {
         // a repository that never opened has no process to close
       }
     }
+  }
+}
+
+/**
+ * A GitSource that reads some repository URLs from elsewhere, like git's
+ * `url.<base>.insteadOf`: Applications keep naming the real remote while the
+ * engine reads a local clone (the simulator's fleet repository, a mirror).
+ */
+export class InsteadOfGitSource implements GitSource {
+  constructor(
+    private readonly inner: GitSource,
+    private readonly map: Readonly<Record<string, string>>,
+  ) {}
+
+  private url(repoURL: string): string {
+    for (const [from, to] of Object.entries(this.map)) if (sameRepoURL(repoURL, from)) return to;
+    return repoURL;
+  }
+
+  resolve(repoURL: string, revision: string): Promise<string> {
+    return this.inner.resolve(this.url(repoURL), revision);
+  }
+  tree(repoURL: string, commit: string): Promise<FileTree> {
+    return this.inner.tree(this.url(repoURL), commit);
+  }
+  commit(repoURL: string, sha: string): Promise<CommitInfo> {
+    return this.inner.commit(this.url(repoURL), sha);
+  }
+  changedFiles(repoURL: string, from: string, to: string): Promise<string[]> {
+    return this.inner.changedFiles(this.url(repoURL), from, to);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
   }
 }

@@ -39,6 +39,31 @@ export interface RunResult {
   stats: Record<string, Record<string, number>>;
 }
 
+/**
+ * Events that happen at the same clock instant can reach the log in an order that depends on
+ * real I/O (two reconciles waiting on Git). The log keeps them in a canonical order instead:
+ * events are held until time moves on, then written sorted by their content. Same scenario and
+ * seed -> byte-identical log.
+ */
+export class CanonicalOrderSink {
+  private pending: Array<{ key: string; e: EventBase }> = [];
+  private time = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly out: EventBase[]) {}
+
+  emit(e: EventBase): void {
+    if (e.time !== this.time) this.flush();
+    this.time = e.time;
+    this.pending.push({ key: JSON.stringify(e), e });
+  }
+
+  flush(): void {
+    if (this.pending.length > 1) this.pending.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const p of this.pending) this.out.push(p.e);
+    this.pending = [];
+  }
+}
+
 export function fleetFor(scenario: Scenario): FleetService[] {
   const fleet = generateFleet({
     seed: scenario.seed,
@@ -64,7 +89,7 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
     });
   }
   const events: EventBase[] = [];
-  const sink = { emit: (e: EventBase) => void events.push(e) };
+  const sink = new CanonicalOrderSink(events);
   const end = scenario.startMs + scenario.durationMs;
   sink.emit({
     type: "run.started",
@@ -114,6 +139,8 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+  sink.flush();
   sink.emit({ type: "run.finished", time: end, scenario: scenario.name } as EventBase);
+  sink.flush();
   return { events, assertions: checkAssertions(scenario, services, events), stats };
 }

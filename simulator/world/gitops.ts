@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url";
 import { parse as parseYaml, stringify } from "yaml";
 import type { EventBase } from "../../engine/core/events.ts";
 import { createEngine, type Engine, LocalGitSource } from "../../engine/index.ts";
+import { InsteadOfGitSource } from "../../engine/source/git.ts";
 import type { DriftDetectedEvent, DriftHealedEvent } from "../../engine/apps/events.ts";
 import { PrometheusProvider } from "../../engine/analysis/provider.ts";
 import type { KubeObject, ObjectRef } from "../../engine/kube/types.ts";
@@ -175,7 +176,9 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
 
   // ---- the fleet monorepo ----
   const repoDir = join(input.workDir, "fleet");
-  const repoURL = pathToFileURL(repoDir).href;
+  // Applications name a stable remote (so commit SHAs do not depend on the scratch directory);
+  // the engine reads the local repository instead, as git's url.<base>.insteadOf would.
+  const repoURL = "https://git.example.com/platform/fleet.git";
   const repo = FleetRepo.init({ dir: repoDir, clock });
   const files: Record<string, string> = { ...analysisTemplates(scenario) };
   const apps: KubeObject[] = [];
@@ -234,7 +237,9 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
       "analysis.completed",
     ].includes(e.type);
   const mechanism = infra.mechanismSink(keepEngine);
-  const gitSource = new LocalGitSource({ clock });
+  const gitSource = new InsteadOfGitSource(new LocalGitSource({ clock }), {
+    [repoURL]: pathToFileURL(repoDir).href,
+  });
   const engine: Engine = createEngine({
     client: infra.systemClient(ENGINE_IDENTITY),
     clock,
@@ -721,7 +726,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   rollouts.stop();
   await engine.stop();
   await gitSource.close();
-  infra.stop();
+  await infra.stop();
   return {
     stats: { ...book.counts, ...stats, alertEvaluations: alerts.evaluations, apiWrites: infra.writes },
   };

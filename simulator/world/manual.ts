@@ -374,6 +374,6 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
   };
   alerts.stop();
   binder.stop();
-  infra.stop();
+  await infra.stop();
   return { stats };
 }
