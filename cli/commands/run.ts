@@ -96,13 +96,25 @@ export function register(program: Command): void {
             )
           : undefined;
         let current = "";
+        let lastStep = -1;
         const started = performance.now();
         const result = await runScenario(scenario, {
           ...(opts.seed === undefined ? {} : { seed: opts.seed }),
           worldRunners: WORLD_RUNNERS,
           ...(mode === "live" ? { mode, timeScale, cluster } : {}),
           ...(bar === undefined
-            ? {}
+            ? opts.quiet === true || process.env.CI === "true"
+              ? {}
+              : {
+                  // no terminal: a line per world every 10% of simulated time, so long runs show life
+                  onProgress: (world: string, f: number) => {
+                    const step = Math.floor(f * 10);
+                    if (world === current && step <= lastStep) return;
+                    current = world;
+                    lastStep = step;
+                    process.stderr.write(`${world}: ${step * 10}% of simulated time\n`);
+                  },
+                }
             : {
                 onProgress: (world: string, f: number) => {
                   if (world !== current) {
