@@ -2,33 +2,8 @@
  * report.html: one self-contained file that works offline. Chart.js (the UMD build
  * shipped in the chart.js package) and the report data are inlined; no network request.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { chartLibrary, embedJson as embed, escapeHtml as esc } from "./html-kit.ts";
 import { change, formatValue, type Report } from "./report.ts";
-
-let chartJs: string | undefined;
-function chartLibrary(): string {
-  if (chartJs === undefined) {
-    const main = createRequire(import.meta.url).resolve("chart.js");
-    chartJs = readFileSync(join(dirname(main), "chart.umd.min.js"), "utf8").replace(
-      /\/\/# sourceMappingURL=.*$/m,
-      "",
-    );
-  }
-  return chartJs;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** JSON safe to embed in a <script> element. */
-function embed(data: unknown): string {
-  return JSON.stringify(data)
-    .replace(/</g, "\\u003c")
-    .replace(/\u2028|\u2029/g, "");
-}
 
 const PALETTE = ["#d9534f", "#2b7bb9", "#5cb85c", "#f0ad4e", "#8e6bbf", "#5bc0de"];
 
