@@ -305,6 +305,26 @@ export class WorldBook {
     });
   }
 
+  /**
+   * An unplanned change by the on-call (a fix for `version`, or a retry of it): recorded as
+   * committed now and returned for the world to ship.
+   */
+  unplannedChange(b: ServiceBook, id: string, version: string, rework: boolean): PlannedChange {
+    const change: PlannedChange = {
+      id,
+      service: b.s.index,
+      time: this.now(),
+      version,
+      bad: false,
+      params: {},
+      author: `oncall@${b.s.team}`,
+      reviewer: `oncall@${b.s.team}`,
+      scheduled: false,
+    };
+    this.committed(b, { ...change, rework });
+    return change;
+  }
+
   /** Close what is still open at the end of the run. */
   close(): void {
     for (const b of this.services.values()) {

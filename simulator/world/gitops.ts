@@ -500,18 +500,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   function fixForward(b: ServiceBook, badVersion: string): void {
     clock.setTimeout(
       () => {
-        const change: PlannedChange = {
-          id: `${b.s.name}/fix-${badVersion}`,
-          service: b.s.index,
-          time: clock.now(),
-          version: `${badVersion}-fix`,
-          bad: false,
-          params: {},
-          author: `oncall@${b.s.team}`,
-          reviewer: `oncall@${b.s.team}`,
-          scheduled: false,
-        };
-        book.committed(b, { ...change, rework: true });
+        const change = book.unplannedChange(b, `${b.s.name}/fix-${badVersion}`, `${badVersion}-fix`, true);
         void merge(b, change, true);
       },
       drawDelay(rng, people.fixForward),
@@ -522,19 +511,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   function retryLater(b: ServiceBook, d: Deploy): void {
     clock.setTimeout(
       () => {
-        const change: PlannedChange = {
-          id: `${d.changeId}-retry`,
-          service: b.s.index,
-          time: clock.now(),
-          version: `${d.version}-r`,
-          bad: false,
-          params: {},
-          author: `oncall@${b.s.team}`,
-          reviewer: `oncall@${b.s.team}`,
-          scheduled: false,
-        };
-        book.committed(b, { ...change, rework: false });
-        void merge(b, change);
+        void merge(b, book.unplannedChange(b, `${d.changeId}-retry`, `${d.version}-r`, false));
       },
       drawDelay(rng, people.fixForward),
     );

@@ -270,18 +270,7 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
   function fixForward(b: ServiceBook, badVersion: string): void {
     clock.setTimeout(
       () => {
-        const change: PlannedChange = {
-          id: `${b.s.name}/fix-${badVersion}`,
-          service: b.s.index,
-          time: clock.now(),
-          version: `${badVersion}-fix`,
-          bad: false,
-          params: {},
-          author: `oncall@${b.s.team}`,
-          reviewer: `oncall@${b.s.team}`,
-          scheduled: false,
-        };
-        book.committed(b, { ...change, rework: true });
+        const change = book.unplannedChange(b, `${b.s.name}/fix-${badVersion}`, `${badVersion}-fix`, true);
         void ship(b, change);
       },
       drawDelay(rng, people.fixForward),
