@@ -1,25 +1,7 @@
-import { describe, expect, it, vi } from "vitest";
-import { main } from "../main.ts";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../testing.ts";
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runCli;
 
 describe("gitops-testbed render", () => {
   it("prints helm template output with --set and --release", async () => {

@@ -1,27 +1,8 @@
 /** `gitops-testbed validate` and `gitops-testbed analysis dry-run` through the CLI entry point. */
-import { describe, expect, it, vi } from "vitest";
-import { main } from "../../cli/main.ts";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../../cli/testing.ts";
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const run = runCli;
 
 describe("gitops-testbed validate", () => {
   it("exits 0 for valid Rollout and AnalysisTemplate YAML", async () => {
