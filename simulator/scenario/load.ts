@@ -277,6 +277,35 @@ function checkServiceIndex(
   }
 }
 
+/** The one-of-these-keys and known-world checks shared by events and assertions. */
+function checkEntry(
+  input: YamlInput,
+  entry: Raw,
+  path: Array<string | number>,
+  what: string,
+  keys: readonly string[],
+  worldNames: ReadonlySet<string>,
+): void {
+  const kinds = keys.filter((k) => entry[k] !== undefined);
+  if (kinds.length !== 1) {
+    throw errorAt(
+      input,
+      "GTB_SCENARIO_INVALID",
+      `${what} needs exactly one of ${keys.join(", ")} (found ${kinds.length === 0 ? "none" : kinds.join(", ")})`,
+      path,
+    );
+  }
+  if (entry.world !== undefined && !worldNames.has(entry.world as string)) {
+    throw errorAt(
+      input,
+      "GTB_SCENARIO_INVALID",
+      `unknown world "${String(entry.world)}"`,
+      [...path, "world"],
+      `worlds: ${[...worldNames].join(", ")}`,
+    );
+  }
+}
+
 export function resolveScenario(input: YamlInput): Scenario {
   const raw = validateSchema<Raw>(input, SCENARIO_SCHEMA, "GTB_SCENARIO_INVALID", "scenario");
   const meta = obj(raw.metadata);
@@ -405,24 +434,7 @@ export function resolveScenario(input: YamlInput): Scenario {
         "schedule events within spec.duration",
       );
     }
-    const kinds = ["deploy", "drift", "fault", "revokeAccess"].filter((k) => e[k] !== undefined);
-    if (kinds.length !== 1) {
-      throw errorAt(
-        input,
-        "GTB_SCENARIO_INVALID",
-        `an event needs exactly one of deploy, drift, fault, revokeAccess (found ${kinds.length === 0 ? "none" : kinds.join(", ")})`,
-        path,
-      );
-    }
-    if (e.world !== undefined && !worldNames.has(e.world as string)) {
-      throw errorAt(
-        input,
-        "GTB_SCENARIO_INVALID",
-        `unknown world "${String(e.world)}"`,
-        [...path, "world"],
-        `worlds: ${[...worldNames].join(", ")}`,
-      );
-    }
+    checkEntry(input, e, path, "an event", ["deploy", "drift", "fault", "revokeAccess"], worldNames);
     const ev: ScheduledEvent = { atMs, path: `spec.events[${i}]` };
     if (e.world !== undefined) ev.world = e.world as string;
     if (e.deploy !== undefined) {
@@ -459,24 +471,14 @@ export function resolveScenario(input: YamlInput): Scenario {
 
   const assertions: Assertion[] = ((spec.assertions as Raw[] | undefined) ?? []).map((a, i) => {
     const path: Array<string | number> = ["spec", "assertions", i];
-    const kinds = ["metric", "rollout", "drift", "badVersionWeight"].filter((k) => a[k] !== undefined);
-    if (kinds.length !== 1) {
-      throw errorAt(
-        input,
-        "GTB_SCENARIO_INVALID",
-        `an assertion needs exactly one of metric, rollout, drift, badVersionWeight (found ${kinds.length === 0 ? "none" : kinds.join(", ")})`,
-        path,
-      );
-    }
-    if (a.world !== undefined && !worldNames.has(a.world as string)) {
-      throw errorAt(
-        input,
-        "GTB_SCENARIO_INVALID",
-        `unknown world "${String(a.world)}"`,
-        [...path, "world"],
-        `worlds: ${[...worldNames].join(", ")}`,
-      );
-    }
+    checkEntry(
+      input,
+      a,
+      path,
+      "an assertion",
+      ["metric", "rollout", "drift", "badVersionWeight"],
+      worldNames,
+    );
     const out: Assertion = { name: a.name as string, path: `spec.assertions[${i}]` };
     if (a.world !== undefined) out.world = a.world as string;
     if (a.metric !== undefined) {
