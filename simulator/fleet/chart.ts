@@ -95,6 +95,7 @@ spec:
       trafficRouting:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      {{- if .Values.canary.analysis.templates }}
       analysis:
         startingStep: {{ .Values.canary.analysis.startingStep | default 0 }}
         templates:
@@ -110,6 +111,7 @@ spec:
           - name: canary-hash
             valueFrom:
               podTemplateHashValue: Latest
+      {{- end }}
       steps:
         {{- toYaml .Values.canary.steps | nindent 8 }}
 `;

@@ -48,6 +48,27 @@ describe("scenario loading", () => {
   });
 
   it.each([
+    ["defaults", [], [true, true], false],
+    ["analysis off for every world", ["delivery.canary.analysis.enabled=false"], [false, false], false],
+    [
+      "a world's own canaryAnalysis wins",
+      ["delivery.canary.analysis.enabled=false", "worlds[1].canaryAnalysis=true"],
+      [false, true],
+      false,
+    ],
+    ["attribution requested", ["report.attribution=true"], [true, true], true],
+  ])("canary analysis and attribution knobs: %s", (_name, sets, perWorld, attribution) => {
+    const text = base.replace(
+      "worlds: [{name: gitops, model: gitops}]",
+      "worlds: [{name: a, model: gitops}, {name: b, model: gitops}]",
+    );
+    const s = parseScenario("t.yaml", text, { sets });
+    expect(s.worlds.map((w) => w.canaryAnalysis)).toEqual(perWorld);
+    expect(s.delivery.canary.analysis.enabled).toBe(perWorld[0]);
+    expect(s.report.attribution).toBe(attribution);
+  });
+
+  it.each([
     ["unknown key", `${base}  speed: 3\n`, "GTB_SCENARIO_INVALID", "spec.speed", 8, /unknown field "speed"/],
     [
       "wrong type",

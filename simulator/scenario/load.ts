@@ -29,7 +29,7 @@ export type WorldModel = "manual" | "gitops" | "migration";
 export interface WorldSpec {
   name: string;
   model: WorldModel;
-  /** gitops only: run canary analysis (false = canary steps without analysis). */
+  /** gitops only: run canary analysis (false = canary steps without analysis); default delivery.canary.analysis.enabled. */
   canaryAnalysis: boolean;
   selfHeal: boolean;
   webhook: boolean;
@@ -112,6 +112,8 @@ export interface Scenario {
       enabled: boolean;
       steps: CanaryStep[];
       analysis: {
+        /** false: no analysis in the canary strategy (the default of every world's canaryAnalysis). */
+        enabled: boolean;
         intervalMs: number;
         windowMs: number;
         errorRate: number;
@@ -134,6 +136,8 @@ export interface Scenario {
   };
   access: { revokeAtMs?: number };
   migration: { phases: Array<{ tier: Tier; fromMs: number }> };
+  /** What `run` reports besides the worlds' metrics. */
+  report: { attribution: boolean };
   events: ScheduledEvent[];
   assertions: Assertion[];
 }
@@ -193,6 +197,7 @@ export const DEFAULTS = {
         { setWeight: 100 },
       ],
       analysis: {
+        enabled: true,
         interval: "60s",
         window: "5m",
         errorRate: 0.005,
@@ -220,6 +225,7 @@ export const DEFAULTS = {
       { tier: "tier-1", from: "7w" },
     ],
   },
+  report: { attribution: false },
 } as const;
 
 type Raw = Record<string, unknown>;
@@ -334,6 +340,10 @@ export function resolveScenario(input: YamlInput): Scenario {
 
   const worldNames = new Set<string>();
   const deliveryRaw = obj(spec.delivery);
+  const analysisEnabled = pick(
+    obj(obj(deliveryRaw.canary).analysis).enabled as boolean | undefined,
+    DEFAULTS.delivery.canary.analysis.enabled,
+  );
   const worlds: WorldSpec[] = (spec.worlds as Raw[]).map((w, i) => {
     const name = w.name as string;
     if (worldNames.has(name))
@@ -347,7 +357,7 @@ export function resolveScenario(input: YamlInput): Scenario {
     return {
       name,
       model: w.model as WorldModel,
-      canaryAnalysis: pick(w.canaryAnalysis as boolean | undefined, true),
+      canaryAnalysis: pick(w.canaryAnalysis as boolean | undefined, analysisEnabled),
       selfHeal: pick(
         w.selfHeal as boolean | undefined,
         pick(deliveryRaw.selfHeal as boolean | undefined, DEFAULTS.delivery.selfHeal),
@@ -562,6 +572,7 @@ export function resolveScenario(input: YamlInput): Scenario {
         enabled: pick(canaryRaw.enabled as boolean | undefined, DEFAULTS.delivery.canary.enabled),
         steps,
         analysis: {
+          enabled: analysisEnabled,
           intervalMs: dur(an.interval, da.interval),
           windowMs: dur(an.window, da.window),
           errorRate: pick(an.errorRate as number | undefined, da.errorRate),
@@ -590,6 +601,12 @@ export function resolveScenario(input: YamlInput): Scenario {
         tier: p.tier as Tier,
         fromMs: dur(p.from, 0),
       })),
+    },
+    report: {
+      attribution: pick(
+        obj(spec.report).attribution as boolean | undefined,
+        DEFAULTS.report.attribution,
+      ),
     },
     events,
     assertions,

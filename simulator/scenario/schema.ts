@@ -236,6 +236,8 @@ export const SCENARIO_SCHEMA = {
                   type: "object",
                   additionalProperties: false,
                   properties: {
+                    /** false: the Rollout has no analysis; canaries step through unjudged. */
+                    enabled: { type: "boolean" },
                     interval: duration,
                     window: duration,
                     errorRate: { type: "number", exclusiveMinimum: 0 },
@@ -281,6 +283,14 @@ export const SCENARIO_SCHEMA = {
                 properties: { tier: { enum: ["internal", "tier-2", "tier-1"] }, from: duration },
               },
             },
+          },
+        },
+        report: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            /** Re-run the gitops worlds without each mechanism and report the deltas. */
+            attribution: { type: "boolean" },
           },
         },
         events: { type: "array", items: scheduledEvent },
