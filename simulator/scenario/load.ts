@@ -603,10 +603,7 @@ export function resolveScenario(input: YamlInput): Scenario {
       })),
     },
     report: {
-      attribution: pick(
-        obj(spec.report).attribution as boolean | undefined,
-        DEFAULTS.report.attribution,
-      ),
+      attribution: pick(obj(spec.report).attribution as boolean | undefined, DEFAULTS.report.attribution),
     },
     events,
     assertions,
