@@ -20,6 +20,11 @@ export interface VersionInfo {
 export interface BinderOptions {
   /** Route by ready replicas (Deployments); false when a rollout controller sets weights. */
   routeByReplicas: boolean;
+  /**
+   * Only versions whose owner is of this kind (e.g. "Deployment"); default every owner. A world
+   * running both kinds side by side (the migration) binds each with its own binder.
+   */
+  ownerKind?: string;
   /** Called once per version before it first serves (to set its behaviour). */
   onVersionStart?: (v: VersionInfo) => void;
   onVersionStop?: (v: VersionInfo) => void;
@@ -69,7 +74,7 @@ export class TrafficBinder {
 
   private observe(rs: KubeObject, deleted: boolean): void {
     const v = versionOf(rs);
-    if (v === undefined) return;
+    if (v === undefined || (this.opts.ownerKind !== undefined && v.ownerKind !== this.opts.ownerKind)) return;
     const key = `${v.namespace}/${v.service}`;
     const vkey = `${key}/${v.hash}`;
     const ready = deleted ? 0 : ((rs as ReplicaSetLike).status?.readyReplicas ?? 0);

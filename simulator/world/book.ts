@@ -135,7 +135,15 @@ export class WorldBook {
   /** Record a deploy starting; a deploy still in flight for the service is superseded. */
   startDeploy(
     b: ServiceBook,
-    o: { changeId: string; version: string; change?: PlannedChange; rework: boolean; commit?: string },
+    o: {
+      changeId: string;
+      version: string;
+      change?: PlannedChange;
+      rework: boolean;
+      commit?: string;
+      /** How this deploy is made (default: the world's method; the migration world has both). */
+      method?: "kubectl" | "gitops";
+    },
   ): Deploy {
     const d: Deploy = {
       id: `${b.s.name}/d${++this.deployN}`,
@@ -161,7 +169,7 @@ export class WorldBook {
       changeId: d.changeId,
       version: d.version,
       previousVersion: b.version,
-      method: this.method,
+      method: o.method ?? this.method,
       bad: d.bad,
       ...(d.fault === undefined ? {} : { faultKind: d.fault }),
       rework: d.rework,

@@ -7,6 +7,7 @@
 import type { FleetService } from "../fleet/generate.ts";
 import type { ReleaseFault } from "../scenario/catalogue.ts";
 import type { Params } from "../scenario/load.ts";
+import type { PodBehaviour } from "../cluster/controllers/index.ts";
 import type { VersionBehaviour } from "../traffic/behaviour.ts";
 
 const num = (p: Params, k: string, d: number): number => (typeof p[k] === "number" ? (p[k] as number) : d);
@@ -65,4 +66,16 @@ export function releaseBehaviour(
 /** Whether a fault keeps the version's pods from ever becoming ready. */
 export function neverReady(fault: ReleaseFault | undefined): boolean {
   return fault === "crash-loop";
+}
+
+/**
+ * Crash-looping releases: the returned set names images whose pods never become ready; the
+ * infrastructure's pods follow it. One set per world, shared by whoever deploys there.
+ */
+export function crashLoopPods(infra: { setPodBehaviour(b: PodBehaviour): void }): Set<string> {
+  const images = new Set<string>();
+  infra.setPodBehaviour((pod) =>
+    pod.images.some((i) => images.has(i)) ? { ready: false, crashLoop: true } : undefined,
+  );
+  return images;
 }
