@@ -95,12 +95,15 @@ export function register(program: Command): void {
               undefined,
             )
           : undefined;
-        let current = "";
-        let lastStep = -1;
+        // worlds may run side by side (one worker thread each): the bar shows their mean progress
+        const progress = new Map<string, number>();
+        const lastStep = new Map<string, number>();
+        let barStarted = false;
         const started = performance.now();
         const result = await runScenario(scenario, {
           ...(opts.seed === undefined ? {} : { seed: opts.seed }),
           worldRunners: WORLD_RUNNERS,
+          worldsModule: new URL("../worlds.ts", import.meta.url).href,
           ...(mode === "live" ? { mode, timeScale, cluster } : {}),
           ...(bar === undefined
             ? opts.quiet === true || process.env.CI === "true"
@@ -109,20 +112,22 @@ export function register(program: Command): void {
                   // no terminal: a line per world every 10% of simulated time, so long runs show life
                   onProgress: (world: string, f: number) => {
                     const step = Math.floor(f * 10);
-                    if (world === current && step <= lastStep) return;
-                    current = world;
-                    lastStep = step;
+                    if (step <= (lastStep.get(world) ?? -1)) return;
+                    lastStep.set(world, step);
                     process.stderr.write(`${world}: ${step * 10}% of simulated time\n`);
                   },
                 }
             : {
                 onProgress: (world: string, f: number) => {
-                  if (world !== current) {
-                    if (current !== "") bar.stop();
-                    current = world;
-                    bar.start(100, 0, { world });
+                  progress.set(world, f);
+                  const worlds = scenario.worlds.map((w) => w.name).join(" + ");
+                  const mean = scenario.worlds.reduce((sum, w) => sum + (progress.get(w.name) ?? 0), 0);
+                  const pct = Math.round((mean / scenario.worlds.length) * 100);
+                  if (!barStarted) {
+                    barStarted = true;
+                    bar.start(100, 0, { world: worlds });
                   }
-                  bar.update(Math.round(f * 100), { world });
+                  bar.update(pct, { world: worlds });
                 },
               }),
         });

@@ -4,13 +4,10 @@
  * and aggregate in point/repeat order, so 1 or N workers and any sharding give the same result.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { fromThreadError, type ThreadError, tsWorker } from "../../simulator/threads.ts";
 import { GtbError, isGtbError } from "../../engine/core/errors.ts";
 import { parseScenario, type Scenario } from "../../simulator/scenario/load.ts";
 import { checkParams, expandGrid, type GridPoint, pointSets, type SweepParam, shardPoints } from "./grid.ts";
@@ -162,43 +159,11 @@ async function runInProcess(tasks: readonly RunTask[], opts: SweepOptions): Prom
 interface WorkerReply {
   id: number;
   sample?: RunSample;
-  error?: { name: string; message: string; stack?: string; gtb?: Record<string, unknown> };
-}
-
-function replyError(e: NonNullable<WorkerReply["error"]>, task: RunTask): Error {
-  const g = e.gtb;
-  if (g !== undefined && typeof g.code === "string") {
-    const opt = (k: string) => (typeof g[k] === "string" || typeof g[k] === "number" ? { [k]: g[k] } : {});
-    return new GtbError(g.code, `seed ${task.seed}: ${e.message}`, {
-      ...opt("file"),
-      ...opt("line"),
-      ...opt("column"),
-      ...opt("path"),
-      ...opt("hint"),
-    });
-  }
-  const err = new Error(`sweep run failed (seed ${task.seed}, sets ${task.sets.join(" ")}): ${e.message}`);
-  if (e.stack !== undefined) err.stack = `${err.message}\n--- in worker ---\n${e.stack}`;
-  return err;
-}
-
-/** File URL of tsx's ESM API (its package exports map, "./esm/api" -> import). */
-function tsxEsmApi(): string {
-  const pkgFile = createRequire(import.meta.url).resolve("tsx/package.json");
-  const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as {
-    exports: Record<string, { import?: { default?: string } }>;
-  };
-  const rel = pkg.exports["./esm/api"]?.import?.default ?? "./dist/esm/api/index.mjs";
-  return pathToFileURL(join(dirname(pkgFile), rel)).href;
+  error?: ThreadError;
 }
 
 /** Run tasks on `n` worker threads; results come back in task order. */
 function runOnWorkers(tasks: readonly RunTask[], n: number, opts: SweepOptions): Promise<RunSample[]> {
-  // Node 20 does not apply --import loader hooks to a worker's entry module; register tsx's
-  // loader first (as bin/gitops-testbed.js does), then import the TypeScript worker.
-  const tsxApi = tsxEsmApi();
-  const entry = new URL("./worker.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
   const results: RunSample[] = new Array(tasks.length);
   const pool: Worker[] = [];
   let next = 0;
@@ -217,12 +182,21 @@ function runOnWorkers(tasks: readonly RunTask[], n: number, opts: SweepOptions):
       w.postMessage({ id, task: tasks[id] });
     };
     for (let i = 0; i < n; i++) {
-      const w = new Worker(bootstrap, { eval: true, workerData: { worldsModule: opts.worldsModule } });
+      const w = tsWorker(new URL("./worker.ts", import.meta.url), { worldsModule: opts.worldsModule });
       pool.push(w);
       w.on("message", (m: WorkerReply) => {
         if (failed) return;
         if (m.error !== undefined || m.sample === undefined) {
-          fail(replyError(m.error ?? { name: "Error", message: "worker sent no sample" }, tasks[m.id]!));
+          const task = tasks[m.id]!;
+          const err = m.error ?? { name: "Error", message: "worker sent no sample" };
+          fail(
+            fromThreadError(
+              err,
+              err.gtb === undefined
+                ? `sweep run failed (seed ${task.seed}, sets ${task.sets.join(" ")}): `
+                : `seed ${task.seed}: `,
+            ),
+          );
           return;
         }
         results[m.id] = m.sample;

@@ -4,6 +4,7 @@
  * export), so the caller decides which worlds exist without library code importing the CLI.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { toThreadError } from "../../simulator/threads.ts";
 import { type RunTask, runOne, type WorldRunners } from "./run-one.ts";
 
 interface Message {
@@ -31,19 +32,7 @@ port?.on("message", (msg: Message) => {
       (e: unknown) =>
         port.postMessage({
           id: msg.id,
-          error: {
-            name: e instanceof Error ? e.name : "Error",
-            message: e instanceof Error ? e.message : String(e),
-            stack: e instanceof Error ? e.stack : undefined,
-            gtb:
-              e !== null &&
-              typeof e === "object" &&
-              "toJSON" in e &&
-              e instanceof Error &&
-              e.name === "GtbError"
-                ? (e as { toJSON(): unknown }).toJSON()
-                : undefined,
-          },
+          error: toThreadError(e),
         }),
     );
 });

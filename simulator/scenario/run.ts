@@ -11,11 +11,14 @@ import { GtbError } from "../../engine/core/errors.ts";
 import type { AssertionResult } from "../../reports/report.ts";
 import type { ClusterSpec } from "../cluster/providers/types.ts";
 import { type FleetService, generateFleet } from "../fleet/generate.ts";
+import type { Worker } from "node:worker_threads";
+import { fromThreadError, tsWorker } from "../threads.ts";
 import type { WorldResult } from "../world/infra.ts";
 import { runManualWorld } from "../world/manual.ts";
 import { drawPlan } from "../world/plan.ts";
 import { checkAssertions } from "./assertions.ts";
 import type { Scenario, WorldSpec } from "./load.ts";
+import type { WorldReply, WorldTask } from "./world-worker.ts";
 
 export interface RunOptions {
   /** Overrides the scenario's seed. */
@@ -29,6 +32,12 @@ export interface RunOptions {
   timeScale?: number;
   /** Live mode: the cluster provider (default embedded). */
   cluster?: ClusterSpec;
+  /**
+   * URL of a module exporting WORLD_RUNNERS (the CLI's cli/worlds.ts). Given, and in virtual mode
+   * with several worlds, each world runs on its own worker thread (the worlds share nothing but
+   * the plan); the event log is the same byte for byte as when they run one after the other.
+   */
+  worldsModule?: string;
 }
 
 export type WorldRunner = (input: Parameters<typeof runManualWorld>[0]) => Promise<WorldResult>;
@@ -76,18 +85,25 @@ export function fleetFor(scenario: Scenario): FleetService[] {
   return fleet.services.map((s) => ({ ...s, name: `svc-${s.index}` }));
 }
 
-export async function runScenario(input: Scenario, opts: RunOptions = {}): Promise<RunResult> {
-  const scenario: Scenario = opts.seed === undefined ? input : { ...input, seed: opts.seed };
+/** The fleet and the plan of changes and drift, drawn from the scenario's seed. */
+export function prepareRun(scenario: Scenario): {
+  services: FleetService[];
+  plan: ReturnType<typeof drawPlan>;
+} {
   const services = fleetFor(scenario);
-  let plan: ReturnType<typeof drawPlan>;
   try {
-    plan = drawPlan(scenario, services);
+    return { services, plan: drawPlan(scenario, services) };
   } catch (e) {
     throw new GtbError("GTB_SCENARIO_SERVICE", (e as Error).message, {
       file: scenario.file,
       hint: "refer to services by fleet index (0-based) or by a generated name",
     });
   }
+}
+
+export async function runScenario(input: Scenario, opts: RunOptions = {}): Promise<RunResult> {
+  const scenario: Scenario = opts.seed === undefined ? input : { ...input, seed: opts.seed };
+  const { services, plan } = prepareRun(scenario);
   const events: EventBase[] = [];
   const sink = new CanonicalOrderSink(events);
   const end = scenario.startMs + scenario.durationMs;
@@ -106,36 +122,50 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
     ...opts.worldRunners,
   };
   const stats: RunResult["stats"] = {};
+  for (const [i, world] of scenario.worlds.entries()) {
+    if (runners[world.model] === undefined) {
+      throw new GtbError(
+        "GTB_WORLD_UNSUPPORTED",
+        `world model "${world.model}" is not available in this build`,
+        {
+          file: scenario.file,
+          path: `spec.worlds[${i}].model`,
+        },
+      );
+    }
+  }
   const workDir = await mkdtemp(join(tmpdir(), "gtb-run-"));
   try {
-    for (const world of scenario.worlds) {
-      const runner = runners[world.model];
-      if (runner === undefined) {
-        throw new GtbError(
-          "GTB_WORLD_UNSUPPORTED",
-          `world model "${world.model}" is not available in this build`,
-          {
-            file: scenario.file,
-            path: `spec.worlds[${scenario.worlds.indexOf(world)}].model`,
-          },
-        );
+    if (
+      opts.worldsModule !== undefined &&
+      scenario.worlds.length > 1 &&
+      (opts.mode ?? "virtual") === "virtual"
+    ) {
+      const results = await runWorldsOnThreads(scenario, opts.worldsModule, workDir, opts.onProgress);
+      for (const [i, world] of scenario.worlds.entries()) {
+        const r = results[i]!;
+        for (const e of r.events) sink.emit(e);
+        stats[world.name] = r.stats;
       }
-      const result = await runner({
-        scenario,
-        world,
-        services,
-        plan,
-        sink,
-        workDir: join(workDir, world.name),
-        ...(opts.mode === undefined ? {} : { mode: opts.mode }),
-        ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
-        ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),
-        ...(opts.onProgress === undefined
-          ? {}
-          : { onProgress: (f: number) => opts.onProgress?.(world.name, f) }),
-      });
-      stats[world.name] = result.stats;
-    }
+    } else
+      for (const world of scenario.worlds) {
+        const runner = runners[world.model]!;
+        const result = await runner({
+          scenario,
+          world,
+          services,
+          plan,
+          sink,
+          workDir: join(workDir, world.name),
+          ...(opts.mode === undefined ? {} : { mode: opts.mode }),
+          ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
+          ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),
+          ...(opts.onProgress === undefined
+            ? {}
+            : { onProgress: (f: number) => opts.onProgress?.(world.name, f) }),
+        });
+        stats[world.name] = result.stats;
+      }
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
@@ -143,4 +173,46 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
   sink.emit({ type: "run.finished", time: end, scenario: scenario.name } as EventBase);
   sink.flush();
   return { events, assertions: checkAssertions(scenario, services, events), stats };
+}
+
+/** Run each world on its own worker thread; results in world order. */
+async function runWorldsOnThreads(
+  scenario: Scenario,
+  worldsModule: string,
+  workDir: string,
+  onProgress: RunOptions["onProgress"],
+): Promise<Array<{ events: EventBase[]; stats: Record<string, number> }>> {
+  const workers: Worker[] = [];
+  try {
+    return await Promise.all(
+      scenario.worlds.map(
+        (world) =>
+          new Promise<{ events: EventBase[]; stats: Record<string, number> }>((resolve, reject) => {
+            const task: WorldTask = {
+              scenario,
+              world: world.name,
+              workDir: join(workDir, world.name),
+              worldsModule,
+            };
+            const w = tsWorker(new URL("./world-worker.ts", import.meta.url), task);
+            workers.push(w);
+            let settled = false;
+            w.on("message", (m: WorldReply) => {
+              if (m.kind === "progress") onProgress?.(world.name, m.fraction);
+              else {
+                settled = true;
+                if (m.kind === "done") resolve({ events: m.events, stats: m.stats });
+                else reject(fromThreadError(m.error, ""));
+              }
+            });
+            w.on("error", (e) => reject(e));
+            w.on("exit", (code) => {
+              if (!settled) reject(new Error(`world ${world.name}: worker thread exited with code ${code}`));
+            });
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }

@@ -4,13 +4,16 @@
  * file, line and field path, and no output directory left behind.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toJsonl } from "../../engine/core/events.ts";
 import { renderAll } from "../../reports/index.ts";
-import { ROOT, runCi } from "./ci.ts";
+import { WORLD_RUNNERS } from "../../cli/worlds.ts";
+import { parseScenario } from "../../simulator/scenario/load.ts";
+import { runScenario } from "../../simulator/scenario/run.ts";
+import { ROOT, runCi, SCENARIOS } from "./ci.ts";
 
 async function outputs(seed?: number): Promise<{ events: string; report: string }> {
   const r = await runCi("ci-canary-load-regression.yaml", [], seed);
@@ -28,6 +31,32 @@ describe("determinism", () => {
     const c = await outputs(12345);
     expect(c.events).not.toBe(a.events);
     expect(c.report).not.toBe(a.report);
+  });
+
+  it("worlds on worker threads: the same log as worlds run one after the other", async () => {
+    // the two-world scenario of the case study, cut to a few services and a day
+    const scenario = parseScenario(
+      join(SCENARIOS, "case-study.yaml"),
+      readFileSync(join(SCENARIOS, "case-study.yaml"), "utf8"),
+      {
+        sets: ["fleet.services=6", "duration=1d", "changes.perServicePerWeek=14"],
+      },
+    );
+    expect(scenario.worlds.length).toBe(2);
+    const one = await runScenario(scenario, { worldRunners: WORLD_RUNNERS });
+    const progress = new Set<string>();
+    const threaded = await runScenario(scenario, {
+      worldRunners: WORLD_RUNNERS,
+      worldsModule: new URL("../../cli/worlds.ts", import.meta.url).href,
+      onProgress: (world) => progress.add(world),
+    });
+    const worlds = new Set(
+      one.events.map((e) => (e as { world?: string }).world).filter((w) => w !== undefined),
+    );
+    expect([...worlds].sort()).toEqual(["gitops", "manual"]);
+    expect(toJsonl(threaded.events)).toBe(toJsonl(one.events));
+    expect(threaded.stats).toEqual(one.stats);
+    expect([...progress].sort()).toEqual(["gitops", "manual"]);
   });
 });
 
