@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { parse as parseYaml, stringify } from "yaml";
 import { parseDuration } from "../../engine/core/clock.ts";
 import type { EventBase } from "../../engine/core/events.ts";
-import { createEngine, type Engine, LocalGitSource } from "../../engine/index.ts";
+import { createEngine, type Engine, LocalGitSource, MemoryNotifier } from "../../engine/index.ts";
 import { InsteadOfGitSource } from "../../engine/source/git.ts";
 import type { DriftDetectedEvent, DriftHealedEvent } from "../../engine/apps/events.ts";
 import { PrometheusProvider } from "../../engine/analysis/provider.ts";
@@ -107,6 +107,14 @@ export function analysisTemplates(scenario: Scenario): Record<string, string> {
   };
 }
 
+/** Argo CD notifications subscriptions of an Application: deploys, failed syncs and degraded health. */
+function notificationSubscriptions(channel: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const trigger of ["on-deployed", "on-sync-failed", "on-health-degraded"])
+    out[`notifications.argoproj.io/subscribe.${trigger}.slack`] = channel;
+  return out;
+}
+
 /** values-production.yaml of a service: the scenario's canary policy on top of the chart's values. */
 function productionValues(s: FleetService, scenario: Scenario, analysis: boolean, tag: string): string {
   return stringify(
@@ -197,6 +205,8 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
     app.metadata.annotations = {
       ...app.metadata.annotations,
       "argocd.argoproj.io/manifest-generate-paths": ".",
+      // the team's deploy channel (Argo CD notifications); notify-down makes deliveries fail
+      ...notificationSubscriptions(`${s.team}-deploys`),
     };
     app.spec.syncPolicy.automated.selfHeal = world.selfHeal;
     files[`apps/${s.name}.yaml`] = stringify(app, { lineWidth: 0 });
@@ -222,17 +232,21 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
       "rollout.aborted",
       "rollout.completed",
       "analysis.completed",
+      "notification.sent",
+      "notification.failed",
     ].includes(e.type);
   const mechanism = infra.mechanismSink(keepEngine);
   const gitSource = new InsteadOfGitSource(new LocalGitSource({ clock }), {
     [repoURL]: pathToFileURL(repoDir).href,
   });
+  const { faults } = infra;
   const engine: Engine = createEngine({
-    client: infra.systemClient(ENGINE_IDENTITY),
+    client: faults.wrapClient(infra.systemClient(ENGINE_IDENTITY)),
     clock,
     rng: infra.rng.fork("engine"),
     events: { emit: (e) => onEngineEvent(e) },
-    source: gitSource,
+    source: faults.wrapGitSource(gitSource),
+    notifier: faults.wrapNotifier(new MemoryNotifier()),
     builtinHelm: createHelmRenderer({ clock, rng: infra.rng.fork("helm") }),
     namespace: ARGOCD_NS,
     // In virtual time the poll that would find a commit is computed when the webhook is lost
@@ -242,7 +256,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
     auditLookup: { lookup: (ref: ObjectRef, rv: string) => humanWrites.get(auditKey(ref, rv)) },
   });
   const rollouts = new RolloutsManager({
-    client: infra.systemClient(ROLLOUTS_IDENTITY),
+    client: faults.wrapClient(infra.systemClient(ROLLOUTS_IDENTITY)),
     clock,
     provider: new PrometheusProvider({ apiFor: () => infra.prometheusApi() }),
     trafficRouter: traffic,
@@ -414,7 +428,8 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
 
   /** The push webhook refreshes the app at once; without it, the next poll finds the commit. */
   function deliver(b: ServiceBook, sha: string, changed: string[]): void {
-    if (world.webhook) {
+    // a lost webhook (webhook-loss) leaves the commit to the poll
+    if (world.webhook && !faults.isWebhookLost(clock.now())) {
       stats.webhooks++;
       engine.deliverPush({
         ref: `refs/heads/${repo.branch}`,
@@ -665,7 +680,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   for (const ev of scenario.events)
     if (ev.revokeAccess !== undefined && (ev.world === undefined || ev.world === world.name))
       clock.setTimeout(revokeAccess, scenario.startMs + ev.atMs - start);
-  scheduleInfraFaults(infra, { engine });
+  scheduleInfraFaults(infra, { engine, faults });
   await infra.runToEnd();
 
   book.close();

@@ -31,7 +31,12 @@ import type { FileTree } from "../../engine/render/types.ts";
 import type { CommitInfo, GitSource } from "../../engine/source/types.ts";
 import { INFRA_FAULTS, type InfraFault } from "../scenario/catalogue.ts";
 import type { Params } from "../scenario/load.ts";
-import { FaultyKubeClient, type InjectedErrorCode } from "./faulty-client.ts";
+import {
+  type ErrorFault,
+  FaultyKubeClient,
+  type InjectedErrorCode,
+  type LatencyFault,
+} from "./faulty-client.ts";
 import type { Infra } from "./infra.ts";
 
 /** One scheduled infrastructure fault, resolved: absolute clock times, defaults applied. */
@@ -50,7 +55,7 @@ export interface FaultWindow {
 export interface InfraFaultHooks {
   /** For engine-restart: the GitOps engine (Engine from engine/index.ts). */
   engine?: { stop(): Promise<void>; start(): Promise<void> };
-  /** The world's InfraFaults when it created one earlier (to wrap clients); else one is made. */
+  /** The world's InfraFaults (default: `infra.faults`). */
   faults?: InfraFaults;
 }
 
@@ -60,7 +65,6 @@ const PROMETHEUS_KINDS = {
   "prometheus-empty": "empty",
   "prometheus-nan": "nan",
 } as const;
-const API_KINDS: ReadonlySet<InfraFault> = new Set(["api-errors", "api-latency", "watch-drop"]);
 const ERROR_CODES: readonly InjectedErrorCode[] = [409, 429, 500];
 
 function num(p: Params, k: string): number {
@@ -142,6 +146,8 @@ export class InfraFaults {
   private scheduled = false;
   private readonly webhookRng;
   private readonly prometheusStack: FaultWindow[] = [];
+  private apiErrors: ErrorFault | undefined;
+  private apiLatency: LatencyFault | undefined;
 
   constructor(private readonly infra: Infra) {
     this.windows = faultWindows(infra);
@@ -159,6 +165,9 @@ export class InfraFaults {
       this.infra.clock,
       this.infra.rng.fork(`infra-faults/api/${this.clients.length}`),
     );
+    // a client made inside a window misbehaves like the others
+    c.setErrors(this.apiErrors);
+    c.setLatency(this.apiLatency);
     this.clients.push(c);
     return c;
   }
@@ -235,16 +244,15 @@ export class InfraFaults {
   }
 
   private checkSupported(w: FaultWindow, hooks: InfraFaultHooks): void {
+    // API faults need no world cooperation: people's clients (Infra.client) always go through wrapClient
     const missing =
-      API_KINDS.has(w.kind) && this.clients.length === 0
-        ? "a KubeClient from wrapClient() for its controllers"
-        : w.kind === "git-unreachable" && !this.gitWrapped
-          ? "a GitSource from wrapGitSource()"
-          : w.kind === "notify-down" && !this.notifierWrapped
-            ? "a Notifier from wrapNotifier()"
-            : w.kind === "engine-restart" && hooks.engine === undefined
-              ? "its engine handle (scheduleInfraFaults(infra, { engine }))"
-              : undefined;
+      w.kind === "git-unreachable" && !this.gitWrapped
+        ? "a GitSource from wrapGitSource()"
+        : w.kind === "notify-down" && !this.notifierWrapped
+          ? "a Notifier from wrapNotifier()"
+          : w.kind === "engine-restart" && hooks.engine === undefined
+            ? "its engine handle (scheduleInfraFaults(infra, { engine }))"
+            : undefined;
     if (missing === undefined) return;
     const { scenario, world } = this.infra.input;
     throw new GtbError(
@@ -277,15 +285,16 @@ export class InfraFaults {
         this.applyPrometheus();
         break;
       case "api-errors":
-        for (const c of this.clients)
-          c.setErrors({
-            code: num(w.params, "code") as InjectedErrorCode,
-            ratio: num(w.params, "ratio"),
-            ...service,
-          });
+        this.apiErrors = {
+          code: num(w.params, "code") as InjectedErrorCode,
+          ratio: num(w.params, "ratio"),
+          ...service,
+        };
+        for (const c of this.clients) c.setErrors(this.apiErrors);
         break;
       case "api-latency":
-        for (const c of this.clients) c.setLatency({ delayMs: ms(w.params, "delay"), ...service });
+        this.apiLatency = { delayMs: ms(w.params, "delay"), ...service };
+        for (const c of this.clients) c.setLatency(this.apiLatency);
         break;
       case "watch-drop":
         for (const c of this.clients) c.dropWatches();
@@ -320,9 +329,11 @@ export class InfraFaults {
         break;
       }
       case "api-errors":
+        this.apiErrors = undefined;
         for (const c of this.clients) c.setErrors(undefined);
         break;
       case "api-latency":
+        this.apiLatency = undefined;
         for (const c of this.clients) c.setLatency(undefined);
         break;
       case "engine-restart":
@@ -349,7 +360,7 @@ export class InfraFaults {
  * Returns the InfraFaults (the one passed in `hooks.faults`, or a new one).
  */
 export function scheduleInfraFaults(infra: Infra, hooks: InfraFaultHooks = {}): InfraFaults {
-  const faults = hooks.faults ?? new InfraFaults(infra);
+  const faults = hooks.faults ?? infra.faults;
   faults.schedule(hooks);
   return faults;
 }

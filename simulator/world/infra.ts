@@ -42,6 +42,7 @@ import { MockPrometheus } from "../prometheus/mock.ts";
 import type { Scenario, WorldSpec } from "../scenario/load.ts";
 import { TrafficModel } from "../traffic/model.ts";
 import { DeferredKubeClient } from "../cluster/providers/deferred-client.ts";
+import { InfraFaults } from "./infra-faults.ts";
 import type { RunPlan } from "./plan.ts";
 
 /** World events without the `world` field (the emitter adds it). */
@@ -96,6 +97,12 @@ export class Infra {
   readonly admin: KubeClient;
   readonly traffic: TrafficModel;
   readonly prometheus: MockPrometheus;
+  /**
+   * The scenario's infrastructure faults for this world. People's clients (`client()`) go through
+   * it; the worlds wrap their controllers' clients, Git source and notifier with it.
+   */
+  readonly faults: InfraFaults;
+  private readonly peopleClients = new Map<string, KubeClient>();
   private controllersRef: BuiltinControllers | undefined;
   private podBehaviour: PodBehaviour | undefined;
   private readonly sink: EventSink<EventBase>;
@@ -132,14 +139,22 @@ export class Infra {
     this.prometheus = new MockPrometheus({ clock: this.clock });
     this.prometheus.addProvider(this.traffic);
     for (const s of input.services) this.traffic.addService(trafficSpec(s));
+    this.faults = new InfraFaults(this);
   }
 
   /**
    * A client acting as a person or a non-admin service account (subject to the write policy).
    * Live mode: usable once startControllers() has connected (calls before then wait for it).
+   * The API faults (api-errors, api-latency, watch-drop) hit it as they hit kubectl.
    */
   client(identity: string): KubeClient {
-    return this.mode === "live" ? this.liveClient(identity, false) : this.cluster.client(identity);
+    let c = this.peopleClients.get(identity);
+    if (c === undefined) {
+      const inner = this.mode === "live" ? this.liveClient(identity, false) : this.cluster.client(identity);
+      c = this.faults.wrapClient(inner);
+      this.peopleClients.set(identity, c);
+    }
+    return c;
   }
 
   /** A client for a system component that is never denied (engine, rollout controller, controllers). */

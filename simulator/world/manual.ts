@@ -351,7 +351,8 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
   const start = clock.now();
   for (const c of plan.changes) clock.setTimeout(() => planned(c), c.time - start);
   for (const dr of plan.drifts) clock.setTimeout(() => void makeDrift(dr), dr.time - start);
-  scheduleInfraFaults(infra);
+  // API faults hit people's kubectl (infra.client); Git, webhooks and notifications are not used here
+  scheduleInfraFaults(infra, { faults: infra.faults });
   await infra.runToEnd();
 
   book.close();
