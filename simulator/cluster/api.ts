@@ -129,6 +129,9 @@ function decodeContinue(token: string): { rv: number; after: string } {
   throw S.badRequest(`invalid continue token: ${token}`);
 }
 
+const byKey = (a: [string, unknown], b: [string, unknown]): number =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+
 function userAgentManager(ua: string | undefined): string {
   if (ua === undefined || ua === "") return DEFAULT_FIELD_MANAGER;
   return ua.split("/")[0]!.slice(0, 128);
@@ -227,25 +230,24 @@ export class ApiServer {
       listRv = c.rv;
       after = c.after;
     }
-    const keys: string[] = [];
-    const bucket = this.store.bucket(t);
-    const prefix = ns === undefined ? undefined : `${ns}/`;
-    for (const [k, s] of bucket) {
-      if (prefix !== undefined && !k.startsWith(prefix)) continue;
+    const found: Array<[string, Stored]> = [];
+    const objects = ns === undefined ? this.store.bucket(t) : this.store.inNamespace(t, ns);
+    for (const entry of objects) {
+      const [k, s] = entry;
       if (after !== undefined && k <= after) continue;
       if (label !== undefined && !label(s.obj)) continue;
       if (field !== undefined && !field(s.obj)) continue;
-      keys.push(k);
+      found.push(entry);
     }
-    keys.sort();
+    if (found.length > 1) found.sort(byKey);
     const limit = p.limit !== undefined && p.limit > 0 ? p.limit : undefined;
-    const take = limit === undefined ? keys : keys.slice(0, limit);
-    const out: ListResult = { items: take.map((k) => bucket.get(k)!), resourceVersion: String(listRv) };
-    if (limit !== undefined && keys.length > limit) {
-      out.continue = Buffer.from(JSON.stringify({ rv: listRv, after: take[take.length - 1] })).toString(
+    const take = limit === undefined || found.length <= limit ? found : found.slice(0, limit);
+    const out: ListResult = { items: take.map((e) => e[1]), resourceVersion: String(listRv) };
+    if (limit !== undefined && found.length > limit) {
+      out.continue = Buffer.from(JSON.stringify({ rv: listRv, after: take[take.length - 1]![0] })).toString(
         "base64url",
       );
-      out.remainingItemCount = keys.length - limit;
+      out.remainingItemCount = found.length - limit;
     }
     return out;
   }
@@ -1134,9 +1136,8 @@ export class ApiServer {
   private drainNamespace(ns: string): void {
     for (const t of this.registry.all()) {
       if (!t.namespaced) continue;
-      const prefix = `${ns}/`;
-      for (const [k, s] of [...this.store.bucket(t)]) {
-        if (!k.startsWith(prefix) || s.obj.metadata.deletionTimestamp !== undefined) continue;
+      for (const s of [...this.store.inNamespace(t, ns).values()]) {
+        if (s.obj.metadata.deletionTimestamp !== undefined) continue;
         const cur = this.store.get(t, ns, s.obj.metadata.name ?? "");
         if (cur !== undefined && cur.obj.metadata.deletionTimestamp === undefined)
           this.deleteLive(SYSTEM, t, cur, "Background", {});
@@ -1149,11 +1150,7 @@ export class ApiServer {
 
   private finishNamespace(nsLive: Stored): void {
     const ns = nsLive.obj.metadata.name ?? "";
-    const prefix = `${ns}/`;
-    for (const t of this.registry.all()) {
-      if (!t.namespaced) continue;
-      for (const k of this.store.bucket(t).keys()) if (k.startsWith(prefix)) return;
-    }
+    for (const t of this.registry.all()) if (t.namespaced && this.store.inNamespace(t, ns).size > 0) return;
     const nsType = this.registry.get("/namespaces")!;
     const rv = this.store.nextRv();
     const last: KubeObject = {

@@ -1,7 +1,10 @@
 /**
  * The in-process KubeClient: the same ApiServer the HTTP server uses, called
- * directly (no sockets, no serialization: a JSON-semantics deep copy each way
- * isolates the caller's objects from the store's).
+ * directly (no sockets, no serialization). What the caller sends is copied
+ * (JSON semantics) so the caller may keep using it; what it reads (get, list
+ * items, write results, watch events) is the store's own deep-frozen object,
+ * shared by every reader: copy before changing it (`structuredClone`, spread
+ * the parts you change), as an attempt to mutate it throws a TypeError.
  */
 import {
   type ApiResourceInfo,
@@ -26,9 +29,9 @@ import { noResource } from "./status.ts";
 import { cloneJson } from "./objutil.ts";
 import type { Stored } from "./store.ts";
 
-/** The caller's copy of a stored object (stored objects are shared and never mutated). */
+/** A stored object as the caller sees it: the shared, deep-frozen object itself. */
 function out<T extends KubeObject>(s: Stored): T {
-  return cloneJson(s.obj) as T;
+  return s.obj as T;
 }
 
 /** The store's copy of the caller's value (what a JSON request body would carry). */

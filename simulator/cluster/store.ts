@@ -3,8 +3,10 @@
  * type keyed by namespace/name, an owner index for garbage collection, and a
  * bounded event history that watches resume from (410 Expired beyond it).
  *
- * Stored objects are never mutated after they are stored: every write stores
- * a new object, so readers may share them and cache their JSON.
+ * Stored objects are deep-frozen when they are stored (a write stores a new
+ * object sharing the untouched, already frozen subtrees of the old one), so
+ * every reader may be handed the same object and its JSON cached: an attempt
+ * to mutate one throws a TypeError instead of corrupting the store.
  */
 import type { KubeObject, WatchEventType } from "../../engine/kube/types.ts";
 import type { ResourceType } from "./registry.ts";
@@ -37,9 +39,26 @@ export function storedJson(s: Stored): string {
   return s.json;
 }
 
+/**
+ * Freeze `v` and everything below it, stopping at subtrees that are frozen
+ * already (a new version shares those with the stored one it replaces, so the
+ * cost follows the size of the change).
+ */
+export function deepFreeze<T>(v: T): T {
+  if (typeof v !== "object" || v === null || Object.isFrozen(v)) return v;
+  Object.freeze(v);
+  if (Array.isArray(v)) for (const x of v) deepFreeze(x);
+  else for (const k in v) deepFreeze((v as Record<string, unknown>)[k]);
+  return v;
+}
+
+const EMPTY: ReadonlyMap<string, Stored> = new Map();
+
 export class Store {
   private rvCounter = 0;
   private readonly buckets = new Map<string, Map<string, Stored>>();
+  /** type key -> namespace -> objects of that namespace (namespaced types only), for namespace lists. */
+  private readonly namespaces = new Map<string, Map<string, Map<string, Stored>>>();
   /** owner uid -> "typeKey|objectKey" of dependents */
   private readonly dependents = new Map<string, Set<string>>();
   private readonly history: Array<HistoryRecord | undefined>;
@@ -72,6 +91,34 @@ export class Store {
 
   dropBucket(t: ResourceType): void {
     this.buckets.delete(t.key);
+    this.namespaces.delete(t.key);
+  }
+
+  /** The objects of one namespace (keyed "namespace/name" like the bucket); empty when there are none. */
+  inNamespace(t: ResourceType, namespace: string): ReadonlyMap<string, Stored> {
+    return this.namespaces.get(t.key)?.get(namespace) ?? EMPTY;
+  }
+
+  private nsBucket(t: ResourceType, namespace: string): Map<string, Stored> {
+    let byNs = this.namespaces.get(t.key);
+    if (byNs === undefined) {
+      byNs = new Map();
+      this.namespaces.set(t.key, byNs);
+    }
+    let b = byNs.get(namespace);
+    if (b === undefined) {
+      b = new Map();
+      byNs.set(namespace, b);
+    }
+    return b;
+  }
+
+  private dropFromNamespace(t: ResourceType, namespace: string, key: string): void {
+    const byNs = this.namespaces.get(t.key);
+    const b = byNs?.get(namespace);
+    if (b === undefined) return;
+    b.delete(key);
+    if (b.size === 0) byNs!.delete(namespace);
   }
 
   get(t: ResourceType, namespace: string | undefined, name: string): Stored | undefined {
@@ -80,9 +127,11 @@ export class Store {
 
   /** Store a new version (its metadata.resourceVersion must already be `rv`) and record the event. */
   put(t: ResourceType, obj: KubeObject, rv: number, prev: Stored | undefined): Stored {
-    const s: Stored = { obj, rv };
-    const key = objectKey(obj.metadata.namespace, obj.metadata.name ?? "");
+    const s: Stored = { obj: deepFreeze(obj), rv };
+    const ns = obj.metadata.namespace;
+    const key = objectKey(ns, obj.metadata.name ?? "");
     this.bucket(t).set(key, s);
+    if (ns !== undefined && ns !== "") this.nsBucket(t, ns).set(key, s);
     if (prev !== undefined) this.unindex(t, key, prev.obj);
     this.index(t, key, obj);
     this.record({
@@ -98,15 +147,17 @@ export class Store {
 
   /** Remove an object for good; `last` is its final state with a fresh resourceVersion. */
   remove(t: ResourceType, last: KubeObject, rv: number, prev: Stored): void {
-    const key = objectKey(last.metadata.namespace, last.metadata.name ?? "");
+    const ns = last.metadata.namespace;
+    const key = objectKey(ns, last.metadata.name ?? "");
     this.bucket(t).delete(key);
+    if (ns !== undefined && ns !== "") this.dropFromNamespace(t, ns, key);
     this.unindex(t, key, prev.obj);
     this.record({
       rv,
       type: "DELETED",
       key: t.key,
       namespace: last.metadata.namespace ?? "",
-      stored: { obj: last, rv },
+      stored: { obj: deepFreeze(last), rv },
     });
   }
 

@@ -55,11 +55,11 @@ export function setCondition(
   nowMs: number,
   opts: { updateTime?: boolean; alwaysUpdate?: boolean } = {},
 ): Condition[] {
-  const now = rfc3339(nowMs);
   const cur = conditions.find((x) => x.type === c.type);
   if (cur !== undefined && cur.status === c.status && cur.reason === c.reason && !opts.alwaysUpdate) {
     return conditions;
   }
+  const now = rfc3339(nowMs);
   const next: Condition = { ...c };
   if (opts.updateTime) next.lastUpdateTime = now;
   next.lastTransitionTime =

@@ -35,48 +35,74 @@ export interface ApplyResult {
   conflicts: ApplyConflict[];
 }
 
-/** One managedFields entry; its FieldsV1 is parsed only when it must change. */
+/**
+ * Parsed FieldsV1 trees by identity. Stored objects are frozen and share their
+ * managedFields entries from one version to the next, so a tree is parsed (or
+ * was rendered from a set) once and read many times. Sets in here are never
+ * changed: an Owner copies one before changing it.
+ */
+const parsedTrees = new WeakMap<object, ReadonlySet<string>>();
+
+function parsedSet(fields: unknown): ReadonlySet<string> {
+  if (!isMap(fields)) return new Set();
+  let set = parsedTrees.get(fields);
+  if (set === undefined) {
+    set = fieldsToSet(fields);
+    parsedTrees.set(fields, set);
+  }
+  return set;
+}
+
+/** One managedFields entry; its FieldsV1 is parsed only when it must change, and re-rendered only then. */
 class Owner {
-  private parsed: Set<string> | undefined;
-  private dirty = false;
+  /** This owner's own copy of the set, once it changed. */
+  private changed: Set<string> | undefined;
 
   constructor(public entry: ManagedFieldsEntry) {}
 
-  get set(): Set<string> {
-    this.parsed ??= fieldsToSet(this.entry.fieldsV1);
-    return this.parsed;
+  /** The member paths (read only). */
+  get set(): ReadonlySet<string> {
+    return this.changed ?? parsedSet(this.entry.fieldsV1);
   }
 
   has(p: string): boolean {
-    return this.parsed === undefined ? treeOwns(this.entry.fieldsV1, p) : this.parsed.has(p);
+    if (this.changed !== undefined) return this.changed.has(p);
+    const f = this.entry.fieldsV1;
+    const known = isMap(f) ? parsedTrees.get(f) : undefined;
+    return known === undefined ? treeOwns(f, p) : known.has(p);
+  }
+
+  private writable(): Set<string> {
+    this.changed ??= new Set(parsedSet(this.entry.fieldsV1));
+    return this.changed;
   }
 
   delete(p: string): void {
-    if (!this.has(p)) return;
-    this.set.delete(p);
-    this.dirty = true;
+    if (this.has(p)) this.writable().delete(p);
   }
 
   add(p: string): void {
-    if (this.set.has(p)) return;
-    this.set.add(p);
-    this.dirty = true;
+    if (!this.has(p)) this.writable().add(p);
   }
 
   replace(set: Set<string>): void {
-    this.parsed = set;
-    this.dirty = true;
+    this.changed = set;
   }
 
   isEmpty(): boolean {
-    return this.parsed === undefined
-      ? !isMap(this.entry.fieldsV1) || Object.keys(this.entry.fieldsV1).length === 0
-      : this.parsed.size === 0;
+    if (this.changed !== undefined) return this.changed.size === 0;
+    const f = this.entry.fieldsV1;
+    if (!isMap(f)) return true;
+    for (const _ in f) return false;
+    return true;
   }
 
   toEntry(): ManagedFieldsEntry {
-    if (!this.dirty) return this.entry;
-    return { ...this.entry, fieldsType: "FieldsV1", fieldsV1: setToFields(this.set) };
+    const set = this.changed;
+    if (set === undefined) return this.entry;
+    const fieldsV1 = setToFields(set);
+    parsedTrees.set(fieldsV1, set);
+    return { ...this.entry, fieldsType: "FieldsV1", fieldsV1 };
   }
 }
 

@@ -113,8 +113,11 @@ export function isBuiltinKind(apiVersion: string, kind: string): boolean {
   return `${apiVersion}/${kind}` in KINDS;
 }
 
+const withMeta = (s: StructSchema): StructSchema => ({ ...s, metadata: { struct: OBJECT_META } });
+const SCHEMAS = new Map(Object.entries(KINDS).map(([k, s]) => [k, withMeta(s)]));
+const GENERIC_SCHEMA = withMeta(GENERIC);
+
 /** The schema of a kind; unknown kinds (custom resources) get metadata only: all lists atomic. */
 export function schemaOf(apiVersion: string, kind: string): StructSchema {
-  const s = KINDS[`${apiVersion}/${kind}`] ?? GENERIC;
-  return { ...s, metadata: { struct: OBJECT_META } };
+  return SCHEMAS.get(`${apiVersion}/${kind}`) ?? GENERIC_SCHEMA;
 }
