@@ -7,11 +7,24 @@
  * Outcomes: run gone -> {}; completed -> {} (nothing more to do); a write
  * conflict -> {requeueAfterMs: 0} (retry with fresh state); otherwise the time
  * until the next measurement is due.
+ *
+ * A measurement takes the time its provider takes on the injected clock (a slow
+ * Prometheus answers 20 s later; past the metric's timeout it is an Error
+ * measurement): startedAt is when the query went out, finishedAt when it came
+ * back, and the next one is due `interval` after that, as upstream. The reconcile
+ * is deliberately not clock.track()ed: a provider waiting on a timer of the same
+ * virtual clock would otherwise hold time still and never be woken. Adapters that
+ * do real I/O in virtual time track it themselves.
+ *
+ * The status is written as a merge patch of what changed (upstream's
+ * persistAnalysisRunStatus), so a spec change made meanwhile (terminate) does not
+ * throw away a measurement that took time to take.
  */
 import type { Clock } from "../core/clock.ts";
 import { type EventSink, NULL_SINK } from "../core/events.ts";
-import { type KubeClient, isConflict, isNotFound } from "../kube/types.ts";
+import { type KubeClient, isConflict, isNotFound, refOf } from "../kube/types.ts";
 import type { AnalysisEvent } from "./events.ts";
+import { getIfExists, mergeDiff } from "./kube-util.ts";
 import type { MetricsProvider } from "./provider.ts";
 import { stepAnalysisRun } from "./runner.ts";
 import { ARGO_API_VERSION, type AnalysisRun } from "./types.ts";
@@ -27,10 +40,18 @@ export type RecordFn = (
   message: string,
 ) => Promise<void>;
 
+/** An informer cache of AnalysisRuns (RolloutsManager's); the controller records its own writes in it. */
+export interface AnalysisRunLister {
+  get(namespace: string, name: string): AnalysisRun | undefined;
+  upsert(run: AnalysisRun): unknown;
+}
+
 export interface AnalysisRunControllerOptions {
   client: KubeClient;
   clock: Clock;
   provider: MetricsProvider;
+  /** Read runs from this cache instead of a GET per reconcile. */
+  runs?: AnalysisRunLister;
   events?: EventSink<AnalysisEvent>;
   record?: RecordFn;
 }
@@ -46,20 +67,13 @@ export class AnalysisRunController {
 
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const { client, clock } = this.opts;
-    let run: AnalysisRun;
-    try {
-      run = await client.get<AnalysisRun>({
-        apiVersion: ARGO_API_VERSION,
-        kind: "AnalysisRun",
-        namespace,
-        name,
-      });
-    } catch (e) {
-      if (isNotFound(e)) return {};
-      throw e;
-    }
+    let run = await this.getRun(namespace, name);
+    if (run === undefined) return {};
+    const started = clock.now();
+    const step = await stepAnalysisRun(run.spec, run.status, started, this.opts.provider, {
+      now: () => clock.now(),
+    });
     const now = clock.now();
-    const step = await clock.track(stepAnalysisRun(run.spec, run.status, now, this.opts.provider));
     const owner = run.metadata.ownerReferences?.find((o) => o.kind === "Rollout")?.name;
     const ctx = {
       namespace,
@@ -80,9 +94,13 @@ export class AnalysisRunController {
         dryRun: t.dryRun,
       });
     }
-    if (JSON.stringify(step.status) !== JSON.stringify(run.status ?? {})) {
+    const patch = mergeDiff(run.status ?? {}, step.status);
+    if (patch !== undefined) {
       try {
-        run = await client.replaceStatus<AnalysisRun>({ ...run, status: step.status });
+        run = await client.patch<AnalysisRun>(refOf(run), { status: patch }, "merge", {
+          subresource: "status",
+        });
+        this.opts.runs?.upsert(run);
       } catch (e) {
         if (isConflict(e)) return { requeueAfterMs: 0 };
         if (isNotFound(e)) return {};
@@ -119,5 +137,15 @@ export class AnalysisRunController {
       }
     }
     return step.nextAtMs === undefined ? {} : { requeueAfterMs: Math.max(0, step.nextAtMs - now) };
+  }
+
+  private async getRun(namespace: string, name: string): Promise<AnalysisRun | undefined> {
+    if (this.opts.runs !== undefined) return this.opts.runs.get(namespace, name);
+    return getIfExists<AnalysisRun>(this.opts.client, {
+      apiVersion: ARGO_API_VERSION,
+      kind: "AnalysisRun",
+      namespace,
+      name,
+    });
   }
 }

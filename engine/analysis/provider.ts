@@ -8,6 +8,7 @@
  * Prometheus in-process through the same interface (query + time in, the
  * Prometheus data model out), with no HTTP.
  */
+import type { Clock } from "../core/clock.ts";
 import type { Metric, MetricValue, PrometheusProviderSpec } from "./types.ts";
 
 export type PromSample = [number, string];
@@ -115,6 +116,28 @@ export class HttpPrometheusApi implements PrometheusApi {
 export interface PrometheusProviderOptions {
   /** The API for a metric's `address` (undefined address: a default one, else an error measurement). */
   apiFor(address: string | undefined): PrometheusApi | undefined;
+  /**
+   * Enforce the metric's `timeout` (default 30 s) on this clock, as upstream's context deadline:
+   * a query still unanswered then is an Error measurement. Without a clock the API enforces it.
+   */
+  clock?: Clock;
+}
+
+/** Settle with `p`, or reject with `error()` once `ms` have passed on `clock` (the timer is cleared either way). */
+function deadline<T>(clock: Clock, ms: number, p: Promise<T>, error: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(() => reject(error()), ms);
+    p.then(
+      (v) => {
+        clock.clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clock.clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }
 
 /** Argo's Prometheus provider (metricproviders/prometheus): query at the measurement time, bind `result`. */
@@ -130,8 +153,19 @@ export class PrometheusProvider implements MetricsProvider {
     if (api === undefined) return { ok: false, error: "prometheus address is not configured" };
     const headers: Record<string, string> = {};
     for (const h of spec.headers ?? []) headers[h.key] = h.value;
+    const timeoutMs = (spec.timeout ?? 30) * 1000;
+    const clock = this.opts.clock;
     try {
-      const res = await api.query(spec.query, timeMs, { timeoutMs: (spec.timeout ?? 30) * 1000, headers });
+      const query = api.query(spec.query, timeMs, { timeoutMs, headers });
+      const res =
+        clock === undefined || timeoutMs === 0
+          ? await query
+          : await deadline(clock, timeoutMs, query, () => {
+              // what the Go client reports when the query's context deadline passes
+              const url =
+                spec.address === undefined ? "" : `Post "${spec.address.replace(/\/+$/, "")}/api/v1/query": `;
+              return new Error(`${url}context deadline exceeded`);
+            });
       const value = bindPromResult(res.data);
       const metadata: Record<string, string> = { ResolvedPrometheusQuery: spec.query };
       return res.warnings !== undefined && res.warnings.length > 0

@@ -3,7 +3,8 @@
  * resolve args, validate, take every measurement that is due at `now`, assess
  * metrics and the run, trim history, and say when the next step is due.
  * The AnalysisRun controller (controller.ts) and the `analysis dry-run` CLI both
- * drive this function; it only reads the clock time it is given.
+ * drive this function; it only reads the clock time it is given, and `opts.now`
+ * (when a provider call may take time) for when each measurement finished.
  */
 import { rfc3339 } from "../core/clock.ts";
 import { ArgError, resolveMetric } from "./args.ts";
@@ -33,6 +34,14 @@ export interface TakenMeasurement {
   metric: string;
   measurement: Measurement;
   dryRun: boolean;
+}
+
+export interface StepOptions {
+  /**
+   * The clock, read when a measurement returns: its finishedAt (and the next
+   * measurement, due `interval` after it). Without it a measurement takes no time.
+   */
+  now?: () => number;
 }
 
 export interface StepResult {
@@ -72,16 +81,18 @@ async function takeMeasurement(
   provider: MetricsProvider,
   metric: Metric,
   nowMs: number,
+  now: () => number,
 ): Promise<Measurement> {
   const at = rfc3339(nowMs);
   const res = await provider.measure(metric, nowMs);
-  if (!res.ok) return { phase: "Error", message: res.error, startedAt: at, finishedAt: at };
+  const done = rfc3339(now());
+  if (!res.ok) return { phase: "Error", message: res.error, startedAt: at, finishedAt: done };
   const verdict = evaluateResult(metric, res.value);
   const m: Measurement = {
     phase: verdict.phase,
     value: formatMetricValue(res.value),
     startedAt: at,
-    finishedAt: at,
+    finishedAt: done,
   };
   if (verdict.message !== undefined) m.message = verdict.message;
   if (res.warnings !== undefined) m.metadata = { warnings: res.warnings.map((w) => `"${w}"`).join(", ") };
@@ -94,7 +105,9 @@ export async function stepAnalysisRun(
   current: AnalysisRunStatus | undefined,
   nowMs: number,
   provider: MetricsProvider,
+  opts: StepOptions = {},
 ): Promise<StepResult> {
+  const now = opts.now ?? (() => nowMs);
   const status: AnalysisRunStatus = { ...(current ?? {}) };
   if (isCompleted(status.phase)) {
     return { status, taken: [], completedNow: false, completedMetrics: [], nextAtMs: undefined };
@@ -127,7 +140,8 @@ export async function stepAnalysisRun(
     const at = nextMeasurementAt(m, r, startedAtMs, terminating);
     return at !== undefined && at <= nowMs;
   });
-  const measured = await Promise.all(due.map((m) => takeMeasurement(provider, m, nowMs)));
+  const measured = await Promise.all(due.map((m) => takeMeasurement(provider, m, nowMs, now)));
+  const endMs = due.length === 0 ? nowMs : Math.max(nowMs, now());
   const taken: TakenMeasurement[] = [];
   due.forEach((m, i) => {
     const measurement = measured[i]!;
@@ -168,7 +182,7 @@ export async function stepAnalysisRun(
         startedAtMs,
         term,
       );
-      if (at !== undefined && (nextAtMs === undefined || at < nextAtMs)) nextAtMs = Math.max(at, nowMs);
+      if (at !== undefined && (nextAtMs === undefined || at < nextAtMs)) nextAtMs = Math.max(at, endMs);
     }
   }
   return { status, taken, completedNow, completedMetrics: assessed.completedMetrics, nextAtMs };

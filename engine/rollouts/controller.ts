@@ -16,10 +16,12 @@ import type { TrafficRouter } from "../core/traffic-router.ts";
 import { type KubeClient, type KubeObject, isConflict, isNotFound, refOf } from "../kube/types.ts";
 import { ARGO_API_VERSION, type AnalysisRun } from "../analysis/types.ts";
 import { TemplateNotFoundError, fetchTemplates, newAnalysisRun } from "./analysis-runs.ts";
+import type { RolloutCaches } from "./cache.ts";
 import type { RolloutEvent } from "./events.ts";
 import { type EventRecorder, NULL_RECORDER } from "./recorder.ts";
 import { canaryReplicasForWeight, canaryStableReplicas, podTemplateHash, replicaWeight } from "./replicas.ts";
-import { calculatePhase, getCondition, mergeDiff, removeCondition, setCondition } from "./status.ts";
+import { getIfExists, mergeDiff } from "../analysis/kube-util.ts";
+import { calculatePhase, getCondition, removeCondition, setCondition } from "./status.ts";
 import {
   type CanaryStep,
   DEFAULTS,
@@ -49,6 +51,12 @@ export interface RolloutControllerOptions {
   events?: EventSink<RolloutEvent>;
   recorder?: EventRecorder;
   trafficRouter?: TrafficRouter;
+  /**
+   * Informer caches to read Rollouts, ReplicaSets and AnalysisRuns from (RolloutsManager
+   * provides them); the controller records its own writes in them. Without caches every
+   * reconcile reads the API server (a get and two namespace lists).
+   */
+  caches?: RolloutCaches;
 }
 
 export interface ReconcileResult {
@@ -122,14 +130,9 @@ export class RolloutController {
   }
 
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
-    const { client, clock } = this.opts;
-    let ro: Rollout;
-    try {
-      ro = await client.get<Rollout>({ apiVersion: ARGO_API_VERSION, kind: "Rollout", namespace, name });
-    } catch (e) {
-      if (isNotFound(e)) return {};
-      throw e;
-    }
+    const { clock } = this.opts;
+    const ro = await this.getRollout(namespace, name);
+    if (ro === undefined) return {};
     const now = clock.now();
     const before = ro.status ?? {};
     const status: RolloutStatus = structuredClone(before);
@@ -171,6 +174,48 @@ export class RolloutController {
     return ctx.requeue === undefined ? {} : { requeueAfterMs: Math.max(0, ctx.requeue - now) };
   }
 
+  private async getRollout(namespace: string, name: string): Promise<Rollout | undefined> {
+    const caches = this.opts.caches;
+    if (caches !== undefined) return caches.rollouts.get(namespace, name);
+    return getIfExists<Rollout>(this.opts.client, {
+      apiVersion: ARGO_API_VERSION,
+      kind: "Rollout",
+      namespace,
+      name,
+    });
+  }
+
+  /** Objects of a kind owned by the Rollout (from the caches, else listed from the API server). */
+  private async owned<T extends KubeObject>(
+    ro: Rollout,
+    apiVersion: string,
+    kind: "ReplicaSet" | "AnalysisRun",
+  ): Promise<T[]> {
+    const uid = ro.metadata.uid;
+    const caches = this.opts.caches;
+    if (caches !== undefined) {
+      return (kind === "ReplicaSet" ? caches.replicaSets : caches.analysisRuns).ownedBy(
+        uid,
+      ) as KubeObject[] as T[];
+    }
+    const list = await this.opts.client.list<T>(apiVersion, kind, {
+      namespace: ro.metadata.namespace ?? "default",
+    });
+    return list.items.filter((o) =>
+      (o.metadata.ownerReferences ?? []).some((r) => r.uid === uid && r.kind === "Rollout"),
+    );
+  }
+
+  /** Record the response of a write in the caches, so the next reconcile reads it even before its watch event. */
+  private wrote<T extends KubeObject>(obj: T): T {
+    const caches = this.opts.caches;
+    if (caches === undefined) return obj;
+    if (obj.kind === "ReplicaSet") caches.replicaSets.upsert(obj as KubeObject as ReplicaSet);
+    else if (obj.kind === "AnalysisRun") caches.analysisRuns.upsert(obj as KubeObject as AnalysisRun);
+    else if (obj.kind === "Rollout") caches.rollouts.upsert(obj as KubeObject as Rollout);
+    return obj;
+  }
+
   private async writeStatus(
     ro: Rollout,
     before: RolloutStatus,
@@ -179,7 +224,11 @@ export class RolloutController {
     const patch = mergeDiff(before, after);
     if (patch === undefined) return {};
     try {
-      await this.opts.client.patch(refOf(ro), { status: patch }, "merge", { subresource: "status" });
+      this.wrote(
+        await this.opts.client.patch<Rollout>(refOf(ro), { status: patch }, "merge", {
+          subresource: "status",
+        }),
+      );
     } catch (e) {
       if (isConflict(e)) return { requeueAfterMs: 0 };
       if (isNotFound(e)) return {};
@@ -195,18 +244,12 @@ export class RolloutController {
   // ---- loading and ReplicaSets ----------------------------------------------------------------
 
   private async load(ro: Rollout, status: RolloutStatus, now: number): Promise<Ctx> {
-    const { client } = this.opts;
     const ns = ro.metadata.namespace ?? "default";
     const name = ro.metadata.name ?? "";
-    const uid = ro.metadata.uid;
-    const owned = (o: KubeObject) =>
-      (o.metadata.ownerReferences ?? []).some((r) => r.uid === uid && r.kind === "Rollout");
-    const rsList = (await client.list<ReplicaSet>("apps/v1", "ReplicaSet", { namespace: ns })).items.filter(
-      owned,
+    const rsList = await this.owned<ReplicaSet>(ro, "apps/v1", "ReplicaSet");
+    const runs = (await this.owned<AnalysisRun>(ro, ARGO_API_VERSION, "AnalysisRun")).filter(
+      (r) => r.metadata.labels?.[SUPERSEDED_LABEL] === undefined,
     );
-    const runs = (
-      await client.list<AnalysisRun>(ARGO_API_VERSION, "AnalysisRun", { namespace: ns })
-    ).items.filter((r) => owned(r) && r.metadata.labels?.[SUPERSEDED_LABEL] === undefined);
     const hash = podTemplateHash(ro.spec.template, status.collisionCount);
     const steps = ro.spec.strategy?.canary?.steps ?? [];
     let newRS = rsList.find((rs) => rs.metadata.labels?.[POD_HASH_LABEL] === hash);
@@ -293,7 +336,7 @@ export class RolloutController {
         template: template as ReplicaSet["spec"]["template"],
       },
     };
-    const created = await this.opts.client.create(rs);
+    const created = this.wrote(await this.opts.client.create(rs));
     await this.recorder.record(
       ro,
       "Normal",
@@ -304,7 +347,7 @@ export class RolloutController {
   }
 
   private patchRS(rs: ReplicaSet, patch: unknown): Promise<ReplicaSet> {
-    return this.opts.client.patch<ReplicaSet>(refOf(rs), patch, "merge");
+    return this.opts.client.patch<ReplicaSet>(refOf(rs), patch, "merge").then((r) => this.wrote(r));
   }
 
   private base(ctx: Ctx) {
@@ -359,7 +402,7 @@ export class RolloutController {
       }
       const done = ["Successful", "Failed", "Error", "Inconclusive"].includes(r.status?.phase ?? "");
       await this.opts.client
-        .patch(
+        .patch<AnalysisRun>(
           refOf(r),
           {
             metadata: { labels: { [SUPERSEDED_LABEL]: "true" } },
@@ -367,6 +410,7 @@ export class RolloutController {
           },
           "merge",
         )
+        .then((patched) => this.wrote(patched))
         .catch((e: unknown) => {
           if (!isNotFound(e)) throw e;
         });
@@ -547,7 +591,7 @@ export class RolloutController {
     for (const r of ctx.runs) {
       if (r.metadata.labels?.[ROLLOUT_TYPE_LABEL] !== "Background" || r.spec.terminate === true) continue;
       if (["Successful", "Failed", "Error", "Inconclusive"].includes(r.status?.phase ?? "")) continue;
-      await this.opts.client.patch(refOf(r), { spec: { terminate: true } }, "merge");
+      this.wrote(await this.opts.client.patch<AnalysisRun>(refOf(r), { spec: { terminate: true } }, "merge"));
     }
   }
 
@@ -578,7 +622,7 @@ export class RolloutController {
         stepIndex,
       });
       try {
-        const created = await this.opts.client.create(run);
+        const created = this.wrote(await this.opts.client.create(run));
         ctx.runs.push(created);
         await this.recorder.record(
           ctx.ro,
@@ -802,6 +846,7 @@ export class RolloutController {
       await this.opts.client.delete(refOf(rs)).catch((e: unknown) => {
         if (!isNotFound(e)) throw e;
       });
+      this.opts.caches?.replicaSets.remove(rs);
       ctx.rsList.splice(ctx.rsList.indexOf(rs), 1);
     }
   }

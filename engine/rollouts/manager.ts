@@ -1,7 +1,9 @@
 /**
  * RolloutsManager: runs the Rollout and AnalysisRun controllers against any
- * KubeClient. Watches Rollouts, ReplicaSets and AnalysisRuns; a change
- * enqueues the owning Rollout (and the run itself); each reconcile's
+ * KubeClient. List + watch keeps Rollouts, ReplicaSets and
+ * AnalysisRuns in caches indexed by owning Rollout, which the controllers read
+ * instead of listing the API server on every reconcile (upstream's listers);
+ * a change enqueues the owning Rollout (and the run itself); each reconcile's
  * requeueAfter is scheduled on the injected clock. Works the same in virtual
  * time (in-process client) and live mode (HTTP client, real clock).
  */
@@ -14,6 +16,7 @@ import type { Clock } from "../core/clock.ts";
 import { type EventSink, NULL_SINK } from "../core/events.ts";
 import type { TrafficRouter } from "../core/traffic-router.ts";
 import type { KubeClient, KubeObject, WatchHandle } from "../kube/types.ts";
+import { type ObjectCache, type RolloutCaches, newRolloutCaches } from "./cache.ts";
 import { RolloutController, SUPERSEDED_LABEL } from "./controller.ts";
 import type { RolloutEvent } from "./events.ts";
 import { type EventRecorder, KubeEventRecorder } from "./recorder.ts";
@@ -30,7 +33,10 @@ export interface RolloutsManagerOptions {
   namespace?: string;
   /** Parallel reconciles per queue (default 10). */
   workers?: number;
+  /** Failed reconciles and failed re-lists. */
   onError?: (e: unknown, where: string) => void;
+  /** Deep-freeze cached objects so that a controller mutating one throws (tests). */
+  freezeCache?: boolean;
 }
 
 export class RolloutsManager {
@@ -39,20 +45,26 @@ export class RolloutsManager {
   private readonly roQueue: WorkQueue;
   private readonly arQueue: WorkQueue;
   private readonly watches: WatchHandle[] = [];
+  /** What the watches have seen plus the controllers' own writes. */
+  readonly caches: RolloutCaches;
   /** Last seen phase of each AnalysisRun. */
   private readonly runPhases = new Map<string, string>();
   private stopped = false;
+  /** False until every kind is listed: reconciles wait for complete caches. */
+  private synced = false;
   /** Reconciles run (for benchmarks). */
   reconciles = 0;
 
   constructor(private readonly opts: RolloutsManagerOptions) {
     const events = opts.events ?? NULL_SINK;
     const recorder = opts.recorder ?? new KubeEventRecorder(opts.client, opts.clock);
+    this.caches = newRolloutCaches({ freeze: opts.freezeCache === true });
     const rolloutOpts: ConstructorParameters<typeof RolloutController>[0] = {
       client: opts.client,
       clock: opts.clock,
       events: events as EventSink<RolloutEvent>,
       recorder,
+      caches: this.caches,
     };
     if (opts.trafficRouter !== undefined) rolloutOpts.trafficRouter = opts.trafficRouter;
     this.rollouts = new RolloutController(rolloutOpts);
@@ -60,6 +72,7 @@ export class RolloutsManager {
       client: opts.client,
       clock: opts.clock,
       provider: opts.provider,
+      runs: this.caches.analysisRuns,
       events: events as EventSink<AnalysisEvent>,
       record: (obj, type, reason, message) => recorder.record(obj, type, reason, message),
     });
@@ -107,6 +120,7 @@ export class RolloutsManager {
   }
 
   private onObject(kind: string, obj: KubeObject, deleted = false): void {
+    if (!this.synced) return; // start() enqueues everything once all caches are filled
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
     if (kind === "Rollout") {
       this.roQueue.add(key);
@@ -124,22 +138,34 @@ export class RolloutsManager {
     if (owner !== undefined) this.roQueue.add(owner);
   }
 
-  private async watchKind(apiVersion: string, kind: string): Promise<void> {
+  /**
+   * List, then watch from the list's resourceVersion, keeping `cache` equal to the server's
+   * state; a closed watch is re-established from a fresh list, so no change is missed.
+   * (Not engine/kube's Informer: it requests bookmarks and takes each one for a malformed
+   * event that forces a re-list.)
+   */
+  private async watchKind<T extends KubeObject>(
+    apiVersion: string,
+    kind: string,
+    cache: ObjectCache<T>,
+  ): Promise<void> {
     const { client, namespace } = this.opts;
-    const list = await client.list(apiVersion, kind, namespace === undefined ? {} : { namespace });
+    const list = await client.list<T>(apiVersion, kind, namespace === undefined ? {} : { namespace });
+    for (const gone of cache.replace(list.items)) this.onObject(kind, gone, true);
     for (const o of list.items) this.onObject(kind, o);
-    const handle = await client.watch(
+    const handle = await client.watch<T>(
       apiVersion,
       kind,
       { ...(namespace === undefined ? {} : { namespace }), resourceVersion: list.metadata.resourceVersion },
       (ev) => {
-        if (ev.type === "ADDED" || ev.type === "MODIFIED" || ev.type === "DELETED")
-          this.onObject(kind, ev.object);
+        if (ev.type === "ADDED" || ev.type === "MODIFIED") cache.upsert(ev.object);
+        else if (ev.type === "DELETED") cache.remove(ev.object);
+        else return;
+        this.onObject(kind, ev.object, ev.type === "DELETED");
       },
       () => {
-        // a closed watch is re-established from a fresh list, so no change is missed
         if (!this.stopped) {
-          void this.watchKind(apiVersion, kind).catch((e: unknown) =>
+          void this.watchKind(apiVersion, kind, cache).catch((e: unknown) =>
             this.opts.onError?.(e, `watch ${kind}`),
           );
         }
@@ -150,9 +176,12 @@ export class RolloutsManager {
   }
 
   async start(): Promise<void> {
-    await this.watchKind(ARGO_API_VERSION, "Rollout");
-    await this.watchKind("apps/v1", "ReplicaSet");
-    await this.watchKind(ARGO_API_VERSION, "AnalysisRun");
+    await this.watchKind(ARGO_API_VERSION, "Rollout", this.caches.rollouts);
+    await this.watchKind("apps/v1", "ReplicaSet", this.caches.replicaSets);
+    await this.watchKind(ARGO_API_VERSION, "AnalysisRun", this.caches.analysisRuns);
+    this.synced = true;
+    for (const r of this.caches.rollouts.list()) this.onObject("Rollout", r);
+    for (const r of this.caches.analysisRuns.list()) this.onObject("AnalysisRun", r);
   }
 
   /** Resolves when no reconcile is queued or running (delayed requeues excluded). */

@@ -84,33 +84,3 @@ export function calculatePhase(p: PhaseInput): {
     return { phase: "Progressing", message: "updated replicas are still becoming available" };
   return { phase: "Healthy", message: "" };
 }
-
-/** Merge-patch body turning `before` into `after` (removed keys become null; arrays replaced). */
-export function mergeDiff(before: unknown, after: unknown): unknown {
-  if (
-    before === null ||
-    after === null ||
-    typeof before !== "object" ||
-    typeof after !== "object" ||
-    Array.isArray(before) ||
-    Array.isArray(after)
-  ) {
-    return JSON.stringify(before) === JSON.stringify(after) ? undefined : (after ?? null);
-  }
-  const b = before as Record<string, unknown>;
-  const a = after as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) {
-    if (a[k] === undefined) {
-      if (b[k] !== undefined) out[k] = null;
-      continue;
-    }
-    if (b[k] === undefined) {
-      out[k] = a[k];
-      continue;
-    }
-    const d = mergeDiff(b[k], a[k]);
-    if (d !== undefined) out[k] = d;
-  }
-  return Object.keys(out).length === 0 ? undefined : out;
-}
