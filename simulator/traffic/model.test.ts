@@ -227,7 +227,7 @@ describe("determinism and cost", () => {
     expect(after.length).toBeGreaterThan(before.length);
   });
 
-  it("idle services cost nothing; a query at week 9 reuses memoized prefix sums", async () => {
+  it("idle services cost nothing; a query at week 9 draws the history in aggregate and reuses it", async () => {
     const { clock, traffic, prom } = setup();
     for (let i = 0; i < 50; i++) {
       traffic.addService({ namespace: "idle", service: `svc-${i}`, baseRps: 100 });
@@ -239,11 +239,45 @@ describe("determinism and cost", () => {
     const q = `sum(rate(http_requests_total{${sel("v1")}}[5m]))`;
     expect(values(prom.evaluate(q, clock.now()))[0]).toBeGreaterThan(500);
     const first = traffic.stats.intervals;
-    // 9 weeks of 15 s intervals for one version, and nothing for the 50 idle services
-    expect(first).toBeLessThanOrEqual(9 * 7 * 5760 + 240);
+    // nine weeks of history as chunk totals: at most the two chunks the window touches in detail
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(2 * 240);
     await clock.runFor(60_000);
     values(prom.evaluate(q, clock.now()));
     expect(traffic.stats.intervals - first).toBeLessThanOrEqual(240);
+  });
+
+  it("history drawn in aggregate, looked at later in detail: counters never go back, rates stay true", async () => {
+    const { clock, traffic, prom } = setup();
+    traffic.deploy(svc, "v1");
+    traffic.setVersionBehaviour(svc, "v1", { errorRatio: 0.02 });
+    await clock.runFor(3 * 86_400_000);
+    // the first look is at day 3: days 0-3 are drawn as chunk totals
+    expect(
+      values(prom.evaluate(`sum(rate(http_requests_total{${sel("v1")}}[5m]))`, clock.now()))[0],
+    ).toBeGreaterThan(900);
+    // now the detail of day 1 (split from those totals), sample by sample
+    const [series] = traffic.select([
+      { name: "__name__", op: "=", value: "http_requests_total" },
+      { name: "code", op: "=", value: "500" },
+    ]);
+    const day1 = series!.samples(T0 + 86_400_000, T0 + 2 * 86_400_000);
+    expect(day1.v.length).toBeGreaterThan(5000);
+    for (let i = 1; i < day1.v.length; i++) expect(day1.v[i]!).toBeGreaterThanOrEqual(day1.v[i - 1]!);
+    const at = (h: number) => T0 + 86_400_000 + h * 3_600_000;
+    for (const h of [1, 6.5, 12, 23]) {
+      // 5-minute windows inside the detail and across chunk boundaries (whole hours)
+      const rate = values(prom.evaluate(`sum(rate(http_requests_total{${sel("v1")}}[5m]))`, at(h)))[0]!;
+      expect(rate).toBeGreaterThan(900);
+      expect(rate).toBeLessThan(1100);
+      const err = values(prom.evaluate(errorRatio("v1", "1h"), at(h)))[0]!;
+      expect(err).toBeGreaterThan(0.015);
+      expect(err).toBeLessThan(0.025);
+    }
+    // the histogram agrees with the counters
+    const count = `sum(increase(http_request_duration_seconds_count{${sel("v1")}}[1h]))`;
+    const total = `sum(increase(http_requests_total{${sel("v1")}}[1h]))`;
+    expect(values(prom.evaluate(count, at(12)))[0]).toBeCloseTo(values(prom.evaluate(total, at(12)))[0]!, 6);
   });
 });
 

@@ -14,6 +14,7 @@ import { SeededRng } from "../clock/rng.ts";
 import {
   type Component,
   components,
+  type EffectiveBehaviour,
   effective,
   latencyCdf,
   latencyMoments,
@@ -96,7 +97,13 @@ class AnchorStore {
 
   has(j: number): boolean {
     const i = j - this.base;
-    return i >= 0 && i < this.valid.length && this.valid[i] === 1;
+    return i >= 0 && i < this.valid.length && this.valid[i] !== 0;
+  }
+
+  /** Was chunk j's anchor drawn from the chunk's totals (no detail generated with it)? */
+  aggregated(j: number): boolean {
+    const i = j - this.base;
+    return i >= 0 && i < this.valid.length && this.valid[i] === 2;
   }
 
   /** A copy of the anchor of chunk j, or undefined. */
@@ -106,14 +113,14 @@ class AnchorStore {
     return this.data.slice(i * this.width, (i + 1) * this.width);
   }
 
-  set(j: number, values: Float64Array): void {
+  set(j: number, values: Float64Array, aggregated = false): void {
     if (this.valid.length === 0) this.base = j;
     if (j < this.base) this.regrow(j, this.base + this.valid.length);
     if (j >= this.base + this.valid.length)
       this.regrow(this.base, Math.max(j + 1, this.base + this.valid.length * 2, this.base + 16));
     const i = j - this.base;
     this.data.set(values, i * this.width);
-    this.valid[i] = 1;
+    this.valid[i] = aggregated ? 2 : 1;
   }
 
   /** Forget anchors of chunks >= j. */
@@ -222,21 +229,19 @@ export class VersionSeries {
   }
 
   private build(j: number): Float64Array {
-    // walk back to a chunk whose start needs no history (or whose predecessor's prefix is known)
-    const todo: number[] = [];
-    let x = j;
-    while (!this.anchors.has(x - 1) && this.continuesAcross(x)) {
-      todo.push(x);
-      x--;
+    // chunk j continues from the anchor of chunk j-1: history nobody has looked at is drawn in
+    // aggregate (a chunk's totals, not its 240 intervals), back to a known anchor or the lifetime's start
+    if (!this.anchors.has(j - 1) && this.continuesAcross(j)) {
+      let x = j - 1;
+      while (!this.anchors.has(x - 1) && this.continuesAcross(x)) x--;
+      for (let c = x; c < j; c++) this.aggregate(c, this.anchors.get(c - 1));
     }
-    todo.push(x);
-    let data: Float64Array = new Float64Array(0);
-    for (let i = todo.length - 1; i >= 0; i--) {
-      const c = todo[i]!;
-      const prev = this.anchors.get(c - 1);
-      data = this.generate(c, prev);
-      this.cache.set(this, c, data);
-    }
+    const prev = this.anchors.get(j - 1);
+    // a chunk already drawn in aggregate keeps its totals: its detail is split from them
+    const data = this.anchors.aggregated(j)
+      ? this.split(j, prev, this.anchors.get(j)!)
+      : this.generate(j, prev);
+    this.cache.set(this, j, data);
     return data;
   }
 
@@ -283,7 +288,171 @@ export class VersionSeries {
     return this.burstCache.bad;
   }
 
-  private generate(j: number, prev: Float64Array | undefined): Float64Array {
+  /**
+   * The expected traffic of each interval of chunk j: requests, and the behaviour serving them
+   * (evaluated every SUB intervals). Intervals outside a lifetime or with no share weigh 0.
+   */
+  private weights(j: number): ChunkWeights {
+    const I = this.grid.intervalMs;
+    const lam = new Float64Array(CHUNK);
+    const lts: Array<Lifetime | undefined> = new Array(CHUNK);
+    const effs: Array<{ eff: EffectiveBehaviour; comps: Component[]; probs: Float64Array } | undefined> =
+      new Array(CHUNK);
+    let current: (typeof effs)[number];
+    for (let i = 0; i < CHUNK; i++) {
+      const t = this.scrapeTime(j * CHUNK + i);
+      const lt = this.lifetimeAt(t);
+      lts[i] = lt;
+      if (lt === undefined) continue;
+      const share = this.svc.shareOver(this.hash, t - I, t);
+      if (share <= 0) continue;
+      const mid = t - I / 2;
+      const vRps = this.svc.curve.rps(mid) * share;
+      lam[i] = (vRps * I) / 1000;
+      if (current === undefined || i % SUB === 0) {
+        const b = this.behaviours.at(mid);
+        const eff = effective(b, vRps, mid - lt.start, this.burst(b, mid));
+        const comps = this.components(b);
+        current = { eff, comps, probs: Float64Array.from(this.bucketProbs(comps, eff.latencyFactor)) };
+      }
+      effs[i] = current;
+    }
+    return { lam, lts, effs };
+  }
+
+  /** Draw chunk j's totals only (per lifetime segment) and record its anchor as aggregated. */
+  private aggregate(j: number, prev: Float64Array | undefined): void {
+    const { width, bucket0, count, sum } = this.cols;
+    const nb = this.grid.buckets.length + 1;
+    const cum = prev === undefined ? new Float64Array(width) : Float64Array.from(prev);
+    const I = this.grid.intervalMs;
+    const rng = SeededRng.keyed(this.grid.seedKey, "traffic-history", this.svc.key, this.hash, j);
+    const w = this.weights(j);
+    let lastLt: Lifetime | undefined = this.lifetimeAt(this.scrapeTime(j * CHUNK) - I);
+    // the current segment's expected requests, 5xx, 4xx, 503 and per-bucket requests, latency moments
+    let lam = 0;
+    let e5 = 0;
+    let e4 = 0;
+    let e503 = 0;
+    let m1 = 0;
+    let m2 = 0;
+    const eb = new Float64Array(nb);
+    const flush = () => {
+      const n = rng.poisson(lam);
+      if (n > 0) {
+        const n5 = rng.binomial(n, e5 / lam);
+        const rest = n - n5;
+        const n4 = lam - e5 > 0 ? rng.binomial(rest, e4 / (lam - e5)) : 0;
+        const n503 = e5 > 0 ? rng.binomial(n5, e503 / e5) : 0;
+        cum[0]! += rest - n4;
+        cum[1]! += n4;
+        cum[2]! += n5 - n503;
+        cum[3]! += n503;
+        let remaining = n;
+        let pRemaining = 1;
+        let below = 0;
+        for (let bi = 0; bi < nb - 1; bi++) {
+          const p = eb[bi]! / lam;
+          const x =
+            remaining > 0 && pRemaining > 0 ? rng.binomial(remaining, Math.min(1, p / pRemaining)) : 0;
+          remaining -= x;
+          pRemaining -= p;
+          below += x;
+          cum[bucket0 + bi]! += below;
+        }
+        cum[count]! += n;
+        cum[sum]! += Math.max(0, rng.normal((n * m1) / lam, Math.sqrt((n * m2) / lam)));
+      }
+      lam = e5 = e4 = e503 = m1 = m2 = 0;
+      eb.fill(0);
+    };
+    for (let i = 0; i < CHUNK; i++) {
+      const lt = w.lts[i];
+      if (lt !== lastLt) {
+        flush();
+        cum.fill(0);
+      }
+      lastLt = lt;
+      const l = w.lam[i]!;
+      const e = w.effs[i];
+      if (l <= 0 || e === undefined) continue;
+      lam += l;
+      e5 += l * e.eff.errorRatio;
+      e4 += l * e.eff.clientErrorRatio;
+      e503 += l * e.eff.errorRatio * e.eff.unavailableShare;
+      for (let bi = 0; bi < nb; bi++) eb[bi]! += l * e.probs[bi]!;
+      const m = latencyMoments(e.comps, e.eff.latencyFactor);
+      m1 += l * m.mean;
+      m2 += l * m.variance;
+    }
+    flush();
+    this.anchors.set(j, cum, true);
+  }
+
+  /**
+   * The detail of a chunk whose anchor was drawn in aggregate: the intervals of its last lifetime
+   * segment share out the segment's totals (end anchor minus where the segment started) in
+   * proportion to their expected traffic; earlier segments (a lifetime that ended inside the
+   * chunk) are generated as usual, nothing after them depending on where they end.
+   */
+  private split(j: number, prev: Float64Array | undefined, end: Float64Array): Float64Array {
+    const { width, codes, bucket0, count, sum } = this.cols;
+    const nb = this.grid.buckets.length + 1;
+    const w = this.weights(j);
+    // the last segment starts where the lifetime last changed inside the chunk
+    let s0 = CHUNK - 1;
+    while (s0 > 0 && w.lts[s0 - 1] === w.lts[CHUNK - 1]) s0--;
+    const I = this.grid.intervalMs;
+    const continues =
+      s0 === 0 && w.lts[0] !== undefined && w.lts[0] === this.lifetimeAt(this.scrapeTime(j * CHUNK) - I);
+    const out = s0 > 0 ? this.generate(j, prev, s0) : new Float64Array(CHUNK * width);
+    const base = continues && prev !== undefined ? prev : new Float64Array(width);
+    const rng = SeededRng.keyed(this.grid.seedKey, "traffic-split", this.svc.key, this.hash, j);
+    // pools left to share out: per code, per bucket (not cumulative), and the sum of durations
+    const codePool = new Float64Array(codes);
+    for (let c = 0; c < codes; c++) codePool[c] = end[c]! - base[c]!;
+    const bucketPool = new Float64Array(nb);
+    let prevCum = 0;
+    for (let bi = 0; bi < nb; bi++) {
+      const col = bi < nb - 1 ? bucket0 + bi : count;
+      const c = end[col]! - base[col]!;
+      bucketPool[bi] = c - prevCum;
+      prevCum = c;
+    }
+    let nLeft = end[count]! - base[count]!;
+    let lamLeft = 0;
+    let meanWeight = 0;
+    for (let i = s0; i < CHUNK; i++) lamLeft += w.lam[i]!;
+    const ns = new Float64Array(CHUNK);
+    const mw = new Float64Array(CHUNK);
+    for (let i = s0; i < CHUNK; i++) {
+      const l = w.lam[i]!;
+      const n = nLeft > 0 && l > 0 ? (lamLeft - l <= 0 ? nLeft : rng.binomial(nLeft, l / lamLeft)) : 0;
+      lamLeft -= l;
+      nLeft -= n;
+      ns[i] = n;
+      const e = w.effs[i];
+      mw[i] = e === undefined ? 0 : n * latencyMoments(e.comps, e.eff.latencyFactor).mean;
+      meanWeight += mw[i]!;
+    }
+    const sumTotal = end[sum]! - base[sum]!;
+    const cum = Float64Array.from(base);
+    for (let i = s0; i < CHUNK; i++) {
+      const n = ns[i]!;
+      if (n > 0) {
+        drawFromPool(rng, n, codePool, cum, 0, false);
+        drawFromPool(rng, n, bucketPool, cum, bucket0, true);
+        cum[count]! += n;
+        cum[sum]! += meanWeight > 0 ? (sumTotal * mw[i]!) / meanWeight : 0;
+      }
+      out.set(cum, i * width);
+    }
+    // the last row is the anchor exactly (no rounding drift in the sum)
+    out.set(end, (CHUNK - 1) * width);
+    return out;
+  }
+
+  private generate(j: number, prev: Float64Array | undefined, stop = CHUNK): Float64Array {
     const { width, bucket0, count, sum } = this.cols;
     const nb = this.grid.buckets.length + 1;
     const out = new Float64Array(CHUNK * width);
@@ -292,7 +461,7 @@ export class VersionSeries {
     let rng: SeededRng | undefined;
     let lastLt: Lifetime | undefined = this.lifetimeAt(this.scrapeTime(j * CHUNK) - I);
     this.stats.chunks++;
-    for (let i = 0; i < CHUNK; i++) {
+    for (let i = 0; i < stop; i++) {
       const t = this.scrapeTime(j * CHUNK + i);
       const lt = this.lifetimeAt(t);
       if (lt !== lastLt) cum.fill(0); // a new lifetime (or none): counters start from zero
@@ -340,7 +509,53 @@ export class VersionSeries {
       }
       out.set(cum, i * width);
     }
-    this.anchors.set(j, cum);
+    if (stop === CHUNK) this.anchors.set(j, cum);
     return out;
+  }
+}
+
+/** Evaluate the behaviour every SUB intervals when drawing history in aggregate (2 minutes at 15 s). */
+const SUB = 8;
+
+interface ChunkWeights {
+  /** Expected requests of each interval. */
+  lam: Float64Array;
+  lts: Array<Lifetime | undefined>;
+  effs: Array<{ eff: EffectiveBehaviour; comps: Component[]; probs: Float64Array } | undefined>;
+}
+
+/**
+ * Draw n items without replacement from pools of categories (sequential conditional binomials,
+ * clamped so the pools always cover what later draws need), adding them to `cum` from column
+ * `col`; `cumulative` adds running totals (histogram buckets, le order) instead of counts.
+ */
+function drawFromPool(
+  rng: SeededRng,
+  n: number,
+  pool: Float64Array,
+  cum: Float64Array,
+  col: number,
+  cumulative: boolean,
+): void {
+  let left = n;
+  let poolLeft = 0;
+  for (const p of pool) poolLeft += p;
+  let below = 0;
+  const last = cumulative ? pool.length - 1 : pool.length;
+  for (let c = 0; c < pool.length; c++) {
+    const p = pool[c]!;
+    let x: number;
+    if (c === pool.length - 1) x = left;
+    else {
+      const rest = poolLeft - p;
+      const lo = Math.max(0, left - rest);
+      const hi = Math.min(p, left);
+      x = left > 0 && p > 0 ? Math.min(hi, Math.max(lo, rng.binomial(left, Math.min(1, p / poolLeft)))) : lo;
+    }
+    pool[c] = p - x;
+    poolLeft -= p;
+    left -= x;
+    below += x;
+    if (c < last) cum[col + c]! += cumulative ? below : x;
   }
 }
