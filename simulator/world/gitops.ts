@@ -279,26 +279,39 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   await infra.runUntil(scenario.startMs);
 
   // ---- reacting to the mechanisms ----
+  /**
+   * Drift the engine saw before the writer's call returned (the engine reacts to the watch event
+   * while the person's client is still awaiting its response): settled when the drift is booked.
+   */
+  const seenEarly: Array<DriftDetectedEvent | DriftHealedEvent> = [];
+
   function onEngineEvent(e: EventBase): void {
     mechanism.emit(e);
-    if (e.type === "drift.detected") {
-      const d = e as DriftDetectedEvent;
-      for (const b of book.services.values()) {
-        for (const a of b.drifts)
-          if (a.detectedAt === undefined && matches(a, b, d.resource)) a.detectedAt = e.time;
-      }
-    } else if (e.type === "drift.healed") {
-      const d = e as DriftHealedEvent;
-      for (const b of book.services.values()) {
-        for (const a of [...b.drifts]) {
-          if (a.detectedAt !== undefined && a.healedAt === undefined && matches(a, b, d.resource)) {
-            a.healedAt = e.time;
-            stats.selfHeals++;
-            healed(b, a);
-          }
+    if (e.type !== "drift.detected" && e.type !== "drift.healed") return;
+    if (!settleDrift(e as DriftDetectedEvent | DriftHealedEvent)) {
+      while (seenEarly.length > 0 && seenEarly[0]!.time < e.time - 60_000) seenEarly.shift();
+      seenEarly.push(e as DriftDetectedEvent | DriftHealedEvent);
+    }
+  }
+
+  /** Marks the booked drift an engine drift event is about; false when none matched. */
+  function settleDrift(e: DriftDetectedEvent | DriftHealedEvent, only?: ActiveDrift): boolean {
+    let hit = false;
+    for (const b of book.services.values()) {
+      for (const a of [...b.drifts]) {
+        if ((only !== undefined && a !== only) || !matches(a, b, e.resource)) continue;
+        if (e.type === "drift.detected" && a.detectedAt === undefined) {
+          a.detectedAt = e.time;
+          hit = true;
+        } else if (e.type === "drift.healed" && a.detectedAt !== undefined && a.healedAt === undefined) {
+          a.healedAt = e.time;
+          stats.selfHeals++;
+          healed(b, a);
+          hit = true;
         }
       }
     }
+    return hit;
   }
 
   function onRolloutEvent(e: EventBase): void {
@@ -593,6 +606,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
         ? "system:serviceaccount:kube-system:horizontal-pod-autoscaler"
         : dr.identity;
     const client = infra.client(identity);
+    const writeStart = clock.now();
     let allowed = true;
     try {
       switch (dr.kind) {
@@ -646,6 +660,8 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
     }
     const active = book.driftInjected(b, dr, { ...ref }, allowed);
     if (!allowed) return;
+    for (const e of seenEarly.filter((x) => x.time >= writeStart)) settleDrift(e, active);
+    if (active.healedAt !== undefined) return; // reverted before the writer saw its response
     if (dr.kind === "image-override") b.pendingDriftRs = active;
     if (dr.kind === "configmap-edit" && dr.harmful && b.serving?.hash !== undefined) {
       traffic.setVersionBehaviour({ namespace: s.namespace, service: s.name }, b.serving.hash, {
