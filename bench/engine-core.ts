@@ -1,5 +1,5 @@
 /**
- * Engine core benchmark (engine/diff, engine/sync, engine/kube/informer):
+ * Engine core benchmark (engine/diff, engine/sync, engine/kube/cluster-cache):
  * - three-way diff of a Deployment (with managedFields) per second;
  * - planSync of 1,000 resources (200 apps x 5) in ms;
  * - one SyncOperation applying 200 ConfigMaps + 50 Deployments in waves against the
@@ -7,7 +7,7 @@
  * - ClusterCache initial list of 2,000 objects and watch throughput (events/s).
  */
 import { diff } from "../engine/diff/index.ts";
-import { ClusterCache } from "../engine/kube/informer.ts";
+import { ClusterCache } from "../engine/kube/cluster-cache.ts";
 import type { KubeObject } from "../engine/kube/types.ts";
 import { planSync, SyncOperation } from "../engine/sync/index.ts";
 import { VirtualClock } from "../simulator/clock/virtual.ts";

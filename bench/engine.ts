@@ -151,6 +151,8 @@ export async function run(): Promise<void> {
   });
   const synced = new Set<string>();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  let syncCpuS = Number.NaN;
   let timer: ReturnType<typeof setInterval> | undefined;
   const allSynced = new Promise<number>((resolve) => {
     const check = (app: Application) => {
@@ -161,7 +163,11 @@ export async function run(): Promise<void> {
         s.operationState?.phase === "Succeeded"
       ) {
         synced.add(app.metadata.name ?? "");
-        if (synced.size === APPS) resolve(performance.now() - t0);
+        if (synced.size === APPS && Number.isNaN(syncCpuS)) {
+          const c = process.cpuUsage(cpu0);
+          syncCpuS = (c.user + c.system) / 1e6;
+          resolve(performance.now() - t0);
+        }
       }
     };
     timer = setInterval(async () => {
@@ -183,6 +189,11 @@ export async function run(): Promise<void> {
     synced: synced.size,
     transport,
     target: "<= 10 s",
+  });
+  report("engine", "apps_synced_from_empty_cpu", syncCpuS, "CPU s", {
+    apps: APPS,
+    transport,
+    note: "process CPU (engine and embedded cluster in one process) until all were Synced",
   });
   const opMs = events.events.flatMap((e) => (e.type === "sync.finished" ? [e.time - e.startedAt] : []));
   report("engine", "sync_operation_p50", percentile(opMs, 50), "ms", { ops: opMs.length, transport });

@@ -44,7 +44,10 @@ export function auditTrail(events: readonly EventBase[], opts: { app?: string } 
         break;
       }
       case "drift.detected": {
-        const fields = e.changes.map((c) => `${c.path} ${val(c.old)} -> ${val(c.new)}`).join("; ");
+        const fields =
+          e.deleted === true
+            ? "deleted"
+            : e.changes.map((c) => `${c.path} ${val(c.old)} -> ${val(c.new)}`).join("; ");
         const by =
           e.identity !== undefined
             ? `by ${e.identity}${e.fieldManager !== undefined && e.fieldManager !== e.identity ? ` (${e.fieldManager})` : ""}`

@@ -10,7 +10,7 @@ import { appHealth } from "../health/registry.ts";
 import type { HealthStatus } from "../health/types.ts";
 import { type KubeObject, splitApiVersion } from "../kube/types.ts";
 import type { FieldChange } from "./events.ts";
-import { keyOf } from "./live.ts";
+import { keyOf } from "../kube/cluster-cache.ts";
 import type { IgnoreDifference, ResourceStatus, SyncStatusCode } from "./types.ts";
 import { TRACKING_ANNOTATION } from "./types.ts";
 
@@ -113,10 +113,12 @@ export function compareApp(
 ): Comparison {
   const resources: ComparedResource[] = [];
   const seen = new Set<string>();
+  const liveByKey = new Map<string, KubeObject>();
+  for (const l of live) liveByKey.set(keyOf(l), l);
   for (const d of desired) {
     const key = keyOf(d);
     seen.add(key);
-    const l = live.find((x) => keyOf(x) === key);
+    const l = liveByKey.get(key);
     const { group, version } = splitApiVersion(d.apiVersion);
     const hook = isHook(d);
     let status: SyncStatusCode = "Synced";
@@ -150,8 +152,7 @@ export function compareApp(
       changes,
     });
   }
-  for (const l of live) {
-    const key = keyOf(l);
+  for (const [key, l] of liveByKey) {
     if (seen.has(key) || l.metadata.ownerReferences?.some((r) => r.controller === true)) continue;
     const ignoreExtraneous = (l.metadata.annotations?.[COMPARE_OPTIONS_ANNOTATION] ?? "").includes(
       "IgnoreExtraneous",

@@ -19,7 +19,14 @@ import type { EventBase, EventSink } from "../core/events.ts";
 import type { Rng } from "../core/rng.ts";
 import { HealthRegistry } from "../health/registry.ts";
 import type { HealthStatusCode } from "../health/types.ts";
-import { type KubeClient, type KubeObject, splitApiVersion } from "../kube/types.ts";
+import {
+  type AppChange,
+  ClusterCache,
+  type ClusterCacheEvent,
+  objectKey,
+  sameExceptStatus,
+} from "../kube/cluster-cache.ts";
+import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { type RendererSet, selectRenderer } from "../render/select.ts";
 import type { RenderedManifest } from "../render/types.ts";
 import { Poller } from "../source/poller.ts";
@@ -38,7 +45,6 @@ import {
   type ScopeLookup,
 } from "./compare.ts";
 import type { AppEvent, CommitRef, ResourceId } from "./events.ts";
-import { LiveCache, type LiveEvent, trackedApp } from "./live.ts";
 import { executeSync, type SyncOutcome } from "./operation.ts";
 import { WorkQueue } from "./queue.ts";
 import {
@@ -60,16 +66,20 @@ import { sourceKey, validateApplication } from "./validate.ts";
 export const DEFAULT_NAMESPACE = "argocd";
 export const DEFAULT_FIELD_MANAGER = "argocd-controller";
 
-/** Kinds watched from the start so objects that left Git are still seen after a restart. */
-const DEFAULT_WATCHED: Array<[string, string]> = [
-  ["v1", "ConfigMap"],
-  ["v1", "Secret"],
-  ["v1", "Service"],
-  ["v1", "ServiceAccount"],
-  ["apps/v1", "Deployment"],
-  ["apps/v1", "StatefulSet"],
-  ["apps/v1", "DaemonSet"],
-  ["batch/v1", "Job"],
+/**
+ * Kinds listed before the first reconcile (so objects that left Git are still seen after a restart);
+ * the kinds an app's manifests name are added when it is first compared.
+ */
+const DEFAULT_WATCHED: Array<{ apiVersion: string; kind: string }> = [
+  { apiVersion: APP_API_VERSION, kind: APP_KIND },
+  { apiVersion: "v1", kind: "ConfigMap" },
+  { apiVersion: "v1", kind: "Secret" },
+  { apiVersion: "v1", kind: "Service" },
+  { apiVersion: "v1", kind: "ServiceAccount" },
+  { apiVersion: "apps/v1", kind: "Deployment" },
+  { apiVersion: "apps/v1", kind: "StatefulSet" },
+  { apiVersion: "apps/v1", kind: "DaemonSet" },
+  { apiVersion: "batch/v1", kind: "Job" },
 ];
 
 export interface AppControllerOptions {
@@ -104,7 +114,24 @@ interface Compared {
   commit: CommitRef;
   sources: ApplicationSource[];
   desired: KubeObject[];
+  /** What `desired` was made from (revisions, sources, destination): equal keys, equal objects. */
+  desiredKey: string;
+  /** The kinds `desired` names (watched before comparing). */
+  kinds: Array<{ apiVersion: string; kind: string }>;
   sourceType: string;
+}
+
+/** A render of one source at one revision, with the renderer that made it. */
+interface Rendered {
+  manifests: RenderedManifest[];
+  sourceType: string;
+}
+
+/** The inputs of the last comparison: the same inputs give the same comparison. */
+interface CompareInputs {
+  desired: KubeObject[];
+  liveVersion: number;
+  ignoreDifferences: unknown;
 }
 
 interface RunningOp {
@@ -150,6 +177,15 @@ interface AppRuntime {
   conditions: Map<string, string>;
   drifts: Map<string, { detectedAt: number; revision: string }>;
   watchTriggered: Set<string>;
+  /** Last state of watched objects deleted since the last comparison (who deleted them, when). */
+  tombstones: Map<string, KubeObject>;
+  /**
+   * Per-resource sync status as the Application's status recorded it when this controller first saw
+   * it (before a restart), and the revision it was compared to: the first comparison reports what
+   * drifted from it while no controller was watching.
+   */
+  recorded: { revision: string; statuses: Map<string, SyncStatusCode> } | undefined;
+  compareInputs: CompareInputs | undefined;
   health: HealthStatusCode | undefined;
   lastStatusJson: string;
   reconciledAt: number | undefined;
@@ -172,15 +208,16 @@ export class AppController {
   private readonly clock: Clock;
   private readonly events: EventSink<EventBase>;
   private readonly health: HealthRegistry;
-  private readonly live: LiveCache;
+  private readonly cache: ClusterCache;
   private readonly apps = new Map<string, AppRuntime>();
   private readonly statusQueue: WorkQueue;
   private readonly opQueue: WorkQueue;
   private readonly poller: Poller;
-  private readonly renderCache = new Map<string, Promise<RenderedManifest[]>>();
+  private readonly renderCache = new Map<string, Promise<Rendered>>();
+  private readonly commitCache = new Map<string, Promise<CommitRef>>();
   private scope: ScopeLookup = defaultScope;
   private statusSubresource = true;
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribe: Array<() => void> = [];
   private started = false;
   /** Reconciles run (steady-state throughput figure). */
   reconciles = 0;
@@ -193,13 +230,18 @@ export class AppController {
     this.fieldManager = opts.fieldManager ?? DEFAULT_FIELD_MANAGER;
     this.health = opts.health ?? new HealthRegistry();
     const onError = opts.onError ?? (() => {});
-    this.live = new LiveCache(opts.client, opts.clock, (e) => onError(e, "watch"));
+    this.cache = new ClusterCache(opts.client, opts.clock, {
+      kinds: DEFAULT_WATCHED,
+      ...(opts.health !== undefined ? { health: opts.health } : {}),
+    });
     this.statusQueue = new WorkQueue(
       opts.clock,
       opts.statusProcessors ?? 20,
       (k) => this.reconcileAndRequeue(k),
       (k, e) => onError(e, `reconcile ${k}`),
     );
+    // held until the caches are listed: the first comparisons run against the listed state
+    this.statusQueue.pause();
     this.opQueue = new WorkQueue(
       opts.clock,
       opts.operationProcessors ?? 10,
@@ -220,24 +262,32 @@ export class AppController {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    try {
-      const resources = await this.client.resources();
-      const map = new Map(resources.map((r) => [`${r.group}/${r.kind}`, r.namespaced]));
-      this.scope = (g, k) => map.get(`${g}/${k}`) ?? defaultScope(g, k);
-      const appRes = resources.find((r) => r.group === "argoproj.io" && r.kind === APP_KIND);
-      // Argo CD's own CRD has no status subresource: the controller then patches the object itself.
-      this.statusSubresource = appRes?.subresources?.includes("status") === true;
-    } catch (e) {
-      this.opts.onError?.(e, "discovery");
-    }
-    this.unsubscribe = this.live.subscribe((e) => this.onLiveEvent(e));
-    await this.live.watchKind(APP_API_VERSION, APP_KIND);
-    await Promise.all(DEFAULT_WATCHED.map(([v, k]) => this.live.watchKind(v, k).catch(() => undefined)));
+    const cache = this.cache;
+    this.unsubscribe = [
+      cache.onError((e) =>
+        this.opts.onError?.(
+          new Error(`${e.apiVersion}/${e.resourceKind}: ${e.message}`, { cause: e.cause }),
+          e.kind === "discovery" ? "discovery" : "watch",
+        ),
+      ),
+      cache.onEvent((e) => this.onClusterEvent(e)),
+      cache.onAppChange((c) => this.onAppChange(c)),
+    ];
+    // Argo CD's initial full refresh: list everything, then compare every app against that state
+    await cache.start();
+    if (!cache.isWatching(APP_API_VERSION, APP_KIND)) await cache.watchKind(APP_API_VERSION, APP_KIND);
+    this.scope = (g, k) => cache.isNamespaced(g, k) ?? defaultScope(g, k);
+    // Argo CD's own CRD has no status subresource: the controller then patches the object itself.
+    const appResource = cache.resource("argoproj.io", APP_KIND);
+    if (appResource !== undefined)
+      this.statusSubresource = appResource.subresources?.includes("status") === true;
+    this.statusQueue.resume();
   }
 
   stop(): void {
-    this.unsubscribe?.();
-    this.live.stop();
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+    this.cache.stop();
     this.statusQueue.stop();
     this.opQueue.stop();
     this.poller.stop();
@@ -378,6 +428,9 @@ export class AppController {
         conditions: new Map(),
         drifts: new Map(),
         watchTriggered: new Set(),
+        tombstones: new Map(),
+        recorded: undefined,
+        compareInputs: undefined,
         health: undefined,
         lastStatusJson: "",
         reconciledAt: undefined,
@@ -388,6 +441,42 @@ export class AppController {
     return rt;
   }
 
+  /**
+   * Pick up what an earlier controller recorded in the Application's status (Argo CD keeps its state
+   * there): history, the last finished operation (the "already attempted" rule and self-heal use it),
+   * conditions, health, and each resource's sync status (drift made while no controller ran).
+   */
+  private restore(rt: AppRuntime, app: Application): void {
+    const st = app.status;
+    if (st === undefined) return;
+    rt.history = [...(st.history ?? [])];
+    for (const c of st.conditions ?? []) rt.conditions.set(c.type, c.message);
+    rt.health = st.health?.status;
+    const os = st.operationState;
+    if (
+      os !== undefined &&
+      os.phase !== "Running" &&
+      os.phase !== "Terminating" &&
+      os.finishedAt !== undefined
+    ) {
+      const spec = os.operation.sync;
+      rt.lastOp = {
+        revision: os.syncResult?.revision ?? spec.revision ?? "",
+        phase: os.phase,
+        message: os.message,
+        finishedAt: Date.parse(os.finishedAt),
+        selfHeal: os.operation.initiatedBy.automated === true && (spec.resources?.length ?? 0) > 0,
+        state: os,
+      };
+    }
+    const revision = st.sync?.revision;
+    if (revision !== undefined && st.resources !== undefined) {
+      const statuses = new Map<string, SyncStatusCode>();
+      for (const r of st.resources) statuses.set(objectKey(r.group, r.kind, r.namespace, r.name), r.status);
+      rt.recorded = { revision, statuses };
+    }
+  }
+
   private requestRefresh(name: string, trigger: Trigger, hard = false): void {
     const rt = this.apps.get(name);
     if (rt === undefined) return;
@@ -396,45 +485,44 @@ export class AppController {
     this.statusQueue.add(name);
   }
 
-  private onLiveEvent(e: LiveEvent): void {
-    const obj = e.object;
-    if (obj.kind === APP_KIND && obj.apiVersion === APP_API_VERSION) {
-      if (obj.metadata.namespace !== this.namespace) return;
-      const name = obj.metadata.name ?? "";
-      if (e.type === "DELETED") {
-        const rt = this.apps.get(name);
-        this.apps.delete(name);
-        this.poller.cancel(name);
-        if (rt?.app !== undefined) this.opts.onDeleted?.(rt.app);
-        return;
-      }
-      const isNew = !this.apps.has(name);
-      const rt = this.runtime(name);
-      const prev = rt.app;
-      rt.app = obj as Application;
-      if (e.statusOnly && !isNew) return;
-      if (prev !== undefined && JSON.stringify(prev.spec) !== JSON.stringify(rt.app.spec))
-        rt.refresh ??= "manual";
-      this.statusQueue.add(name);
+  /** Applications (and every other watched object) as the informers see them. */
+  private onClusterEvent(e: ClusterCacheEvent): void {
+    if (e.kind !== APP_KIND || e.apiVersion !== APP_API_VERSION) return;
+    const ev = e.event;
+    const obj = ev.object as Application;
+    if (obj.metadata.namespace !== this.namespace) return;
+    const name = obj.metadata.name ?? "";
+    if (ev.type === "delete") {
+      const rt = this.apps.get(name);
+      this.apps.delete(name);
+      this.poller.cancel(name);
+      if (rt?.app !== undefined) this.opts.onDeleted?.(rt.app);
       return;
     }
-    if (e.statusOnly) {
-      // status-only changes are ignored unless the object's health changed (Argo CD ignoreResourceUpdates)
-      const before = e.old !== undefined ? this.health.health(e.old) : undefined;
-      const after = this.health.health(obj);
-      if (before?.status === after?.status && before?.message === after?.message) return;
-      const owner = trackedApp(obj);
-      if (owner !== undefined && this.apps.has(owner)) this.statusQueue.add(owner);
-      return;
-    }
-    const app = trackedApp(obj) ?? (e.old !== undefined ? trackedApp(e.old) : undefined);
-    if (app === undefined) return;
-    const rt = this.apps.get(app);
+    const isNew = !this.apps.has(name);
+    const rt = this.runtime(name);
+    const prev = rt.app;
+    rt.app = obj;
+    if (isNew) this.restore(rt, obj);
+    else if (ev.type === "update" && sameExceptStatus(ev.old, obj)) return;
+    if (
+      prev !== undefined &&
+      prev.spec !== obj.spec &&
+      JSON.stringify(prev.spec) !== JSON.stringify(obj.spec)
+    )
+      rt.refresh ??= "manual";
+    this.statusQueue.add(name);
+  }
+
+  /** A change to an object an app tracks: spec changes and deletions are compared for drift. */
+  private onAppChange(c: AppChange): void {
+    const rt = this.apps.get(c.app);
     if (rt === undefined) return;
-    rt.watchTriggered.add(
-      `${splitApiVersion(obj.apiVersion).group}/${obj.kind}/${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}`,
-    );
-    this.statusQueue.add(app);
+    // status-only changes come only when health changed (upstream skipResourceUpdate)
+    if (c.reason !== "health") rt.watchTriggered.add(c.key);
+    if (c.reason === "deleted") rt.tombstones.set(c.key, c.object);
+    else rt.tombstones.delete(c.key);
+    this.statusQueue.add(c.app);
   }
 
   // ---- reconcile ---------------------------------------------------------------------------
@@ -502,17 +590,13 @@ export class AppController {
         .catch((e) => this.opts.onError?.(e, `clear operation ${name}`));
     }
     const compared = rt.compared!;
-    for (const d of compared.desired) {
-      if (!this.live.isWatching(d.apiVersion, d.kind)) {
-        await this.live.watchKind(d.apiVersion, d.kind).catch(() => undefined);
+    for (const k of compared.kinds) {
+      if (!this.cache.isWatching(k.apiVersion, k.kind)) {
+        await this.cache.watchKind(k.apiVersion, k.kind).catch(() => undefined);
       }
     }
-    const comparison = compareApp(compared.desired, this.live.managedBy(name), {
-      ...(app.spec.ignoreDifferences !== undefined ? { ignoreDifferences: app.spec.ignoreDifferences } : {}),
-      health: this.health,
-      manager: this.fieldManager,
-    });
     const prevComparison = rt.comparison;
+    const comparison = this.compare(rt, app, compared);
     rt.comparison = comparison;
     await this.trackDrift(rt, prevComparison, comparison);
     const requeueAfter = this.autoSync(rt, app, comparison);
@@ -527,6 +611,36 @@ export class AppController {
     return out;
   }
 
+  /**
+   * Compare desired with live, or reuse the last comparison when its inputs are unchanged (the same
+   * desired objects, no change to any object the app tracks, the same ignoreDifferences): that gives
+   * the identical result.
+   */
+  private compare(rt: AppRuntime, app: Application, compared: Compared): Comparison {
+    const inputs: CompareInputs = {
+      desired: compared.desired,
+      liveVersion: this.cache.appVersion(rt.name),
+      ignoreDifferences: app.spec.ignoreDifferences,
+    };
+    const last = rt.compareInputs;
+    if (
+      rt.comparison !== undefined &&
+      last !== undefined &&
+      last.desired === inputs.desired &&
+      last.liveVersion === inputs.liveVersion &&
+      (last.ignoreDifferences === inputs.ignoreDifferences ||
+        JSON.stringify(last.ignoreDifferences) === JSON.stringify(inputs.ignoreDifferences))
+    ) {
+      return rt.comparison;
+    }
+    rt.compareInputs = inputs;
+    return compareApp(compared.desired, this.cache.objectsOf(rt.name), {
+      ...(app.spec.ignoreDifferences !== undefined ? { ignoreDifferences: app.spec.ignoreDifferences } : {}),
+      health: this.health,
+      manager: this.fieldManager,
+    });
+  }
+
   private async refreshRevision(
     rt: AppRuntime,
     app: Application,
@@ -534,7 +648,9 @@ export class AppController {
     hard = false,
   ): Promise<void> {
     const { sources } = validateApplication(app);
+    const dest = app.spec.destination?.namespace;
     const revisions: string[] = [];
+    const keys: string[] = [];
     const manifests: KubeObject[] = [];
     let sourceType = "Directory";
     for (const [i, s] of sources.entries()) {
@@ -543,30 +659,32 @@ export class AppController {
         i === 0 && revisionOverride !== undefined ? revisionOverride : (s.targetRevision ?? "HEAD"),
       );
       revisions.push(rev);
-      const key = `${rev}|${sourceKey(s)}|${rt.name}|${app.spec.destination?.namespace ?? ""}`;
+      const key = `${rev}|${sourceKey(s)}|${rt.name}|${dest ?? ""}`;
+      keys.push(key);
       let rendered = hard ? undefined : this.renderCache.get(key);
       if (rendered === undefined) {
-        rendered = this.render(s, rev, rt.name, app.spec.destination?.namespace);
-        this.renderCache.set(key, rendered);
-        rendered.catch(() => this.renderCache.delete(key));
-        if (this.renderCache.size > 5000)
-          this.renderCache.delete(this.renderCache.keys().next().value as string);
+        rendered = this.render(s, rev, rt.name, dest);
+        remember(this.renderCache, key, rendered);
       }
       const out = await rendered;
-      if (i === 0) {
-        const tree = await this.opts.source.tree(s.repoURL, rev);
-        sourceType = (await selectRenderer(this.opts.renderers, tree, s)).name;
-      }
-      manifests.push(...out.map((m) => m.object));
+      if (i === 0) sourceType = out.sourceType;
+      for (const m of out.manifests) manifests.push(m.object);
     }
     const revision = revisions[0] ?? "";
     const commit = await this.commitRef(sources[0]!.repoURL, revision);
+    const desiredKey = keys.join("\n");
+    const prev = rt.compared;
+    // the same render gives the same desired objects: keep them (and the comparison made from them)
+    const same = !hard && prev !== undefined && prev.desiredKey === desiredKey;
+    const desired = same ? prev.desired : prepareDesired(rt.name, manifests, dest, this.scope);
     rt.compared = {
       revision,
       revisions,
       commit,
       sources,
-      desired: prepareDesired(rt.name, manifests, app.spec.destination?.namespace, this.scope),
+      desired,
+      desiredKey,
+      kinds: same ? prev.kinds : kindsOf(desired),
       sourceType: sourceType.charAt(0).toUpperCase() + sourceType.slice(1),
     };
   }
@@ -576,7 +694,7 @@ export class AppController {
     rev: string,
     appName: string,
     ns: string | undefined,
-  ): Promise<RenderedManifest[]> {
+  ): Promise<Rendered> {
     const tree = await this.opts.source.tree(s.repoURL, rev);
     const renderer = await selectRenderer(this.opts.renderers, tree, s);
     const req: Parameters<typeof renderer.render>[0] = { tree, path: s.path ?? "", appName };
@@ -584,34 +702,55 @@ export class AppController {
     if (s.helm !== undefined) req.helm = s.helm;
     if (s.kustomize !== undefined) req.kustomize = s.kustomize;
     if (s.directory !== undefined) req.directory = s.directory;
-    return renderer.render(req);
+    return { manifests: await renderer.render(req), sourceType: renderer.name };
   }
 
-  private async commitRef(repoURL: string, revision: string): Promise<CommitRef> {
-    let info: CommitInfo;
-    try {
-      info = await this.opts.source.commit(repoURL, revision);
-    } catch {
-      return { revision };
+  /** Commit metadata of a revision (immutable, so cached). */
+  private commitRef(repoURL: string, revision: string): Promise<CommitRef> {
+    const key = `${repoURL}|${revision}`;
+    let ref = this.commitCache.get(key);
+    if (ref === undefined) {
+      ref = this.opts.source.commit(repoURL, revision).then(
+        (info: CommitInfo) => {
+          const out: CommitRef = {
+            revision,
+            author: `${info.author.name} <${info.author.email}>`,
+            committedAt: info.committer.time,
+            subject: info.subject,
+          };
+          const reviewer = info.trailers["Reviewed-by"]?.[0] ?? info.trailers["Approved-by"]?.[0];
+          if (reviewer !== undefined) out.reviewer = reviewer;
+          return out;
+        },
+        () => {
+          this.commitCache.delete(key);
+          return { revision };
+        },
+      );
+      remember(this.commitCache, key, ref);
     }
-    const ref: CommitRef = {
-      revision,
-      author: `${info.author.name} <${info.author.email}>`,
-      committedAt: info.committer.time,
-      subject: info.subject,
-    };
-    const reviewer = info.trailers["Reviewed-by"]?.[0] ?? info.trailers["Approved-by"]?.[0];
-    if (reviewer !== undefined) ref.reviewer = reviewer;
     return ref;
   }
 
   // ---- drift -------------------------------------------------------------------------------
 
+  /**
+   * Drift: a resource that was Synced is now OutOfSync (changed, or deleted: health Missing) because of
+   * a watch event, or, on this controller's first comparison of an app, relative to the status an
+   * earlier controller recorded at the same revision (drift made while no controller was running).
+   * A drifted resource that is Synced again is healed.
+   */
   private async trackDrift(rt: AppRuntime, prev: Comparison | undefined, next: Comparison): Promise<void> {
     const triggered = rt.watchTriggered;
     rt.watchTriggered = new Set();
+    const tombstones = rt.tombstones;
+    rt.tombstones = new Map();
     const now = this.clock.now();
     const revision = rt.compared?.revision ?? "";
+    let before: Map<string, SyncStatusCode> | undefined;
+    if (prev !== undefined) before = new Map(prev.resources.map((p) => [p.key, p.status]));
+    else if (rt.recorded?.revision === revision) before = rt.recorded.statuses;
+    rt.recorded = undefined;
     for (const r of next.resources) {
       if (r.hook) continue;
       const open = rt.drifts.get(r.key);
@@ -634,32 +773,35 @@ export class AppController {
         }
         continue;
       }
-      if (open !== undefined || !triggered.has(r.key) || r.live === undefined || r.desired === undefined)
-        continue;
-      const before = prev?.resources.find((p) => p.key === r.key);
-      if (before === undefined || before.status !== "Synced") continue;
-      await this.reportDrift(rt, r, revision, now);
+      if (open !== undefined || r.desired === undefined || before?.get(r.key) !== "Synced") continue;
+      if (prev !== undefined && !triggered.has(r.key)) continue;
+      await this.reportDrift(rt, r, revision, now, tombstones.get(r.key));
     }
   }
 
+  /** Report one drifted resource with its writer: for a deletion, who deleted it (from the tombstone). */
   private async reportDrift(
     rt: AppRuntime,
     r: ComparedResource,
     revision: string,
     now: number,
+    tombstone: KubeObject | undefined,
   ): Promise<void> {
-    const live = r.live!;
-    let who = lastWriterFromManagedFields(live, this.fieldManager);
-    if (this.opts.auditLookup !== undefined && live.metadata.resourceVersion !== undefined) {
+    const deleted = r.live === undefined;
+    const written = r.live ?? tombstone;
+    // managedFields name the last writer of a live object, not who deleted it
+    let who = r.live !== undefined ? lastWriterFromManagedFields(r.live, this.fieldManager) : undefined;
+    const rv = written?.metadata.resourceVersion;
+    if (this.opts.auditLookup !== undefined && written !== undefined && rv !== undefined) {
       try {
         const found = await this.opts.auditLookup.lookup(
           {
-            apiVersion: live.apiVersion,
-            kind: live.kind,
+            apiVersion: written.apiVersion,
+            kind: written.kind,
             name: r.name,
             ...(r.namespace !== "" ? { namespace: r.namespace } : {}),
           },
-          live.metadata.resourceVersion,
+          rv,
         );
         if (found !== undefined) who = found;
       } catch (e) {
@@ -676,6 +818,7 @@ export class AppController {
       revision,
       changes: r.changes,
     };
+    if (deleted) ev.deleted = true;
     if (who !== undefined) {
       ev.identity = who.identity;
       if (who.fieldManager !== undefined) ev.fieldManager = who.fieldManager;
@@ -832,7 +975,7 @@ export class AppController {
         fieldManager: this.fieldManager,
         app: rt.name,
         desired: rt.compared.desired,
-        liveObjects: this.live.managedBy(rt.name),
+        liveObjects: this.cache.objectsOf(rt.name),
         prune: op.spec.prune === true,
         dryRun: op.spec.dryRun === true,
         resources:
@@ -1065,6 +1208,22 @@ export class AppController {
   private emit(e: AppEvent): void {
     this.events.emit(e);
   }
+}
+
+/** Cache a promise (bounded: the oldest entry goes first); a rejected one is forgotten. */
+function remember<T>(cache: Map<string, Promise<T>>, key: string, value: Promise<T>): void {
+  cache.set(key, value);
+  value.catch(() => {
+    if (cache.get(key) === value) cache.delete(key);
+  });
+  if (cache.size > 5000) cache.delete(cache.keys().next().value as string);
+}
+
+/** The distinct kinds a set of objects names. */
+function kindsOf(objects: readonly KubeObject[]): Array<{ apiVersion: string; kind: string }> {
+  const seen = new Map<string, { apiVersion: string; kind: string }>();
+  for (const o of objects) seen.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind });
+  return [...seen.values()];
 }
 
 function collectImages(obj: unknown, out: Set<string>): void {

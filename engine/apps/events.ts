@@ -60,8 +60,11 @@ export interface DriftDetectedEvent extends EventBase {
   app: string;
   resource: ResourceId;
   revision: string;
+  /** Drifted fields (empty when the resource was deleted). */
   changes: FieldChange[];
-  /** Identity that last wrote the object (from the AuditLookup or managedFields), when known. */
+  /** The resource was deleted from the cluster (Argo CD: OutOfSync, health Missing). */
+  deleted?: true;
+  /** Identity that last wrote (for a deletion: deleted) the object (from the AuditLookup or managedFields), when known. */
   identity?: string;
   fieldManager?: string;
   /** When the drifting write happened (ms), when known. */

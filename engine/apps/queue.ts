@@ -2,7 +2,8 @@
  * A controller-runtime style work queue on the injected clock: a key is
  * processed by at most one worker at a time; adding a key that is being
  * processed marks it dirty so it runs again afterwards; addAfter() delays on
- * the clock (the earliest pending delay wins).
+ * the clock (the earliest pending delay wins). A paused queue collects keys and
+ * runs none until resumed (a controller holds it until its caches are listed).
  */
 import type { Clock, TimerHandle } from "../core/clock.ts";
 
@@ -14,6 +15,7 @@ export class WorkQueue {
   private readonly delayed = new Map<string, { at: number; handle: TimerHandle }>();
   private active = 0;
   private stopped = false;
+  private paused = false;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -54,6 +56,16 @@ export class WorkQueue {
     this.delayed.set(key, { at, handle });
   }
 
+  /** Hold processing (keys are still collected). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
   get length(): number {
     return this.queue.length + this.active;
   }
@@ -73,7 +85,7 @@ export class WorkQueue {
   }
 
   private pump(): void {
-    while (this.active < this.workers && this.queue.length > 0) {
+    while (!this.paused && this.active < this.workers && this.queue.length > 0) {
       const key = this.queue.shift()!;
       this.queued.delete(key);
       this.processing.add(key);

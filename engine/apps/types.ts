@@ -6,7 +6,7 @@ import type { DirectorySourceOptions, HelmSourceOptions, KustomizeSourceOptions 
 
 export const APP_API_VERSION = "argoproj.io/v1alpha1";
 export const APP_KIND = "Application";
-export const TRACKING_ANNOTATION = "argocd.argoproj.io/tracking-id";
+export { TRACKING_ANNOTATION } from "../diff/normalize.ts";
 export const INSTANCE_LABEL = "app.kubernetes.io/instance";
 export const REFRESH_ANNOTATION = "argocd.argoproj.io/refresh";
 

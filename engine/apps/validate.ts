@@ -28,10 +28,22 @@ function unknownFields(obj: unknown, allowed: Set<string>, path: string, errors:
   for (const k of Object.keys(obj)) if (!allowed.has(k)) errors.push(`${path}.${k}: unknown field "${k}"`);
 }
 
+const validated = new WeakMap<object, Validated>();
+
+/** Validate an Application's spec (memoized per spec object: callers never mutate specs). */
 export function validateApplication(app: Application): Validated {
-  const errors: string[] = [];
   const spec = isRecord(app.spec) ? app.spec : undefined;
   if (spec === undefined) return { errors: ["spec: missing"], sources: [] };
+  let v = validated.get(spec);
+  if (v === undefined) {
+    v = validateSpec(spec);
+    validated.set(spec, v);
+  }
+  return v;
+}
+
+function validateSpec(spec: Application["spec"]): Validated {
+  const errors: string[] = [];
   const sources: ApplicationSource[] = [];
   if (Array.isArray(spec.sources) && spec.sources.length > 0) sources.push(...spec.sources);
   else if (isRecord(spec.source)) sources.push(spec.source as unknown as ApplicationSource);

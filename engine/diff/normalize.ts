@@ -4,12 +4,12 @@
  * null values, applies ignoreDifferences and folds Secret stringData into data.
  */
 import { Buffer } from "node:buffer";
-import type { KubeObject } from "../kube/types.ts";
+import { type KubeObject, TRACKING_ID_ANNOTATION } from "../kube/types.ts";
 import { type FieldSet, isRemoved, ownedFields, pruneOwned } from "./fieldset.ts";
 import { applyIgnorePaths, type IgnoreDifference, ignoredManagers } from "./ignore.ts";
 import { isObject } from "./json.ts";
 
-export const TRACKING_ANNOTATION = "argocd.argoproj.io/tracking-id";
+export const TRACKING_ANNOTATION = TRACKING_ID_ANNOTATION;
 export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
 
 const SERVER_METADATA = [

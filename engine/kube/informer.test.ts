@@ -6,13 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../simulator/clock/virtual.ts";
 import { EmbeddedCluster } from "../../simulator/cluster/cluster.ts";
-import {
-  type AppChange,
-  ClusterCache,
-  Informer,
-  type InformerError,
-  type InformerEvent,
-} from "./informer.ts";
+import { type AppChange, ClusterCache } from "./cluster-cache.ts";
+import { Informer, type InformerError, type InformerEvent } from "./informer.ts";
 import type { KubeClient, KubeObject, WatchEvent, WatchHandle } from "./types.ts";
 
 interface Conn {

@@ -1,7 +1,6 @@
 /**
- * Informer: a list+watch cache of one kind over the KubeClient port, and
- * ClusterCache: informers for a set of kinds indexed by the Argo CD tracking
- * annotation (`argocd.argoproj.io/tracking-id: <app>:<group>/<Kind>:<ns>/<name>`).
+ * Informer: a list+watch cache of one kind over the KubeClient port (ClusterCache in
+ * ./cluster-cache.ts combines informers for many kinds with the Argo CD tracking index).
  *
  * API:
  *   new Informer<T>(client, {apiVersion, kind, namespace?, labelSelector?}, clock, opts?)
@@ -9,11 +8,6 @@
  *     list(): T[] (sorted by namespace/name), get(namespace, name): T | undefined
  *     onEvent(cb: (e: InformerEvent<T>) => void): () => void     add | update {old} | delete
  *     onError(cb: (e: InformerError) => void): () => void         parse | watch | list | expired | handler
- *   new ClusterCache(client, clock, {kinds?, namespace?, exclude?, health?, backoff?})
- *     start(), stop(), objectsOf(app), get(ref), all(), watchedKinds(), isNamespaced(group, kind)
- *     onAppChange(cb: (c: AppChange) => void)   only app-relevant changes (not status/resourceVersion/
- *                                              generation/managedFields alone, unless health changed)
- *     onEvent(cb), onError(cb)
  * Behaviour: a watch that closes is resumed from the last resourceVersion after a
  * backoff on the injected clock; 410 Expired (HTTP or in-band ERROR) re-lists and
  * emits the differences as events, so nothing is missed; a malformed watch object
@@ -22,20 +16,14 @@
  * clock callback (the virtual clock rethrows them from runUntil).
  */
 import type { Clock, TimerHandle } from "../core/clock.ts";
-import { defaultHealthRegistry, type HealthRegistry } from "../health/registry.ts";
 import {
-  type ApiResourceInfo,
   KubeApiError,
   type KubeClient,
   type KubeObject,
   type KubeStatus,
-  type ObjectRef,
-  splitApiVersion,
   type WatchEvent,
   type WatchHandle,
 } from "./types.ts";
-
-export const TRACKING_ID_ANNOTATION = "argocd.argoproj.io/tracking-id";
 
 export interface InformerSpec {
   apiVersion: string;
@@ -63,7 +51,7 @@ export type InformerEvent<T extends KubeObject = KubeObject> =
   | { type: "delete"; object: T };
 
 export interface InformerError {
-  kind: "parse" | "watch" | "list" | "expired" | "handler";
+  kind: "parse" | "watch" | "list" | "expired" | "handler" | "discovery";
   apiVersion: string;
   resourceKind: string;
   message: string;
@@ -90,7 +78,7 @@ function validObject(o: unknown): o is KubeObject {
 }
 
 /** Small listener list that reports listener exceptions instead of losing them. */
-class Listeners<A> {
+export class Listeners<A> {
   private readonly fns: Array<(a: A) => void> = [];
   add(fn: (a: A) => void): () => void {
     this.fns.push(fn);
@@ -118,7 +106,7 @@ class Listeners<A> {
  * throws) it is thrown from a clock callback so it is never lost (the virtual
  * clock rethrows it from runUntil; a real clock makes it an uncaught error).
  */
-function surface(clock: Clock, listeners: Listeners<InformerError>, err: InformerError): void {
+export function surface(clock: Clock, listeners: Listeners<InformerError>, err: InformerError): void {
   const raise = (e: unknown) =>
     clock.setTimeout(() => {
       throw e;
@@ -367,246 +355,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     const k = keyOfObj(o);
     const old = this.store.get(k);
     if (ev.type === "DELETED") {
+      // the tombstone: the object as deleted, with the deletion's resourceVersion
       this.store.delete(k);
-      this.emit({ type: "delete", object: old ?? o });
+      this.emit({ type: "delete", object: o });
       return;
     }
     this.store.set(k, o);
     if (old === undefined) this.emit({ type: "add", object: o });
     else this.emit({ type: "update", old, object: o });
-  }
-}
-
-// ---- ClusterCache ------------------------------------------------------------------------------
-
-export interface ClusterCacheOptions {
-  /** Kinds to watch; default: every listable kind from discovery minus `exclude`. */
-  kinds?: Array<{ apiVersion: string; kind: string }>;
-  namespace?: string;
-  /** Kinds to skip from discovery (default: Events, Leases, Endpoints, EndpointSlices). */
-  exclude?: (r: ApiResourceInfo) => boolean;
-  health?: HealthRegistry;
-  backoff?: BackoffOptions;
-}
-
-export type AppChangeReason = "created" | "deleted" | "spec" | "health" | "tracking";
-
-export interface AppChange {
-  app: string;
-  type: "add" | "update" | "delete";
-  reason: AppChangeReason;
-  object: KubeObject;
-  old?: KubeObject;
-}
-
-export interface ClusterCacheEvent {
-  apiVersion: string;
-  kind: string;
-  event: InformerEvent;
-}
-
-const DEFAULT_EXCLUDE = (r: ApiResourceInfo): boolean =>
-  r.kind === "Event" || r.kind === "Lease" || r.kind === "Endpoints" || r.kind === "EndpointSlice";
-
-/** The app named by a valid tracking id that matches the object's own identity, else undefined. */
-export function trackedApp(obj: KubeObject): string | undefined {
-  const id = obj.metadata.annotations?.[TRACKING_ID_ANNOTATION];
-  if (id === undefined) return undefined;
-  const m = /^([^:]+):([^/:]*)\/([^:]+):([^/]*)\/(.+)$/.exec(id);
-  if (m === null) return undefined;
-  const { group } = splitApiVersion(obj.apiVersion);
-  const ok =
-    m[2] === group &&
-    m[3] === obj.kind &&
-    m[4] === (obj.metadata.namespace ?? "") &&
-    m[5] === obj.metadata.name;
-  return ok ? m[1] : undefined;
-}
-
-/** The object without what never makes it app-relevant: status and server bookkeeping. */
-function relevantPart(obj: KubeObject): string {
-  const { status: _s, metadata, ...rest } = obj;
-  const { resourceVersion: _r, generation: _g, managedFields: _m, ...meta } = metadata;
-  return JSON.stringify([rest, meta]);
-}
-
-function objKey(group: string, kind: string, ns: string | undefined, name: string): string {
-  return `${group}/${kind}/${ns ?? ""}/${name}`;
-}
-
-export class ClusterCache {
-  private readonly informers: Informer[] = [];
-  private readonly byApp = new Map<string, Map<string, KubeObject>>();
-  private readonly scope = new Map<string, boolean>();
-  private readonly appListeners = new Listeners<AppChange>();
-  private readonly eventListeners = new Listeners<ClusterCacheEvent>();
-  private readonly errorListeners = new Listeners<InformerError>();
-  private readonly health: HealthRegistry;
-
-  constructor(
-    private readonly client: KubeClient,
-    private readonly clock: Clock,
-    private readonly opts: ClusterCacheOptions = {},
-  ) {
-    this.health = opts.health ?? defaultHealthRegistry;
-  }
-
-  onAppChange(cb: (c: AppChange) => void): () => void {
-    return this.appListeners.add(cb);
-  }
-  onEvent(cb: (e: ClusterCacheEvent) => void): () => void {
-    return this.eventListeners.add(cb);
-  }
-  onError(cb: (e: InformerError) => void): () => void {
-    return this.errorListeners.add(cb);
-  }
-
-  /**
-   * Discover kinds (unless given), then list+watch each; resolves when every initial list is
-   * cached. A kind whose initial list fails is skipped and reported (kind "list").
-   */
-  async start(): Promise<void> {
-    const resources = await this.client.resources();
-    for (const r of resources) this.scope.set(`${r.group}/${r.kind}`, r.namespaced);
-    const exclude = this.opts.exclude ?? DEFAULT_EXCLUDE;
-    const kinds =
-      this.opts.kinds ??
-      resources
-        .filter((r) => !exclude(r))
-        .map((r) => ({ apiVersion: r.group === "" ? r.version : `${r.group}/${r.version}`, kind: r.kind }));
-    for (const k of kinds) {
-      const spec: InformerSpec = { apiVersion: k.apiVersion, kind: k.kind };
-      if (this.opts.namespace !== undefined) spec.namespace = this.opts.namespace;
-      const informerOpts: InformerOptions = {};
-      if (this.opts.backoff !== undefined) informerOpts.backoff = this.opts.backoff;
-      const inf = new Informer(this.client, spec, this.clock, informerOpts);
-      inf.onError((e) => surface(this.clock, this.errorListeners, e));
-      inf.onEvent((ev) => this.handle(k.apiVersion, k.kind, ev));
-      this.informers.push(inf);
-    }
-    for (const inf of [...this.informers]) {
-      try {
-        await inf.start();
-      } catch (e) {
-        // A kind this identity may not list (403) or that vanished (404): skip it, say so.
-        inf.stop();
-        this.informers.splice(this.informers.indexOf(inf), 1);
-        surface(this.clock, this.errorListeners, {
-          kind: "list",
-          apiVersion: inf.spec.apiVersion,
-          resourceKind: inf.spec.kind,
-          message: `not watching ${inf.spec.apiVersion}/${inf.spec.kind}: ${e instanceof Error ? e.message : String(e)}`,
-          cause: e,
-        });
-      }
-    }
-  }
-
-  stop(): void {
-    for (const inf of this.informers) inf.stop();
-  }
-
-  watchedKinds(): Array<{ apiVersion: string; kind: string }> {
-    return this.informers.map((i) => ({ apiVersion: i.spec.apiVersion, kind: i.spec.kind }));
-  }
-
-  /** Namespaced according to discovery (undefined when the kind is unknown). */
-  isNamespaced(group: string, kind: string): boolean | undefined {
-    return this.scope.get(`${group}/${kind}`);
-  }
-
-  /** Live objects whose tracking id names `app`, sorted by group/kind/namespace/name. */
-  objectsOf(app: string): KubeObject[] {
-    const m = this.byApp.get(app);
-    if (m === undefined) return [];
-    return [...m.keys()].sort().map((k) => m.get(k)!);
-  }
-
-  apps(): string[] {
-    return [...this.byApp.keys()].sort();
-  }
-
-  get(ref: ObjectRef): KubeObject | undefined {
-    const inf = this.informers.find((i) => i.spec.apiVersion === ref.apiVersion && i.spec.kind === ref.kind);
-    return inf?.get(ref.namespace, ref.name);
-  }
-
-  all(): KubeObject[] {
-    return this.informers.flatMap((i) => i.list());
-  }
-
-  private index(app: string | undefined, obj: KubeObject, remove: boolean): void {
-    if (app === undefined) return;
-    const key = objKey(
-      splitApiVersion(obj.apiVersion).group,
-      obj.kind,
-      obj.metadata.namespace,
-      obj.metadata.name ?? "",
-    );
-    let m = this.byApp.get(app);
-    if (remove) {
-      m?.delete(key);
-      if (m?.size === 0) this.byApp.delete(app);
-      return;
-    }
-    if (m === undefined) {
-      m = new Map();
-      this.byApp.set(app, m);
-    }
-    m.set(key, obj);
-  }
-
-  private tell(c: AppChange): void {
-    this.appListeners.call(c, (e) =>
-      surface(this.clock, this.errorListeners, {
-        kind: "handler",
-        apiVersion: c.object.apiVersion,
-        resourceKind: c.object.kind,
-        message: `app change handler threw: ${e instanceof Error ? e.message : String(e)}`,
-        cause: e,
-      }),
-    );
-  }
-
-  private handle(apiVersion: string, kind: string, ev: InformerEvent): void {
-    this.eventListeners.call({ apiVersion, kind, event: ev }, (e) =>
-      surface(this.clock, this.errorListeners, {
-        kind: "handler",
-        apiVersion,
-        resourceKind: kind,
-        message: `event handler threw: ${e instanceof Error ? e.message : String(e)}`,
-        cause: e,
-      }),
-    );
-    if (ev.type === "add") {
-      const app = trackedApp(ev.object);
-      this.index(app, ev.object, false);
-      if (app !== undefined) this.tell({ app, type: "add", reason: "created", object: ev.object });
-      return;
-    }
-    if (ev.type === "delete") {
-      const app = trackedApp(ev.object);
-      this.index(app, ev.object, true);
-      if (app !== undefined) this.tell({ app, type: "delete", reason: "deleted", object: ev.object });
-      return;
-    }
-    const before = trackedApp(ev.old);
-    const after = trackedApp(ev.object);
-    if (before !== after) {
-      this.index(before, ev.old, true);
-      this.index(after, ev.object, false);
-      if (before !== undefined)
-        this.tell({ app: before, type: "delete", reason: "tracking", object: ev.object, old: ev.old });
-      if (after !== undefined)
-        this.tell({ app: after, type: "add", reason: "tracking", object: ev.object, old: ev.old });
-      return;
-    }
-    this.index(after, ev.object, false);
-    if (after === undefined) return;
-    let reason: AppChangeReason | undefined;
-    if (relevantPart(ev.old) !== relevantPart(ev.object)) reason = "spec";
-    else if (this.health.health(ev.old)?.status !== this.health.health(ev.object)?.status) reason = "health";
-    if (reason !== undefined)
-      this.tell({ app: after, type: "update", reason, object: ev.object, old: ev.old });
   }
 }

@@ -65,6 +65,9 @@ export interface ObjectRef {
 
 export type PatchType = "json" | "merge" | "strategic" | "apply";
 
+/** Argo CD's resource tracking annotation: `<app>:<group>/<Kind>:<namespace>/<name>`. */
+export const TRACKING_ID_ANNOTATION = "argocd.argoproj.io/tracking-id";
+
 /** Field manager both adapters send when a write names none. */
 export const DEFAULT_FIELD_MANAGER = "gitops-testbed";
 

@@ -30,32 +30,37 @@ function fakeControllers(admin: KubeClient, everyMs = 1000): () => void {
       const st = (d.status ?? {}) as { observedGeneration?: number };
       if ((st.observedGeneration ?? 0) >= (d.metadata.generation ?? 0)) continue;
       const replicas = ((d.spec as { replicas?: number }).replicas ?? 1) as number;
-      d.status = {
-        observedGeneration: d.metadata.generation,
-        replicas,
-        updatedReplicas: replicas,
-        readyReplicas: replicas,
-        availableReplicas: replicas,
-      };
-      await admin.replaceStatus(d);
+      // objects read from the cluster are shared and frozen: write a copy
+      await admin.replaceStatus({
+        ...d,
+        status: {
+          observedGeneration: d.metadata.generation,
+          replicas,
+          updatedReplicas: replicas,
+          readyReplicas: replicas,
+          availableReplicas: replicas,
+        },
+      });
       log.push(`healthy ${d.metadata.name}`);
     }
     for (const j of (await admin.list("batch/v1", "Job")).items) {
       if (typeof j.status === "object" && j.status !== null && Object.keys(j.status).length > 0) continue;
       const fail = j.metadata.annotations?.["test/fail"] === "true";
-      j.status = {
-        conditions: [
-          fail
-            ? {
-                type: "Failed",
-                status: "True",
-                reason: "BackoffLimitExceeded",
-                message: "Job has reached the specified backoff limit",
-              }
-            : { type: "Complete", status: "True" },
-        ],
-      };
-      await admin.replaceStatus(j);
+      await admin.replaceStatus({
+        ...j,
+        status: {
+          conditions: [
+            fail
+              ? {
+                  type: "Failed",
+                  status: "True",
+                  reason: "BackoffLimitExceeded",
+                  message: "Job has reached the specified backoff limit",
+                }
+              : { type: "Complete", status: "True" },
+          ],
+        },
+      });
       log.push(`${fail ? "failed" : "completed"} ${j.metadata.name}`);
     }
     clock.setTimeout(() => void clock.track(tick()), everyMs);
