@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { diffFlat, flatten, scopeOf } from "./fields.ts";
+import { diffFlat, editFields, fieldsOf, fieldsToSet, flatten, scopeOf, setToFields } from "./fields.ts";
 import type { JsonMap } from "./json.ts";
 import { schemaOf } from "./schema.ts";
 
@@ -87,5 +87,51 @@ describe("diffFlat", () => {
     expect([...diffFlat(scopeOf(pod(shared), undefined), scopeOf(b, undefined), schema).changed]).toEqual([
       "f:spec\u0000f:nodeName",
     ]);
+  });
+});
+
+describe("fieldsOf and editFields", () => {
+  // the reference: render the full set of member paths
+  const render = (o: JsonMap) =>
+    setToFields(flatten(scopeOf(o, undefined), schemaOf("v1", "Pod"), true).keys());
+  const objects: Array<[string, JsonMap]> = [
+    ["pod with lists, maps and leaves", pod(shared, { app: "a", tier: "web", "z-last": "1", "0": "n" })],
+    ["only metadata", pod({})],
+    [
+      "empty and atomic values",
+      pod({ ...shared, securityContext: {}, tolerations: [], nodeSelector: { a: "b" } }),
+    ],
+    ["repeated keys", pod({ containers: [containers[0], { ...containers[0], image: "dup" }] })],
+    ["undefined members", pod({ ...shared, hostname: undefined })],
+    [
+      "status conditions",
+      { ...pod(shared), status: { phase: "Running", conditions: [{ type: "b" }, { type: "a" }] } },
+    ],
+  ];
+
+  it.each(objects)("%s: fieldsOf renders what setToFields renders, in the same order", (_name, o) => {
+    const got = fieldsOf(scopeOf(o, undefined), schemaOf("v1", "Pod"));
+    expect(JSON.stringify(got)).toBe(JSON.stringify(render(o)));
+  });
+
+  const edits: Array<[string, JsonMap, JsonMap]> = [
+    ["label added", pod(shared), pod(shared, { app: "a", b: "c" })],
+    ["labels replaced", pod(shared), pod(shared, { x: "y" })],
+    ["item removed", pod(shared), pod({ ...shared, containers: [containers[1]] })],
+    ["item added", pod({ containers: [containers[1]] }), pod(shared)],
+    ["list emptied and map became a leaf", pod(shared), pod({ containers, tolerations: [], nodeName: {} })],
+    ["everything removed", pod(shared), { apiVersion: "v1", kind: "Pod", metadata: {} }],
+    ["from nothing", { apiVersion: "v1", kind: "Pod", metadata: {} }, pod(shared)],
+  ];
+
+  it.each(edits)("%s: editFields gives the tree of the edited set", (_name, before, after) => {
+    const base = render(before);
+    const from = fieldsToSet(base);
+    const to = fieldsToSet(render(after));
+    const adds = [...to].filter((p) => !from.has(p));
+    const dels = [...from].filter((p) => !to.has(p));
+    const got = editFields(base, adds, dels);
+    expect(JSON.stringify(got)).toBe(JSON.stringify(render(after)));
+    expect(JSON.stringify(base)).toBe(JSON.stringify(render(before)));
   });
 });

@@ -348,7 +348,9 @@ export function setToFields(set: Iterable<string>): FieldsV1 {
     }
     node.member = true;
   }
-  return renderTree(root);
+  const out = renderTree(root);
+  canonical.add(out);
+  return out;
 }
 
 function renderTree(node: TreeNode): JsonMap {
@@ -357,6 +359,150 @@ function renderTree(node: TreeNode): JsonMap {
   const keys = [...node.children.keys()];
   if (keys.length > 1) keys.sort(byElement);
   for (const k of keys) out[k] = renderTree(node.children.get(k)!);
+  return out;
+}
+
+/**
+ * FieldsV1 trees this module produced (rendered from a set, from an object, or
+ * edited from one of those): their children are in the API server's order, so
+ * an edit may keep the untouched parts as they are.
+ */
+const canonical = new WeakSet<object>();
+
+/** Whether `fields` came out of setToFields, fieldsOf or editFields (not from a client). */
+export const isCanonical = (fields: unknown): boolean => isMap(fields) && canonical.has(fields);
+
+/** A repeated key in an associative list: the direct rendering gives up (flatten handles it). */
+class RepeatedKey extends Error {}
+
+/**
+ * The FieldsV1 of every member `flatten(obj, schema, true)` holds, rendered
+ * straight from the object (no path strings, no set), children sorted like
+ * setToFields. What a create records for its manager.
+ */
+export function fieldsOf(obj: JsonMap, schema: StructSchema): FieldsV1 {
+  try {
+    const out: JsonMap = {};
+    structFields(obj, schema, out);
+    canonical.add(out);
+    return out;
+  } catch (e) {
+    if (!(e instanceof RepeatedKey)) throw e;
+    const out = setToFields(flatten(obj, schema, true).keys());
+    return out;
+  }
+}
+
+function structFields(obj: JsonMap, schema: StructSchema | undefined, out: JsonMap): void {
+  const keys = Object.keys(obj);
+  if (keys.length > 1) keys.sort();
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    const node = valueFields(v, schema?.[k]);
+    if (node !== undefined) out[`f:${k}`] = node;
+  }
+}
+
+/** The node of one value (as walkValue records it), or undefined when it has no member at all. */
+function valueFields(v: unknown, field: FieldSchema | undefined): JsonMap | undefined {
+  const alwaysThere =
+    field?.struct !== undefined || field?.retainKeys === true || field?.list?.zeroValue === true;
+  if (isMap(v) && !field?.atomic && hasKeys(v)) {
+    const children: JsonMap = {};
+    structFields(v, field?.struct, children);
+    return withMember(!alwaysThere, children);
+  }
+  const list = field?.list;
+  if (Array.isArray(v) && list !== undefined && list.ssa.type !== "atomic") {
+    const items: Array<[string, JsonMap]> = [];
+    const seen = new Set<string>();
+    for (const item of v) {
+      const key = itemKey(item, list);
+      if (key === undefined) continue;
+      if (seen.has(key)) throw new RepeatedKey();
+      seen.add(key);
+      const children: JsonMap = {};
+      if (list.ssa.type === "map" && isMap(item)) structFields(item, list.item, children);
+      items.push([key, withMember(true, children)!]);
+    }
+    if (items.length > 1) items.sort((a, b) => byElement(a[0], b[0]));
+    const children: JsonMap = {};
+    for (const [k, node] of items) children[k] = node;
+    return withMember(!alwaysThere && v.length > 0, children);
+  }
+  return {};
+}
+
+/** A node as renderTree prints it: "." first when it is a member with children; {} for a member leaf. */
+function withMember(member: boolean, children: JsonMap): JsonMap | undefined {
+  if (!hasKeys(children)) return member ? {} : undefined;
+  return member ? { ".": {}, ...children } : children;
+}
+
+interface Edit {
+  /** true: becomes a member; false: stops being one; undefined: unchanged. */
+  member?: boolean;
+  children?: Map<string, Edit>;
+}
+
+/**
+ * `base` with the member paths `adds` added and `dels` removed, copying only
+ * the nodes on the edited paths (the rest is shared with `base`). Gives what
+ * setToFields(parsed base - dels + adds) gives when `base` is canonical.
+ */
+export function editFields(base: FieldsV1, adds: Iterable<string>, dels: Iterable<string>): FieldsV1 {
+  const root: Edit = {};
+  const mark = (path: string, member: boolean) => {
+    let e = root;
+    for (const el of splitPath(path)) {
+      e.children ??= new Map();
+      let next = e.children.get(el);
+      if (next === undefined) {
+        next = {};
+        e.children.set(el, next);
+      }
+      e = next;
+    }
+    e.member = member;
+  };
+  for (const p of dels) mark(p, false);
+  for (const p of adds) mark(p, true);
+  const out = applyEdit(base, root, true) ?? {};
+  canonical.add(out);
+  return out;
+}
+
+function applyEdit(node: JsonMap | undefined, e: Edit, root: boolean): JsonMap | undefined {
+  let member = !root && node !== undefined && (!hasKeys(node) || "." in node);
+  if (e.member !== undefined) member = e.member;
+  const kids: Array<[string, unknown]> = [];
+  let added = false;
+  if (node !== undefined) {
+    for (const k in node) {
+      if (k === ".") continue;
+      const ce = e.children?.get(k);
+      const sub = node[k];
+      if (ce === undefined) kids.push([k, sub]);
+      else {
+        const next = applyEdit(isMap(sub) ? sub : undefined, ce, false);
+        if (next !== undefined) kids.push([k, next]);
+      }
+    }
+  }
+  if (e.children !== undefined) {
+    for (const [k, ce] of e.children) {
+      if (node !== undefined && k in node) continue;
+      const next = applyEdit(undefined, ce, false);
+      if (next === undefined) continue;
+      kids.push([k, next]);
+      added = true;
+    }
+  }
+  if (added && kids.length > 1) kids.sort((a, b) => byElement(a[0], b[0]));
+  if (kids.length === 0) return member ? {} : undefined;
+  const out: JsonMap = member ? { ".": {} } : {};
+  for (const [k, v] of kids) out[k] = v;
   return out;
 }
 

@@ -6,9 +6,12 @@
 import type { KubeObject, KubeStatus, ManagedFieldsEntry } from "../../../engine/kube/types.ts";
 import {
   diffFlat,
+  editFields,
   type FieldsV1,
+  fieldsOf,
   fieldsToSet,
   flatten,
+  isCanonical,
   itemKey,
   pathString,
   removePath,
@@ -53,58 +56,89 @@ function parsedSet(fields: unknown): ReadonlySet<string> {
   return set;
 }
 
-/** One managedFields entry; its FieldsV1 is parsed only when it must change, and re-rendered only then. */
+/**
+ * One managedFields entry. Its FieldsV1 is parsed only when a question needs
+ * the whole set; changes are kept as additions and removals and applied to
+ * the tree (copying only the edited paths) when the entry is written out.
+ */
 class Owner {
-  /** This owner's own copy of the set, once it changed. */
-  private changed: Set<string> | undefined;
+  /** The whole set, after replace() (server-side apply). */
+  private replaced: Set<string> | undefined;
+  private adds: Set<string> | undefined;
+  private dels: Set<string> | undefined;
 
   constructor(public entry: ManagedFieldsEntry) {}
 
   /** The member paths (read only). */
   get set(): ReadonlySet<string> {
-    return this.changed ?? parsedSet(this.entry.fieldsV1);
+    if (this.replaced !== undefined) return this.replaced;
+    const base = parsedSet(this.entry.fieldsV1);
+    if (this.adds === undefined && this.dels === undefined) return base;
+    const out = new Set(base);
+    for (const p of this.dels ?? []) out.delete(p);
+    for (const p of this.adds ?? []) out.add(p);
+    return out;
   }
 
-  has(p: string): boolean {
-    if (this.changed !== undefined) return this.changed.has(p);
+  private baseHas(p: string): boolean {
     const f = this.entry.fieldsV1;
     const known = isMap(f) ? parsedTrees.get(f) : undefined;
     return known === undefined ? treeOwns(f, p) : known.has(p);
   }
 
-  private writable(): Set<string> {
-    this.changed ??= new Set(parsedSet(this.entry.fieldsV1));
-    return this.changed;
+  has(p: string): boolean {
+    if (this.replaced !== undefined) return this.replaced.has(p);
+    if (this.adds?.has(p)) return true;
+    if (this.dels?.has(p)) return false;
+    return this.baseHas(p);
   }
 
   delete(p: string): void {
-    if (this.has(p)) this.writable().delete(p);
+    if (this.replaced !== undefined) this.replaced.delete(p);
+    else if (this.adds?.delete(p)) return;
+    else if (this.baseHas(p)) (this.dels ??= new Set()).add(p);
   }
 
   add(p: string): void {
-    if (!this.has(p)) this.writable().add(p);
+    if (this.replaced !== undefined) this.replaced.add(p);
+    else if (this.dels?.delete(p)) return;
+    else if (!this.baseHas(p)) (this.adds ??= new Set()).add(p);
   }
 
   replace(set: Set<string>): void {
-    this.changed = set;
+    this.replaced = set;
+    this.adds = undefined;
+    this.dels = undefined;
+  }
+
+  private get edited(): boolean {
+    return (this.adds?.size ?? 0) > 0 || (this.dels?.size ?? 0) > 0;
   }
 
   isEmpty(): boolean {
-    if (this.changed !== undefined) return this.changed.size === 0;
+    if (this.replaced !== undefined) return this.replaced.size === 0;
     const f = this.entry.fieldsV1;
-    if (!isMap(f)) return true;
-    for (const _ in f) return false;
-    return true;
+    if (!this.edited) return !isMap(f) || !hasKeys(f);
+    return parsedSet(f).size - (this.dels?.size ?? 0) + (this.adds?.size ?? 0) === 0;
   }
 
   toEntry(): ManagedFieldsEntry {
-    const set = this.changed;
-    if (set === undefined) return this.entry;
-    const fieldsV1 = setToFields(set);
-    parsedTrees.set(fieldsV1, set);
+    let fieldsV1: FieldsV1;
+    if (this.replaced !== undefined) {
+      fieldsV1 = setToFields(this.replaced);
+      parsedTrees.set(fieldsV1, this.replaced);
+    } else if (!this.edited) return this.entry;
+    else if (isCanonical(this.entry.fieldsV1) || !hasKeys(this.entry.fieldsV1 ?? {}))
+      fieldsV1 = editFields(this.entry.fieldsV1 as FieldsV1, this.adds ?? [], this.dels ?? []);
+    else fieldsV1 = setToFields(this.set);
     return { ...this.entry, fieldsType: "FieldsV1", fieldsV1 };
   }
 }
+
+const hasKeys = (m: object): boolean => {
+  for (const _ in m) return true;
+  return false;
+};
 
 const sameOwner = (e: ManagedFieldsEntry, manager: string, op: string, sub: string | undefined) =>
   e.manager === manager && e.operation === op && (e.subresource ?? undefined) === sub;
@@ -248,14 +282,31 @@ export function recordUpdate(
 ): ManagedFieldsEntry[] {
   const schema = schemaOf(after.apiVersion, after.kind);
   const sub = opts.subresource === "scale" ? undefined : opts.subresource;
+  const clientSent = after.metadata.managedFields;
+  const base = clientSent !== undefined && clientSent !== before?.metadata.managedFields ? after : before;
+  const all = owners(base);
+  const newEntry = (fieldsV1: FieldsV1): ManagedFieldsEntry => {
+    const entry: ManagedFieldsEntry = {
+      manager: opts.manager,
+      operation: "Update",
+      apiVersion: after.apiVersion,
+      time: opts.time,
+      fieldsType: "FieldsV1",
+      fieldsV1,
+    };
+    if (opts.subresource !== undefined) entry.subresource = opts.subresource;
+    return entry;
+  };
+  if (before === undefined && all.length === 0) {
+    // a create: everything is this manager's, rendered straight from the object
+    const fieldsV1 = fieldsOf(scopeOf(after, sub), schema);
+    return hasKeys(fieldsV1) ? [newEntry(fieldsV1)] : [];
+  }
   const { changed, removed } =
     before === undefined
       ? { changed: new Set(flatten(scopeOf(after, sub), schema, true).keys()), removed: new Set<string>() }
       : diffFlat(scopeOf(before, sub), scopeOf(after, sub), schema);
 
-  const clientSent = after.metadata.managedFields;
-  const base = clientSent !== undefined && clientSent !== before?.metadata.managedFields ? after : before;
-  const all = owners(base);
   let mine = all.find((o) => sameOwner(o.entry, opts.manager, "Update", opts.subresource));
   for (const o of all) {
     for (const p of removed) o.delete(p);
@@ -263,16 +314,7 @@ export function recordUpdate(
   }
   if (changed.size > 0) {
     if (mine === undefined) {
-      const entry: ManagedFieldsEntry = {
-        manager: opts.manager,
-        operation: "Update",
-        apiVersion: after.apiVersion,
-        time: opts.time,
-        fieldsType: "FieldsV1",
-        fieldsV1: {},
-      };
-      if (opts.subresource !== undefined) entry.subresource = opts.subresource;
-      mine = ownerOf(entry, new Set());
+      mine = new Owner(newEntry({}));
       all.push(mine);
     } else {
       mine.entry = { ...mine.entry, time: opts.time, apiVersion: after.apiVersion };
