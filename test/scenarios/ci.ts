@@ -114,14 +114,6 @@ export const KNOWN_DEFECTS: Record<string, { run: boolean; defect: string }> = {
     defect:
       "a canary whose pods never become ready stays Progressing for the whole run (no progressDeadlineSeconds -> Degraded)",
   },
-  "ci-drift.yaml": {
-    run: true,
-    defect: "a deleted Service (resource-deleted drift) is never detected nor re-created by self-heal",
-  },
-  "ci-engine-restart.yaml": {
-    run: true,
-    defect: "drift made while the Application controller was down is not detected after it starts again",
-  },
   "ci-prometheus-slow.yaml": {
     run: false,
     defect:
