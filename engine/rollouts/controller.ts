@@ -166,7 +166,13 @@ export class RolloutController {
       } else throw e;
     }
     await this.scale(ctx);
-    this.computeStatus(ctx);
+    if (this.computeStatus(ctx)) {
+      // progressDeadlineAbort: the timed-out update is aborted in this same reconcile
+      ctx.abortWhy = { message: getCondition(status, "Progressing")!.message };
+      await this.abort(ctx);
+      await this.scale(ctx);
+      this.computeStatus(ctx);
+    }
     for (const p of ctx.pending) await p();
     const res = await this.writeStatus(ro, before, status);
     if (res.requeueAfterMs === 0) return res; // not persisted: the retry redoes (and reports) it
@@ -853,7 +859,75 @@ export class RolloutController {
 
   // ---- status ---------------------------------------------------------------------------------
 
-  private computeStatus(ctx: Ctx): void {
+  /**
+   * The Progressing condition of a rollout that is neither paused, aborted nor complete
+   * (upstream calculateRolloutConditions): any progress since the last status (replicas
+   * updated, ready or available, old ones scaled down, a step or the stable changed)
+   * refreshes ReplicaSetUpdated's lastUpdateTime; without progress for
+   * progressDeadlineSeconds (default 600) outside a pause, analysis or experiment step,
+   * the condition becomes False/ProgressDeadlineExceeded (phase Degraded). Returns true
+   * when that timeout just happened and spec.progressDeadlineAbort asks for an abort.
+   */
+  private progressing(ctx: Ctx): boolean {
+    const s = ctx.status;
+    const prev = ctx.ro.status ?? {};
+    const rsName = ctx.newRS.metadata.name ?? "";
+    const cond = getCondition(s, "Progressing");
+    const deadlineMs = (ctx.ro.spec.progressDeadlineSeconds ?? DEFAULTS.progressDeadlineSeconds) * 1000;
+    const stepIndex = s.currentStepIndex ?? 0;
+    const step = stepIndex < ctx.steps.length ? ctx.steps[stepIndex] : undefined;
+    const indefinite =
+      step !== undefined &&
+      (step.pause !== undefined || step.analysis !== undefined || step.experiment !== undefined);
+    const becameUnhealthy = s.stableRS === ctx.hash && cond?.reason === "NewReplicaSetAvailable";
+    const counting =
+      cond !== undefined &&
+      ["ReplicaSetUpdated", "ReplicaSetNotAvailable", "ProgressDeadlineExceeded"].includes(cond.reason);
+    if (!counting || becameUnhealthy || progressMade(prev, s)) {
+      // (re)start the clock: lastUpdateTime = now even when the reason stays ReplicaSetUpdated
+      const unhealthy =
+        becameUnhealthy || (s.stableRS === ctx.hash && cond?.reason === "ReplicaSetNotAvailable");
+      removeCondition(s, "Progressing");
+      setCondition(
+        s,
+        "Progressing",
+        "True",
+        unhealthy ? "ReplicaSetNotAvailable" : "ReplicaSetUpdated",
+        unhealthy ? "Rollout does not have minimum availability" : `ReplicaSet "${rsName}" is progressing.`,
+        ctx.now,
+      );
+      const kept = cond?.status === "True" ? cond.lastTransitionTime : undefined;
+      if (kept !== undefined) {
+        s.conditions = s.conditions!.map((c) =>
+          c.type === "Progressing" ? { ...c, lastTransitionTime: kept } : c,
+        );
+      }
+      if (!indefinite) this.wake(ctx, Math.floor(ctx.now / 1000) * 1000 + deadlineMs + 1000);
+      return false;
+    }
+    if (indefinite) return false;
+    const from = Date.parse(cond.lastUpdateTime);
+    if (cond.reason !== "ProgressDeadlineExceeded" && ctx.now <= from + deadlineMs) {
+      // upstream requeueStuckRollout: look again a second after the deadline
+      this.wake(ctx, from + deadlineMs + 1000);
+      return false;
+    }
+    if (cond.reason === "ProgressDeadlineExceeded") return false;
+    const message = `ReplicaSet "${rsName}" has timed out progressing.`;
+    setCondition(s, "Progressing", "False", "ProgressDeadlineExceeded", message, ctx.now);
+    const abort = ctx.ro.spec.progressDeadlineAbort === true;
+    ctx.out.push({
+      type: "rollout.timedout",
+      ...this.base(ctx),
+      message,
+      progressDeadlineSeconds: deadlineMs / 1000,
+      abort,
+    });
+    return abort;
+  }
+
+  /** Returns true when progressDeadlineAbort asks to abort now (see progressing()). */
+  private computeStatus(ctx: Ctx): boolean {
     const s = ctx.status;
     const replicas = replicasOf(ctx.ro);
     const sum = (f: (rs: ReplicaSet) => number | undefined) =>
@@ -879,6 +953,7 @@ export class RolloutController {
     const now = ctx.now;
     const rsName = ctx.newRS.metadata.name;
     const paused = ctx.ro.spec.paused === true || (s.pauseConditions ?? []).length > 0;
+    let deadlineAbort = false;
     if (s.abort !== true) {
       if (paused) setCondition(s, "Progressing", "Unknown", "RolloutPaused", "Rollout is paused", now);
       else if (s.stableRS === ctx.hash && (s.availableReplicas ?? 0) >= replicas) {
@@ -890,15 +965,7 @@ export class RolloutController {
           `ReplicaSet "${rsName}" has successfully progressed.`,
           now,
         );
-      } else
-        setCondition(
-          s,
-          "Progressing",
-          "True",
-          "ReplicaSetUpdated",
-          `ReplicaSet "${rsName}" is progressing.`,
-          now,
-        );
+      } else deadlineAbort = this.progressing(ctx);
     }
     const maxUnavailable = Math.floor(replicas * 0.25);
     if ((s.availableReplicas ?? 0) >= replicas - maxUnavailable) {
@@ -939,5 +1006,26 @@ export class RolloutController {
       healthy ? "Rollout is healthy" : "Rollout is not healthy",
       now,
     );
+    return deadlineAbort;
   }
+}
+
+/**
+ * Upstream conditions.RolloutProgressing for the canary strategy: the new status shows
+ * progress over the old one (replicas updated, old ones scaled down, more ready or
+ * available, the step or the stable ReplicaSet changed).
+ */
+export function progressMade(prev: RolloutStatus, next: RolloutStatus): boolean {
+  const old = (st: RolloutStatus) => (st.replicas ?? 0) - (st.updatedReplicas ?? 0);
+  return (
+    (next.updatedReplicas ?? 0) !== (prev.updatedReplicas ?? 0) ||
+    old(next) < old(prev) ||
+    (next.readyReplicas ?? 0) > (prev.readyReplicas ?? 0) ||
+    (next.availableReplicas ?? 0) > (prev.availableReplicas ?? 0) ||
+    next.stableRS !== prev.stableRS ||
+    (next.currentStepIndex !== undefined &&
+      prev.currentStepIndex !== undefined &&
+      next.currentStepIndex !== prev.currentStepIndex) ||
+    next.currentStepHash !== prev.currentStepHash
+  );
 }

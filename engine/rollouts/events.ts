@@ -48,9 +48,24 @@ export interface RolloutCompletedEvent extends RolloutEventBase {
   durationMs: number | undefined;
 }
 
+/**
+ * No progress for progressDeadlineSeconds: condition Progressing=False reason
+ * ProgressDeadlineExceeded, phase Degraded. With spec.progressDeadlineAbort a
+ * rollout.aborted follows at once; without it the update stays where it is.
+ */
+export interface RolloutTimedOutEvent extends RolloutEventBase {
+  type: "rollout.timedout";
+  /** `ReplicaSet "<name>" has timed out progressing.` */
+  message: string;
+  progressDeadlineSeconds: number;
+  /** spec.progressDeadlineAbort: the update is aborted. */
+  abort: boolean;
+}
+
 export type RolloutEvent =
   | RolloutUpdatedEvent
   | RolloutStepEvent
   | RolloutPausedEvent
   | RolloutAbortedEvent
-  | RolloutCompletedEvent;
+  | RolloutCompletedEvent
+  | RolloutTimedOutEvent;

@@ -210,6 +210,9 @@ export class RolloutNotifications implements EventSink<RolloutEvent | AnalysisEv
           this.send("on-analysis-run-error", analysisMessage("on-analysis-run-error", ev, a, channel));
         return;
       }
+      case "rollout.timedout":
+        // upstream's notification catalogue has no trigger for it (an abort it causes has one)
+        return;
       default: {
         const trigger: RolloutTrigger =
           ev.type === "rollout.updated"
