@@ -1178,7 +1178,8 @@ export class ApiServer {
     if (rvText !== "" && rvText !== "0") {
       const rv = Number(rvText);
       if (!Number.isInteger(rv) || rv < 0) throw S.badRequest(`invalid resource version: ${rvText}`);
-      const since = this.store.since(rv);
+      // a watch that sends bookmarks sees every record (others' writes move its resourceVersion on)
+      const since = this.store.since(rv, p.allowWatchBookmarks === true ? undefined : t.key);
       if (since === undefined)
         throw S.expired(`too old resource version: ${rv} (${this.store.oldestResumable + 1})`);
       backlog = since;
@@ -1245,7 +1246,7 @@ export class ApiServer {
         if (match(s.obj)) push("ADDED", s.obj, s);
     }
     for (const r of backlog) onRecord(r);
-    const unsubscribe = this.store.subscribe(onRecord);
+    const unsubscribe = this.store.subscribe(onRecord, p.allowWatchBookmarks === true ? undefined : t.key);
     return {
       stop: () => {
         stopped = true;

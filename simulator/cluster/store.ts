@@ -64,7 +64,9 @@ export class Store {
   private readonly history: Array<HistoryRecord | undefined>;
   private historyStart = 0;
   private historyLen = 0;
+  /** Listeners of every record, and of one type's records (by type key). */
   private readonly listeners = new Set<HistoryListener>();
+  private readonly typeListeners = new Map<string, Set<HistoryListener>>();
   /** Lowest resourceVersion a watch may resume from. */
   private compactedRv = 0;
 
@@ -198,18 +200,29 @@ export class Store {
       this.historyLen++;
     }
     for (const l of this.listeners) l(r);
+    const typed = this.typeListeners.get(r.key);
+    if (typed !== undefined) for (const l of typed) l(r);
   }
 
   /**
    * History records after `rv`, or undefined when some of them were already
    * dropped from the window (the caller answers 410 Expired).
    */
-  since(rv: number): HistoryRecord[] | undefined {
+  since(rv: number, typeKey?: string): HistoryRecord[] | undefined {
     if (rv < this.compactedRv) return undefined;
+    // records are in resourceVersion order: binary search for the first one after rv
+    const at = (i: number) => this.history[(this.historyStart + i) % this.historySize]!;
+    let lo = 0;
+    let hi = this.historyLen;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (at(mid).rv > rv) hi = mid;
+      else lo = mid + 1;
+    }
     const out: HistoryRecord[] = [];
-    for (let i = 0; i < this.historyLen; i++) {
-      const r = this.history[(this.historyStart + i) % this.historySize]!;
-      if (r.rv > rv) out.push(r);
+    for (let i = lo; i < this.historyLen; i++) {
+      const r = at(i);
+      if (typeKey === undefined || r.key === typeKey) out.push(r);
     }
     return out;
   }
@@ -219,8 +232,21 @@ export class Store {
     return this.compactedRv;
   }
 
-  subscribe(l: HistoryListener): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
+  /** Call `l` with every record from now on, or only with the records of type `typeKey`. */
+  subscribe(l: HistoryListener, typeKey?: string): () => void {
+    if (typeKey === undefined) {
+      this.listeners.add(l);
+      return () => this.listeners.delete(l);
+    }
+    let set = this.typeListeners.get(typeKey);
+    if (set === undefined) {
+      set = new Set();
+      this.typeListeners.set(typeKey, set);
+    }
+    set.add(l);
+    return () => {
+      set.delete(l);
+      if (set.size === 0 && this.typeListeners.get(typeKey) === set) this.typeListeners.delete(typeKey);
+    };
   }
 }
