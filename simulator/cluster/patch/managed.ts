@@ -96,13 +96,19 @@ class Owner {
   delete(p: string): void {
     if (this.replaced !== undefined) this.replaced.delete(p);
     else if (this.adds?.delete(p)) return;
-    else if (this.baseHas(p)) (this.dels ??= new Set()).add(p);
+    else if (this.baseHas(p)) {
+      this.dels ??= new Set();
+      this.dels.add(p);
+    }
   }
 
   add(p: string): void {
     if (this.replaced !== undefined) this.replaced.add(p);
     else if (this.dels?.delete(p)) return;
-    else if (!this.baseHas(p)) (this.adds ??= new Set()).add(p);
+    else if (!this.baseHas(p)) {
+      this.adds ??= new Set();
+      this.adds.add(p);
+    }
   }
 
   replace(set: Set<string>): void {
