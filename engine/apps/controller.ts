@@ -176,9 +176,12 @@ interface AppRuntime {
   history: HistoryEntry[];
   conditions: Map<string, string>;
   drifts: Map<string, { detectedAt: number; revision: string }>;
-  watchTriggered: Set<string>;
-  /** Last state of watched objects deleted since the last comparison (who deleted them, when). */
-  tombstones: Map<string, KubeObject>;
+  /**
+   * Objects changed (spec, creation, tracking) or deleted since the last comparison, by key: the
+   * object as that change left it (a deletion's tombstone), so drift names the write that made it
+   * rather than a later status update.
+   */
+  watchTriggered: Map<string, KubeObject>;
   /**
    * Per-resource sync status as the Application's status recorded it when this controller first saw
    * it (before a restart), and the revision it was compared to: the first comparison reports what
@@ -221,6 +224,8 @@ export class AppController {
   private started = false;
   /** Reconciles run (steady-state throughput figure). */
   reconciles = 0;
+  /** Comparisons computed (a reconcile whose inputs did not change reuses the last one). */
+  comparisons = 0;
 
   constructor(private readonly opts: AppControllerOptions) {
     this.client = opts.client;
@@ -427,8 +432,7 @@ export class AppController {
         history: [],
         conditions: new Map(),
         drifts: new Map(),
-        watchTriggered: new Set(),
-        tombstones: new Map(),
+        watchTriggered: new Map(),
         recorded: undefined,
         compareInputs: undefined,
         health: undefined,
@@ -519,9 +523,7 @@ export class AppController {
     const rt = this.apps.get(c.app);
     if (rt === undefined) return;
     // status-only changes come only when health changed (upstream skipResourceUpdate)
-    if (c.reason !== "health") rt.watchTriggered.add(c.key);
-    if (c.reason === "deleted") rt.tombstones.set(c.key, c.object);
-    else rt.tombstones.delete(c.key);
+    if (c.reason !== "health") rt.watchTriggered.set(c.key, c.object);
     this.statusQueue.add(c.app);
   }
 
@@ -634,6 +636,7 @@ export class AppController {
       return rt.comparison;
     }
     rt.compareInputs = inputs;
+    this.comparisons++;
     return compareApp(compared.desired, this.cache.objectsOf(rt.name), {
       ...(app.spec.ignoreDifferences !== undefined ? { ignoreDifferences: app.spec.ignoreDifferences } : {}),
       health: this.health,
@@ -742,9 +745,7 @@ export class AppController {
    */
   private async trackDrift(rt: AppRuntime, prev: Comparison | undefined, next: Comparison): Promise<void> {
     const triggered = rt.watchTriggered;
-    rt.watchTriggered = new Set();
-    const tombstones = rt.tombstones;
-    rt.tombstones = new Map();
+    rt.watchTriggered = new Map();
     const now = this.clock.now();
     const revision = rt.compared?.revision ?? "";
     let before: Map<string, SyncStatusCode> | undefined;
@@ -775,22 +776,26 @@ export class AppController {
       }
       if (open !== undefined || r.desired === undefined || before?.get(r.key) !== "Synced") continue;
       if (prev !== undefined && !triggered.has(r.key)) continue;
-      await this.reportDrift(rt, r, revision, now, tombstones.get(r.key));
+      await this.reportDrift(rt, r, revision, now, triggered.get(r.key));
     }
   }
 
-  /** Report one drifted resource with its writer: for a deletion, who deleted it (from the tombstone). */
+  /**
+   * Report one drifted resource with the identity that made the change: the writer of the watched
+   * change (`written`; for a deletion its tombstone names who deleted it), else of the live object.
+   */
   private async reportDrift(
     rt: AppRuntime,
     r: ComparedResource,
     revision: string,
     now: number,
-    tombstone: KubeObject | undefined,
+    change: KubeObject | undefined,
   ): Promise<void> {
     const deleted = r.live === undefined;
-    const written = r.live ?? tombstone;
-    // managedFields name the last writer of a live object, not who deleted it
-    let who = r.live !== undefined ? lastWriterFromManagedFields(r.live, this.fieldManager) : undefined;
+    const written = deleted ? change : (change ?? r.live);
+    // managedFields name the last writer of an object, not who deleted it
+    let who =
+      written !== undefined && !deleted ? lastWriterFromManagedFields(written, this.fieldManager) : undefined;
     const rv = written?.metadata.resourceVersion;
     if (this.opts.auditLookup !== undefined && written !== undefined && rv !== undefined) {
       try {
