@@ -2,6 +2,7 @@
  * report.html: one self-contained file that works offline. Chart.js (the UMD build
  * shipped in the chart.js package) and the report data are inlined; no network request.
  */
+import { attributionHtml } from "./attribution-render.ts";
 import { chartLibrary, embedJson as embed, escapeHtml as esc } from "./html-kit.ts";
 import { change, formatValue, type Report } from "./report.ts";
 
@@ -113,6 +114,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}.grid{display:grid;gri
 <h1>gitops-testbed report: ${esc(report.scenario.name)}</h1>
 <p class="muted">seed ${esc(String(report.scenario.seed ?? "n/a"))}, ${esc(String(report.scenario.services ?? "?"))} services, ${esc(report.scenario.start ?? "")} to ${esc(report.scenario.end ?? "")}; DORA cluster: ${w.map((n) => `${esc(n)} <b>${esc(report.worlds[n]!.dora.cluster.overall)}</b>`).join(", ")}</p>
 ${table}
+${report.attribution === undefined ? "" : attributionHtml(report.attribution)}
 ${reference}
 ${assertions}
 <div class="grid">

@@ -1,4 +1,5 @@
 /** Markdown (fits a pull-request comment: the before/after table first) and terminal renderers. */
+import { attributionMarkdown, attributionTerminal } from "./attribution-render.ts";
 import { change, formatValue, type Report } from "./report.ts";
 
 function weeks(report: Report): string {
@@ -32,6 +33,7 @@ export function renderMarkdown(report: Report): string {
       `(${report.worlds[w[0]!]?.dora.cluster.rule ?? ""}).`,
     "",
   );
+  if (report.attribution !== undefined) out.push(...attributionMarkdown(report.attribution));
   if (report.reference !== undefined) {
     out.push("### Compared with the published case study", "");
     out.push("| metric | world | published | simulated |", "|---|---|---:|---:|");
@@ -92,6 +94,7 @@ export function renderTerminal(report: Report): string {
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   const sep = widths.map((n) => "-".repeat(n)).join("  ");
   const out = [`${report.scenario.name}: ${w.join(" vs ")}`, line(header), sep, ...rows.map(line)];
+  if (report.attribution !== undefined) out.push(...attributionTerminal(report.attribution));
   if (report.assertions.length > 0) {
     const failed = report.assertions.filter((a) => !a.passed);
     out.push("", `assertions: ${report.assertions.length - failed.length} passed, ${failed.length} failed`);

@@ -11,6 +11,7 @@ import type {
   IncidentResolvedEvent,
   RunStartedEvent,
 } from "../simulator/events.ts";
+import { type AttributionSection, attributionSection } from "./attribution.ts";
 import { type WorldMetrics, worldMetrics, worldsIn } from "./dora.ts";
 import { caseStudyReference, type ReferenceComparison } from "./reference.ts";
 import { round } from "./stats.ts";
@@ -70,6 +71,13 @@ export interface Report {
   rules: Record<string, string>;
   /** The published case study beside the outcome (scenario "case-study" only). */
   reference?: ReferenceComparison;
+  /**
+   * What each mechanism of the gitops worlds contributed (`run --attribution` or
+   * `spec.report.attribution`; absent otherwise): per world and mechanism, every figure with the
+   * mechanism off beside the baseline, and the delta (reports/attribution.ts). Optional, so v1
+   * readers are unaffected.
+   */
+  attribution?: AttributionSection;
   assertions: AssertionResult[];
   notes: string[];
 }
@@ -288,6 +296,8 @@ export function buildReport(events: readonly EventBase[], assertions: AssertionR
     const ref = caseStudyReference(report, events);
     if (ref !== undefined) report.reference = ref;
   }
+  const attribution = attributionSection(events);
+  if (attribution !== undefined) report.attribution = attribution;
   return report;
 }
 

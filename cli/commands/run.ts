@@ -1,6 +1,6 @@
 /**
  * `gitops-testbed run SCENARIO [--seed N] [--out DIR] [--set path=value ...] [--mode virtual|live]
- *  [--cluster embedded|kind|k3s|kubeconfig:PATH] [--time-scale X]`
+ *  [--cluster embedded|kind|k3s|kubeconfig:PATH] [--time-scale X] [--attribution]`
  * Writes events.jsonl, report.json, report.md, report.html and junit.xml into DIR
  * (default out/<scenario>), all at once or not at all. Exit 0 when every assertion holds,
  * 1 when one fails, 2 on bad input.
@@ -10,6 +10,9 @@ import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { EXIT_CHECKS_FAILED, GtbError } from "../../engine/core/errors.ts";
 import { toJsonl } from "../../engine/core/events.ts";
+import type { Mechanism } from "../../reports/attribution.ts";
+import { withAttribution } from "../../reports/attribution.ts";
+import { runAttribution } from "../../reports/attribution-run.ts";
 import { renderJunit } from "../../reports/junit.ts";
 import { renderAll } from "../../reports/index.ts";
 import { CLUSTER_SPEC_HELP, parseClusterSpec } from "../../simulator/cluster/providers/types.ts";
@@ -57,6 +60,10 @@ export function register(program: Command): void {
     )
     .option("--cluster <provider>", `live mode: ${CLUSTER_SPEC_HELP}`, "embedded")
     .option("--time-scale <x>", "live mode: clock speed-up, e.g. 60 runs a 10-minute window in 10 s", "60")
+    .option(
+      "--attribution",
+      "also re-run the gitops worlds with canary analysis, self-heal and the push webhook off, one at a time, and report what each contributed (as spec.report.attribution: true)",
+    )
     .option("--quiet", "no progress bar and no summary table")
     .action(
       async (
@@ -69,6 +76,7 @@ export function register(program: Command): void {
           cluster: string;
           timeScale: string;
           quiet?: boolean;
+          attribution?: boolean;
         },
       ) => {
         if (opts.mode !== "virtual" && opts.mode !== "live") {
@@ -83,6 +91,15 @@ export function register(program: Command): void {
           });
         }
         const scenario = await loadScenario(file, { sets: opts.set });
+        const attribution = opts.attribution === true || scenario.report.attribution;
+        if (attribution && mode === "live") {
+          throw new GtbError("GTB_USAGE", "attribution re-runs the gitops worlds in virtual time only", {
+            hint:
+              opts.attribution === true
+                ? "drop --attribution, or run without --mode live"
+                : "run without --mode live, or --set report.attribution=false",
+          });
+        }
         const out = resolve(opts.out ?? `out/${scenario.name}`);
         const showBar = opts.quiet !== true && process.stderr.isTTY === true && process.env.CI !== "true";
         const bar = showBar
@@ -132,17 +149,47 @@ export function register(program: Command): void {
               }),
         });
         bar?.stop();
+        let events = result.events;
+        if (attribution) {
+          // one variant at a time: "canary analysis off", then "self-heal off", then "push webhook off"
+          const variantProgress = new Map<string, number>();
+          let variant = "";
+          const onProgress = (m: Mechanism, world: string, f: number) => {
+            const label = `attribution: ${m.name.toLowerCase()} off`;
+            if (label !== variant) {
+              variant = label;
+              variantProgress.clear();
+              if (bar !== undefined) {
+                bar.stop();
+                bar.start(100, 0, { world: label });
+              } else if (opts.quiet !== true && process.env.CI !== "true") {
+                process.stderr.write(`${label}\n`);
+              }
+            }
+            variantProgress.set(world, f);
+            const mean = [...variantProgress.values()].reduce((a, b) => a + b, 0) / variantProgress.size;
+            bar?.update(Math.round(mean * 100), { world: label });
+          };
+          const computed = await runAttribution(scenario, {
+            ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+            worldRunners: WORLD_RUNNERS,
+            worldsModule: new URL("../worlds.ts", import.meta.url).href,
+            onProgress,
+          });
+          bar?.stop();
+          events = withAttribution(result.events, computed);
+        }
         const seconds = (performance.now() - started) / 1000;
-        const { files, terminal } = renderAll(result.events, result.assertions);
+        const { files, terminal } = renderAll(events, result.assertions);
         await writeOutputDir(out, {
-          "events.jsonl": toJsonl(result.events),
+          "events.jsonl": toJsonl(events),
           ...files,
           "junit.xml": renderJunit(scenario.name, result.assertions, seconds),
         });
         if (opts.quiet !== true) process.stdout.write(terminal);
         const failed = result.assertions.filter((a) => !a.passed);
         process.stdout.write(
-          `${scenario.name}: ${result.events.length} events in ${seconds.toFixed(1)} s; outputs in ${out}\n` +
+          `${scenario.name}: ${events.length} events in ${seconds.toFixed(1)} s; outputs in ${out}\n` +
             (result.assertions.length > 0
               ? `assertions: ${result.assertions.length - failed.length} passed, ${failed.length} failed\n`
               : ""),
