@@ -112,11 +112,6 @@ export const KNOWN_DEFECTS: Record<string, { run: boolean; defect: string }> = {
   "ci-canary-crash-loop.yaml": {
     run: true,
     defect:
-      "a canary whose pods never become ready stays Progressing for the whole run (no progressDeadlineSeconds -> Degraded)",
-  },
-  "ci-prometheus-slow.yaml": {
-    run: false,
-    defect:
-      "virtual time deadlocks: AnalysisRun steps are clock.track()ed while the slow query sleeps on the same virtual clock",
+      "the rollout goes Degraded (ProgressDeadlineExceeded, typed event rollout.timedout) 600 s after its last progress, but the gitops world drops rollout.timedout and never finishes the deploy (simulator/world/gitops.ts must keep and handle it)",
   },
 };
