@@ -34,7 +34,7 @@ import type { Scenario } from "../scenario/load.ts";
 import { type AlertFiring, AlertScanner } from "./alerts.ts";
 import { TrafficBinder, type VersionInfo } from "./binder.ts";
 import { type ActiveDrift, type Deploy, type ServiceBook, WorldBook } from "./book.ts";
-import { neverReady, releaseBehaviour } from "./faults.ts";
+import { crashLoopPods, neverReady, releaseBehaviour } from "./faults.ts";
 import { scheduleInfraFaults } from "./infra-faults.ts";
 import { imageOf, Infra, tagOf, type WorldInput, type WorldResult } from "./infra.ts";
 import { drawDelay } from "./people.ts";
@@ -134,20 +134,56 @@ function productionValues(s: FleetService, scenario: Scenario, analysis: boolean
   );
 }
 
-export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
-  const infra = new Infra(input);
-  const { clock, traffic, cluster, admin } = infra;
-  const { scenario, plan, world } = input;
+export interface GitopsOperatorOptions {
+  /** Images whose pods never become ready (shared with whoever else deploys in the world). */
+  crashLoopImages: Set<string>;
+  /** Services whose charts and Applications exist from the start (the rest arrive by adopt()). */
+  services: readonly FleetService[];
+  /** Called first when a Rollout's version starts serving (the migration world's cutover). */
+  onVersionStart?: (b: ServiceBook, v: VersionInfo) => void;
+}
+
+/** The platform run the GitOps way: commits, the engine, Rollouts with analysis, self-heal, reverts. */
+export interface GitopsOperator {
+  readonly engine: Engine;
+  /** A planned change: recorded as committed, reviewed, merged and synced. */
+  planned(change: PlannedChange): void;
+  /** A change recorded elsewhere goes through review and merge (e.g. one queued for kubectl). */
+  submit(b: ServiceBook, change: PlannedChange, rework: boolean): void;
+  /** Someone (or the autoscaler) edits a live object outside Git. */
+  makeDrift(dr: PlannedDrift): Promise<void>;
+  /**
+   * Bring running services under Argo CD: one reviewed commit adds their charts (at the version
+   * that runs) and Applications, then the platform team creates the Applications. Returns the SHA.
+   */
+  adopt(services: readonly FleetService[], message: string): Promise<string>;
+  /** Version `hash` runs the same image as deploy `d`: it behaves as `d` does (and is watched). */
+  carryBehaviour(b: ServiceBook, d: Deploy, hash: string): void;
+  /** Stop the engine and the controllers; the run's figures (commits, webhooks, measurements ...). */
+  stop(): Promise<Record<string, number> & { alertEvaluations: number }>;
+}
+
+const PLATFORM = { name: "Platform Team", email: "platform@example.com" };
+
+/**
+ * Commit the fleet repository (analysis templates and `opts.services`), start the engine and the
+ * rollout controller on the world's cluster and create the Applications. Call after
+ * infra.startControllers().
+ */
+export async function startGitopsOperator(
+  infra: Infra,
+  input: WorldInput,
+  book: WorldBook,
+  opts: GitopsOperatorOptions,
+): Promise<GitopsOperator> {
+  const { clock, traffic, admin } = infra;
+  const { scenario, world } = input;
   const people = scenario.people;
   const rng = infra.rng.fork("gitops/people");
   const pollRng = infra.rng.fork("gitops/poll");
-  const book = new WorldBook(infra, input.services, "gitops");
-  const crashLoopImages = new Set<string>();
+  const { crashLoopImages } = opts;
   const stats = { commits: 0, webhooks: 0, polls: 0, measurements: 0, selfHeals: 0, rolloutErrors: 0 };
 
-  infra.setPodBehaviour((pod) =>
-    pod.images.some((i) => crashLoopImages.has(i)) ? { ready: false, crashLoop: true } : undefined,
-  );
   const alerts = new AlertScanner(
     clock,
     infra.prometheus,
@@ -175,6 +211,31 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   // the engine reads the local repository instead, as git's url.<base>.insteadOf would.
   const repoURL = "https://git.example.com/platform/fleet.git";
   const repo = FleetRepo.init({ dir: repoDir, clock });
+
+  /** A service's chart (values-production.yaml at `tag`) and Application. */
+  function serviceFiles(s: FleetService, tag: string, files: Record<string, string>): KubeObject {
+    Object.assign(files, chartFiles(s));
+    files[`charts/${s.name}/values-production.yaml`] = productionValues(
+      s,
+      scenario,
+      world.canaryAnalysis,
+      tag,
+    );
+    const app = parseYaml(applicationYaml(s, { repoURL, argocdNamespace: ARGOCD_NS })) as KubeObject & {
+      spec: { syncPolicy: { automated: { selfHeal: boolean } } };
+    };
+    // a push refreshes only the apps whose chart it touched (Argo CD's manifest-generate-paths)
+    app.metadata.annotations = {
+      ...app.metadata.annotations,
+      "argocd.argoproj.io/manifest-generate-paths": ".",
+      // the team's deploy channel (Argo CD notifications); notify-down makes deliveries fail
+      ...notificationSubscriptions(`${s.team}-deploys`),
+    };
+    app.spec.syncPolicy.automated.selfHeal = world.selfHeal;
+    files[`apps/${s.name}.yaml`] = stringify(app, { lineWidth: 0 });
+    return app;
+  }
+
   const files: Record<string, string> = { ...analysisTemplates(scenario) };
   const apps: KubeObject[] = [];
   const analysisApp: KubeObject = {
@@ -190,36 +251,10 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   };
   files["apps/analysis.yaml"] = stringify(analysisApp);
   apps.push(analysisApp);
-  for (const s of input.services) {
-    Object.assign(files, chartFiles(s));
-    files[`charts/${s.name}/values-production.yaml`] = productionValues(
-      s,
-      scenario,
-      world.canaryAnalysis,
-      s.image.tag,
-    );
-    const app = parseYaml(applicationYaml(s, { repoURL, argocdNamespace: ARGOCD_NS })) as KubeObject & {
-      spec: { syncPolicy: { automated: { selfHeal: boolean } } };
-    };
-    // a push refreshes only the apps whose chart it touched (Argo CD's manifest-generate-paths)
-    app.metadata.annotations = {
-      ...app.metadata.annotations,
-      "argocd.argoproj.io/manifest-generate-paths": ".",
-      // the team's deploy channel (Argo CD notifications); notify-down makes deliveries fail
-      ...notificationSubscriptions(`${s.team}-deploys`),
-    };
-    app.spec.syncPolicy.automated.selfHeal = world.selfHeal;
-    files[`apps/${s.name}.yaml`] = stringify(app, { lineWidth: 0 });
-    apps.push(app);
-  }
-  repo.commit({
-    files,
-    message: "Bootstrap the fleet",
-    author: { name: "Platform Team", email: "platform@example.com" },
-  });
+  for (const s of opts.services) apps.push(serviceFiles(s, s.image.tag, files));
+  repo.commit({ files, message: "Bootstrap the fleet", author: PLATFORM });
 
-  // ---- cluster, engine, rollouts ----
-  await infra.startControllers();
+  // ---- engine, rollouts ----
   await admin.apply(
     { apiVersion: "v1", kind: "Namespace", metadata: { name: ARGOCD_NS } },
     { fieldManager: "bootstrap", force: true },
@@ -268,6 +303,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   });
   const binder = new TrafficBinder(admin, traffic, {
     routeByReplicas: false,
+    ownerKind: "Rollout",
     onVersionStart: (v) => onVersionStart(v),
     onVersionStop: (v) => onVersionStop(v),
   });
@@ -276,8 +312,6 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   await engine.start();
   // the platform team bootstraps the Applications (an app-of-apps would do the same)
   for (const app of apps) await admin.apply(app, { fieldManager: "bootstrap", force: true });
-  await infra.runUntil(scenario.startMs);
-
   // ---- reacting to the mechanisms ----
   /**
    * Drift the engine saw before the writer's call returned (the engine reacts to the watch event
@@ -387,6 +421,7 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
   function onVersionStart(v: VersionInfo): void {
     const b = book.find(v.namespace, v.service);
     if (b === undefined) return;
+    opts.onVersionStart?.(b, v);
     const tag = tagOf(v.images[0] ?? "");
     const target = { namespace: v.namespace, service: v.service };
     const pending = b.pendingDriftRs;
@@ -672,6 +707,57 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
     }
   }
 
+  // ---- migration: services that ran by hand come under Argo CD ----
+  async function adopt(services: readonly FleetService[], message: string): Promise<string> {
+    const files: Record<string, string> = {};
+    const created = services.map((s) => serviceFiles(s, book.get(s.name).version, files));
+    const sha = repo.commit({ files, message, author: PLATFORM, reviewer: PLATFORM });
+    stats.commits++;
+    for (const app of created) await admin.apply(app, { fieldManager: "bootstrap", force: true });
+    return sha;
+  }
+
+  function carryBehaviour(b: ServiceBook, d: Deploy, hash: string): void {
+    traffic.setVersionBehaviour(
+      { namespace: b.s.namespace, service: b.s.name },
+      hash,
+      releaseBehaviour(b.s, d.fault, d.params),
+    );
+    alerts.watch(b.s);
+  }
+
+  return {
+    engine,
+    planned,
+    submit: (b, change, rework) => {
+      clock.setTimeout(() => void merge(b, change, rework), drawDelay(rng, scenario.delivery.review));
+    },
+    makeDrift,
+    adopt,
+    carryBehaviour,
+    stop: async () => {
+      const out = { ...stats, alertEvaluations: alerts.evaluations };
+      alerts.stop();
+      binder.stop();
+      rollouts.stop();
+      await engine.stop();
+      await gitSource.close();
+      return out;
+    },
+  };
+}
+
+export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
+  const infra = new Infra(input);
+  const { clock, cluster } = infra;
+  const { scenario, plan, world } = input;
+  const book = new WorldBook(infra, input.services, "gitops");
+  const crashLoopImages = crashLoopPods(infra);
+  await infra.startControllers();
+  const gitops = await startGitopsOperator(infra, input, book, { crashLoopImages, services: input.services });
+  const { engine } = gitops;
+  await infra.runUntil(scenario.startMs);
+
   // ---- access revocation (the case study's week 4) ----
   function revokeAccess(): void {
     // people lose write access; the autoscaler and the on-call's break-glass account keep it
@@ -689,24 +775,18 @@ export async function runGitopsWorld(input: WorldInput): Promise<WorldResult> {
 
   // ---- schedule the plan and run ----
   const start = clock.now();
-  for (const c of plan.changes) clock.setTimeout(() => planned(c), c.time - start);
-  for (const dr of plan.drifts) clock.setTimeout(() => void makeDrift(dr), dr.time - start);
+  for (const c of plan.changes) clock.setTimeout(() => gitops.planned(c), c.time - start);
+  for (const dr of plan.drifts) clock.setTimeout(() => void gitops.makeDrift(dr), dr.time - start);
   if (scenario.access.revokeAtMs !== undefined)
     clock.setTimeout(revokeAccess, scenario.access.revokeAtMs - (start - scenario.startMs));
   for (const ev of scenario.events)
     if (ev.revokeAccess !== undefined && (ev.world === undefined || ev.world === world.name))
       clock.setTimeout(revokeAccess, scenario.startMs + ev.atMs - start);
-  scheduleInfraFaults(infra, { engine, faults });
+  scheduleInfraFaults(infra, { engine, faults: infra.faults });
   await infra.runToEnd();
 
   book.close();
-  alerts.stop();
-  binder.stop();
-  rollouts.stop();
-  await engine.stop();
-  await gitSource.close();
+  const stats = await gitops.stop();
   await infra.stop();
-  return {
-    stats: { ...book.counts, ...stats, alertEvaluations: alerts.evaluations, apiWrites: infra.writes },
-  };
+  return { stats: { ...book.counts, ...stats, apiWrites: infra.writes } };
 }

@@ -12,7 +12,7 @@ import type { KubeObject } from "../../engine/kube/types.ts";
 import type { FleetService } from "../fleet/generate.ts";
 import { type AlertFiring, AlertScanner } from "./alerts.ts";
 import { TrafficBinder, type VersionInfo } from "./binder.ts";
-import { neverReady, releaseBehaviour } from "./faults.ts";
+import { crashLoopPods, neverReady, releaseBehaviour } from "./faults.ts";
 import { scheduleInfraFaults } from "./infra-faults.ts";
 import { imageOf, Infra, tagOf, type WorldInput, type WorldResult } from "./infra.ts";
 import { drawDelay } from "./people.ts";
@@ -69,20 +69,45 @@ function serviceManifest(s: FleetService): KubeObject {
   };
 }
 
-export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
-  const infra = new Infra(input);
+export interface ManualOperatorOptions {
+  /** Images whose pods never become ready (shared with whoever else deploys in the world). */
+  crashLoopImages: Set<string>;
+  /** Whether people still run the service by hand (default: always; the migration moves services away). */
+  owns?: (b: ServiceBook) => boolean;
+  /** Where a change goes that was queued for kubectl after its service stopped being run by hand. */
+  handOff?: (b: ServiceBook, change: PlannedChange, rework: boolean) => void;
+}
+
+/** People running services with kubectl: deploys, incidents, rollbacks, drift. */
+export interface ManualOperator {
+  /** A planned change is ready: a person kubectl-applies it after the manual deploy delay. */
+  planned(change: PlannedChange): void;
+  /** A person edits the live objects with kubectl (allowed or denied by the write policy). */
+  makeDrift(dr: PlannedDrift): Promise<void>;
+  /** The service is no longer run by hand: stop watching it; its drift is gone with its objects. */
+  release(b: ServiceBook): void;
+  stop(): { alertEvaluations: number; worldWrites: number };
+}
+
+/**
+ * Apply every service's namespace, ConfigMap, Service and Deployment (as kubectl would), then
+ * follow the cluster: versions that start serving, Deployments that finish or fail rolling out.
+ */
+export async function startManualOperator(
+  infra: Infra,
+  input: WorldInput,
+  book: WorldBook,
+  opts: ManualOperatorOptions,
+): Promise<ManualOperator> {
   const { clock, traffic, admin } = infra;
-  const { scenario, plan } = input;
+  const { scenario } = input;
   const people = scenario.people;
   const rng = infra.rng.fork("manual/people");
-  const book = new WorldBook(infra, input.services, "kubectl");
   const deferred = new Map<string, PlannedChange[]>();
-  const crashLoopImages = new Set<string>();
+  const { crashLoopImages } = opts;
+  const owns = opts.owns ?? (() => true);
   let writes = 0;
 
-  infra.setPodBehaviour((pod) =>
-    pod.images.some((i) => crashLoopImages.has(i)) ? { ready: false, crashLoop: true } : undefined,
-  );
   const alerts = new AlertScanner(
     clock,
     infra.prometheus,
@@ -91,7 +116,6 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
   );
 
   // ---- cluster and fleet setup (in the hour before the scenario starts) ----
-  await infra.startControllers();
   for (const ns of [...new Set(input.services.map((s) => s.namespace))].sort()) {
     await admin.apply(
       { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
@@ -105,11 +129,11 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
   }
   const binder = new TrafficBinder(admin, traffic, {
     routeByReplicas: true,
+    ownerKind: "Deployment",
     onVersionStart: (v) => onVersionStart(v),
     onVersionStop: (v) => onVersionStop(v),
   });
   await binder.start();
-  await infra.runUntil(scenario.startMs);
 
   // ---- reacting to the cluster ----
   function onVersionStart(v: VersionInfo): void {
@@ -161,7 +185,7 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
     };
     const b = book.find(o.metadata.namespace ?? "", o.metadata.name ?? "");
     const d = b?.inflight;
-    if (b === undefined || d === undefined) return;
+    if (b === undefined || d === undefined || !owns(b)) return;
     const st = o.status ?? {};
     if ((st.observedGeneration ?? 0) < (o.metadata.generation ?? 0)) return;
     const progressing = st.conditions?.find((c) => c.type === "Progressing");
@@ -194,6 +218,10 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
   }
 
   async function ship(b: ServiceBook, change: PlannedChange): Promise<void> {
+    if (!owns(b)) {
+      opts.handOff?.(b, change, change.id.includes("/fix-"));
+      return;
+    }
     if (b.incident !== undefined) {
       deferred.set(b.s.name, [...(deferred.get(b.s.name) ?? []), change]);
       return;
@@ -347,23 +375,48 @@ export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
     }
   }
 
+  function release(b: ServiceBook): void {
+    alerts.unwatch(b.s);
+    for (const a of [...b.drifts]) book.driftResolved(b, a);
+    const queued = deferred.get(b.s.name) ?? [];
+    deferred.delete(b.s.name);
+    for (const c of queued) opts.handOff?.(b, c, c.id.includes("/fix-"));
+  }
+
+  return {
+    planned,
+    makeDrift,
+    release,
+    stop: () => {
+      const out = { alertEvaluations: alerts.evaluations, worldWrites: writes };
+      alerts.stop();
+      binder.stop();
+      return out;
+    },
+  };
+}
+
+export async function runManualWorld(input: WorldInput): Promise<WorldResult> {
+  const infra = new Infra(input);
+  const { clock } = infra;
+  const { scenario, plan } = input;
+  const book = new WorldBook(infra, input.services, "kubectl");
+  const crashLoopImages = crashLoopPods(infra);
+  await infra.startControllers();
+  const manual = await startManualOperator(infra, input, book, { crashLoopImages });
+  await infra.runUntil(scenario.startMs);
+
   // ---- schedule the plan and run ----
   const start = clock.now();
-  for (const c of plan.changes) clock.setTimeout(() => planned(c), c.time - start);
-  for (const dr of plan.drifts) clock.setTimeout(() => void makeDrift(dr), dr.time - start);
+  for (const c of plan.changes) clock.setTimeout(() => manual.planned(c), c.time - start);
+  for (const dr of plan.drifts) clock.setTimeout(() => void manual.makeDrift(dr), dr.time - start);
   // API faults hit people's kubectl (infra.client); Git, webhooks and notifications are not used here
   scheduleInfraFaults(infra, { faults: infra.faults });
   await infra.runToEnd();
 
   book.close();
-  const stats = {
-    ...book.counts,
-    alertEvaluations: alerts.evaluations,
-    worldWrites: writes,
-    apiWrites: infra.writes,
-  };
-  alerts.stop();
-  binder.stop();
+  const { alertEvaluations, worldWrites } = manual.stop();
+  const stats = { ...book.counts, alertEvaluations, worldWrites, apiWrites: infra.writes };
   await infra.stop();
   return { stats };
 }
