@@ -110,6 +110,17 @@ describe("run --attribution", () => {
     expect(readFileSync(join(dir, "out", "report.html"), "utf8")).toContain('<table id="attribution">');
   });
 
+  it.each([
+    ["--attribution", ["--attribution"], /drop --attribution/],
+    ["spec.report.attribution", ["--set", "report.attribution=true"], /report\.attribution=false/],
+  ])("%s in live mode is a usage error before anything runs (exit 2)", async (_name, extra, hint) => {
+    const out = join(dir, "live");
+    const r = await runCli(["run", join(dir, "s.yaml"), "--out", out, "--mode", "live", ...extra]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/attribution re-runs the gitops worlds in virtual time only/);
+    expect(r.err).toMatch(hint);
+  });
+
   it("`report EVENTS.jsonl` re-renders the same attribution from the saved log", async () => {
     const out = join(dir, "again");
     const r = await runCli(["report", join(dir, "out", "events.jsonl"), "--out", out, "--quiet"]);
