@@ -264,3 +264,62 @@ export class FaultyKubeClient implements KubeClient {
 function concerns(service: string | undefined, name: string): boolean {
   return service === undefined || name === service || name.startsWith(`${service}-`);
 }
+
+/** How a person at a terminal answers transient API errors. */
+export interface PersonRetryPolicy {
+  /** Re-runs of a failed command after a 500/409/503/504 (default: until it works). */
+  reruns?: number;
+  /** Clock ms before the first re-run (default 30 s); doubles for each further one, up to `maxRerunDelayMs`. */
+  rerunDelayMs?: number;
+  /** Longest pause between re-runs (default 5 min). */
+  maxRerunDelayMs?: number;
+  /** client-go's own retries of 429 TooManyRequests after its Retry-After (default 10). */
+  throttleRetries?: number;
+}
+
+const TRANSIENT: ReadonlySet<number> = new Set([409, 500, 503, 504]);
+
+/**
+ * A person's kubectl over `inner`: client-go retries 429 after `retryAfterSeconds`
+ * by itself; on a 500, 409, 503 or 504 the person reads the error and runs the
+ * command again a little later. Any other error (403 denied, 404, 422) is
+ * returned at once. Every call of the KubeClient goes through it (a Proxy, so
+ * the port's methods need not be listed twice). By default the person keeps
+ * trying, pausing longer each time, until the API answers.
+ */
+export function withPersonRetries(
+  inner: KubeClient,
+  clock: Clock,
+  policy: PersonRetryPolicy = {},
+): KubeClient {
+  const reruns = policy.reruns ?? Number.POSITIVE_INFINITY;
+  const rerunDelayMs = policy.rerunDelayMs ?? 30_000;
+  const maxRerunDelayMs = policy.maxRerunDelayMs ?? 300_000;
+  const throttleRetries = policy.throttleRetries ?? 10;
+  const retrying = async (call: () => Promise<unknown>): Promise<unknown> => {
+    let throttled = 0;
+    let rerun = 0;
+    for (;;) {
+      try {
+        return await call();
+      } catch (e) {
+        if (!(e instanceof KubeApiError)) throw e;
+        if (e.code === 429 && throttled < throttleRetries) {
+          throttled++;
+          await clock.sleep((e.status.details?.retryAfterSeconds ?? 1) * 1000);
+        } else if (TRANSIENT.has(e.code) && rerun < reruns) {
+          await clock.sleep(Math.min(maxRerunDelayMs, rerunDelayMs * 2 ** rerun));
+          rerun++;
+        } else throw e;
+      }
+    }
+  };
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) =>
+        retrying(() => (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+    },
+  });
+}

@@ -51,10 +51,22 @@ export interface FaultWindow {
   path: string;
 }
 
+/** The parts of the GitOps engine (Engine from engine/index.ts) the faults use. */
+export interface EngineHandle {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** git-unreachable: the poll after the outage refreshes the apps whose refresh failed. */
+  refresh?(app: string): void;
+  readonly controller?: {
+    appNames(): string[];
+    application(name: string): { status?: { conditions?: Array<{ type: string }> } } | undefined;
+  };
+}
+
 /** What the world hands over for faults that need its cooperation. */
 export interface InfraFaultHooks {
-  /** For engine-restart: the GitOps engine (Engine from engine/index.ts). */
-  engine?: { stop(): Promise<void>; start(): Promise<void> };
+  /** For engine-restart (and the poll after git-unreachable): the GitOps engine. */
+  engine?: EngineHandle;
   /** The world's InfraFaults (default: `infra.faults`). */
   faults?: InfraFaults;
 }
@@ -145,6 +157,7 @@ export class InfraFaults {
   private notifierWrapped = false;
   private scheduled = false;
   private readonly webhookRng;
+  private readonly pollRng;
   private readonly prometheusStack: FaultWindow[] = [];
   private apiErrors: ErrorFault | undefined;
   private apiLatency: LatencyFault | undefined;
@@ -152,6 +165,7 @@ export class InfraFaults {
   constructor(private readonly infra: Infra) {
     this.windows = faultWindows(infra);
     this.webhookRng = infra.rng.fork("infra-faults/webhook");
+    this.pollRng = infra.rng.fork("infra-faults/poll");
   }
 
   private active(kind: InfraFault, t: number): FaultWindow | undefined {
@@ -339,8 +353,39 @@ export class InfraFaults {
       case "engine-restart":
         if (hooks.engine !== undefined) void this.infra.clock.track(hooks.engine.start());
         break;
+      case "git-unreachable":
+        if (hooks.engine !== undefined) this.pollAfterOutage(hooks.engine);
+        break;
       default:
         break;
+    }
+  }
+
+  /**
+   * Argo CD retries an app whose refresh failed (ComparisonError) at its next poll
+   * (`timeout.reconciliation`, 3 min, plus up to 60 s jitter). The worlds do not run idle polls
+   * one by one in virtual time, so when Git is reachable again each such app is refreshed at a
+   * uniformly drawn point of one poll cycle, as the poll would.
+   */
+  private pollAfterOutage(engine: EngineHandle): void {
+    if (engine.refresh === undefined) return;
+    let controller: EngineHandle["controller"];
+    try {
+      controller = engine.controller;
+    } catch {
+      return; // the engine is stopped (engine-restart): it refreshes every app when it starts
+    }
+    if (controller === undefined) return;
+    const cycle = this.infra.input.scenario.delivery.pollIntervalMs + 60_000;
+    for (const app of controller.appNames()) {
+      const failed = controller
+        .application(app)
+        ?.status?.conditions?.some((c) => c.type === "ComparisonError");
+      if (failed !== true) continue;
+      const delay = Math.floor(this.pollRng.float() * cycle);
+      this.infra.clock.setTimeout(() => {
+        if (!this.isGitUnreachable(this.infra.clock.now())) engine.refresh?.(app);
+      }, delay);
     }
   }
 

@@ -42,6 +42,7 @@ import { MockPrometheus } from "../prometheus/mock.ts";
 import type { Scenario, WorldSpec } from "../scenario/load.ts";
 import { TrafficModel } from "../traffic/model.ts";
 import { DeferredKubeClient } from "../cluster/providers/deferred-client.ts";
+import { withPersonRetries } from "./faulty-client.ts";
 import { InfraFaults } from "./infra-faults.ts";
 import type { RunPlan } from "./plan.ts";
 
@@ -151,7 +152,8 @@ export class Infra {
     let c = this.peopleClients.get(identity);
     if (c === undefined) {
       const inner = this.mode === "live" ? this.liveClient(identity, false) : this.cluster.client(identity);
-      c = this.faults.wrapClient(inner);
+      // a person re-runs kubectl after a transient error (client-go retries 429 by itself)
+      c = withPersonRetries(this.faults.wrapClient(inner), this.clock);
       this.peopleClients.set(identity, c);
     }
     return c;

@@ -101,6 +101,41 @@ export const TWINS: Record<string, { sets: string[]; why: string; fails: string 
     why: "self-heal off",
     fails: "after the restart the engine heals at once again",
   },
+  "ci-git-unreachable.yaml": {
+    sets: ["events[0].at=1h"],
+    why: "the outage moved after the release",
+    fails: "nothing ships while Git is unreachable (lead time grows by the outage)",
+  },
+  "ci-webhook-loss.yaml": {
+    sets: ["delivery.pollInterval=2h"],
+    why: "a 2 h poll interval: the lost webhook's commit waits up to 2 h for the poll",
+    fails: "a release whose webhook was lost ships within one poll cycle plus the canary",
+  },
+  "ci-api-errors.yaml": {
+    sets: ["events[0].fault.params.ratio=1"],
+    why: "every request fails for 40 minutes: the sync exhausts its retries",
+    fails: "a release during API 500s completes",
+  },
+  "ci-api-throttling.yaml": {
+    sets: ["events[0].fault.params.ratio=1"],
+    why: "every request throttled for 40 minutes",
+    fails: "a release during throttling completes",
+  },
+  "ci-api-latency.yaml": {
+    sets: ["events[0].fault.params.delay=60s"],
+    why: "a minute per API request",
+    fails: "drift on a slow API server is healed within a minute",
+  },
+  "ci-watch-drop.yaml": {
+    sets: ["delivery.selfHeal=false"],
+    why: "self-heal off",
+    fails: "drift after a dropped watch is healed within 30s",
+  },
+  "ci-notify-down.yaml": {
+    sets: ["events[0].fault.kind=git-unreachable"],
+    why: "a fault that does hold up delivery (Git) in place of the notification outage",
+    fails: "the release is not held up by notifications",
+  },
 };
 
 /**
@@ -113,5 +148,15 @@ export const KNOWN_DEFECTS: Record<string, { run: boolean; defect: string }> = {
     run: true,
     defect:
       "the rollout goes Degraded (ProgressDeadlineExceeded, typed event rollout.timedout) 600 s after its last progress, but the gitops world drops rollout.timedout and never finishes the deploy (simulator/world/gitops.ts must keep and handle it)",
+  },
+  "ci-api-latency.yaml": {
+    run: false,
+    defect:
+      "virtual time deadlocks: engine/kube/informer.ts treats every BOOKMARK (no metadata.name) as a malformed event and starts a clock.track()ed re-list, whose list then waits on the virtual clock (api-latency)",
+  },
+  "ci-api-throttling.yaml": {
+    run: true,
+    defect:
+      "429 TooManyRequests is not retried after its Retry-After as client-go does: each one fails the whole sync operation (retried 5 s, 10 s, 20 s ... later; after 5 the revision is not auto-synced again)",
   },
 };

@@ -2,7 +2,8 @@
  * FaultyKubeClient against the embedded API server: injected errors carry a
  * kube-apiserver Status, 409 hits writes only, latency is spent on the virtual
  * clock, and a dropped watch makes an informer re-list so a change made while
- * it was disconnected is not missed.
+ * it was disconnected is not missed. A person's kubectl (withPersonRetries)
+ * waits out 429s and re-runs commands that failed with transient errors.
  */
 import { describe, expect, it } from "vitest";
 import { Informer } from "../../engine/kube/informer.ts";
@@ -10,7 +11,7 @@ import { KubeApiError, type KubeObject } from "../../engine/kube/types.ts";
 import { SeededRng } from "../../simulator/clock/rng.ts";
 import { VirtualClock } from "../../simulator/clock/virtual.ts";
 import { EmbeddedCluster } from "../../simulator/cluster/cluster.ts";
-import { FaultyKubeClient } from "../../simulator/world/faulty-client.ts";
+import { FaultyKubeClient, withPersonRetries } from "../../simulator/world/faulty-client.ts";
 
 const cm = (name: string, v: string): KubeObject => ({
   apiVersion: "v1",
@@ -115,5 +116,51 @@ describe("FaultyKubeClient", () => {
     expect(client.counts.watchesDropped).toBe(1);
     expect(errors.length).toBeGreaterThan(0);
     inf.stop();
+  });
+});
+
+/** Settle `p` while running the virtual clock; resolves to [outcome, clock ms it took]. */
+async function timed(clock: VirtualClock, p: Promise<unknown>, limitMs: number) {
+  const t0 = clock.now();
+  let out: { ok: boolean; value: unknown; at: number } | undefined;
+  p.then(
+    (value) => (out = { ok: true, value, at: clock.now() }),
+    (value) => (out = { ok: false, value, at: clock.now() }),
+  );
+  await clock.runUntil(t0 + limitMs);
+  if (out === undefined) throw new Error(`still pending after ${limitMs} ms`);
+  return { ...out, took: out.at - t0 };
+}
+
+describe("withPersonRetries (a person's kubectl)", () => {
+  it.each([
+    // code, fault cleared after (ms), expected success after (ms):
+    // 429 every Retry-After (1 s); else re-runs after 30 s, then 60 s more, ...
+    [429, 3_500, 4_000],
+    [500, 45_000, 90_000],
+    [409, 10_000, 30_000],
+  ] as const)("%i until the API recovers at +%i ms: succeeds at +%i ms", async (code, clearAt, expected) => {
+    const { clock, client } = setup();
+    const person = withPersonRetries(client, clock);
+    client.setErrors({ code, ratio: 1 });
+    clock.setTimeout(() => client.setErrors(undefined), clearAt);
+    const r = await timed(clock, person.apply(cm("a", "1"), { fieldManager: "kubectl" }), 600_000);
+    expect(r.ok).toBe(true);
+    expect(r.took).toBe(expected);
+    expect((await client.get(ref("a"))).data).toEqual({ v: "1" });
+  });
+
+  it("gives up after its re-runs; other errors (404) are returned at once", async () => {
+    const { clock, client } = setup();
+    const person = withPersonRetries(client, clock, { reruns: 2, rerunDelayMs: 10_000 });
+    client.setErrors({ code: 500, ratio: 1 });
+    const failed = await timed(clock, person.get(ref("a")), 600_000);
+    expect(failed.ok).toBe(false);
+    expect((failed.value as KubeApiError).code).toBe(500);
+    expect(failed.took).toBe(30_000);
+    client.setErrors(undefined);
+    const missing = await timed(clock, person.get(ref("missing")), 600_000);
+    expect((missing.value as KubeApiError).code).toBe(404);
+    expect(missing.took).toBe(0);
   });
 });

@@ -103,6 +103,61 @@ describe("InfraFaults", () => {
     await expect(git.resolve("file:///repo", "HEAD")).resolves.toBe("sha");
   });
 
+  it("API faults: every wrapped client, also one made inside the window; people's clients retry", async () => {
+    const { infra } = infraFor(
+      "    - {at: 10m, fault: {kind: api-errors, for: 10m, params: {code: 500, ratio: 1}}}\n",
+    );
+    const start = infra.input.scenario.startMs;
+    await infra.runUntil(start);
+    scheduleInfraFaults(infra);
+    const early = infra.faults.wrapClient(infra.cluster.adminClient("early"));
+    await infra.runUntil(start + 11 * 60_000);
+    const late = infra.faults.wrapClient(infra.cluster.adminClient("late"));
+    const ns = { apiVersion: "v1", kind: "Namespace", name: "default" };
+    for (const c of [early, late]) await expect(c.get(ns)).rejects.toMatchObject({ code: 500 });
+    // a person re-runs the command (30 s, 1m, 2m, 4m, 5m later) until the API recovers at 20m
+    let doneAt = 0;
+    const person = infra
+      .client("alice")
+      .get(ns)
+      .then(() => (doneAt = infra.clock.now()));
+    await infra.runUntil(start + 30 * 60_000);
+    await person;
+    expect(doneAt).toBeGreaterThanOrEqual(start + 20 * 60_000);
+    expect(doneAt).toBeLessThanOrEqual(start + 25 * 60_000);
+    for (const c of [early, late]) await expect(c.get(ns)).resolves.toBeDefined();
+  });
+
+  it("git-unreachable: when Git is back, the apps whose refresh failed are refreshed within one poll cycle", async () => {
+    const { infra } = infraFor("    - {at: 10m, fault: {kind: git-unreachable, for: 10m}}\n");
+    const start = infra.input.scenario.startMs;
+    await infra.runUntil(start);
+    const refreshed: Array<[string, number]> = [];
+    const status = (failed: boolean) => ({
+      status: { conditions: failed ? [{ type: "ComparisonError" }] : [{ type: "SyncError" }] },
+    });
+    const engine = {
+      stop: async () => undefined,
+      start: async () => undefined,
+      refresh: (app: string) => void refreshed.push([app, infra.clock.now()]),
+      controller: {
+        appNames: () => ["svc-0", "svc-1", "svc-2"],
+        application: (app: string) => status(app !== "svc-1"),
+      },
+    };
+    infra.faults.wrapGitSource(fakeGit);
+    scheduleInfraFaults(infra, { engine });
+    await infra.runUntil(start + 19 * 60_000);
+    expect(refreshed).toEqual([]);
+    // pollInterval 3m + up to 60 s jitter
+    await infra.runUntil(start + 24 * 60_000);
+    expect(refreshed.map(([app]) => app).sort()).toEqual(["svc-0", "svc-2"]);
+    for (const [, t] of refreshed) {
+      expect(t).toBeGreaterThanOrEqual(start + 20 * 60_000);
+      expect(t).toBeLessThan(start + 24 * 60_000);
+    }
+  });
+
   it.each([
     ["    - {at: 10m, fault: {kind: api-errors, for: 1m, params: {code: 404}}}\n", "GTB_FAULT_PARAMS"],
     ["    - {at: 10m, fault: {kind: api-latency, for: 1m, params: {delay: soon}}}\n", "GTB_FAULT_PARAMS"],
