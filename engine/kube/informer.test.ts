@@ -164,6 +164,25 @@ describe("Informer", () => {
     inf.stop();
   });
 
+  it("takes a bookmark's resourceVersion and keeps its watch (a bookmark has no name or kind)", async () => {
+    const flaky = new Flaky(admin);
+    const inf = new Informer(flaky.client, { apiVersion: "v1", kind: "ConfigMap", namespace: "shop" }, clock);
+    const errors: InformerError[] = [];
+    inf.onError((e) => errors.push(e));
+    await inf.start();
+    await admin.create(cm("x"));
+    const rv = (await admin.list("v1", "ConfigMap", { namespace: "shop" })).metadata.resourceVersion;
+    flaky.inject({
+      type: "BOOKMARK",
+      object: { metadata: { resourceVersion: rv } } as unknown as KubeObject,
+    });
+    await clock.runFor(1000);
+    expect(errors).toEqual([]);
+    expect(flaky.watches).toBe(1);
+    await cacheMatchesServer(inf);
+    inf.stop();
+  });
+
   it("without an error listener, errors surface from the clock instead of vanishing", async () => {
     const flaky = new Flaky(admin);
     const inf = new Informer(flaky.client, { apiVersion: "v1", kind: "ConfigMap", namespace: "shop" }, clock);

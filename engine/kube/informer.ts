@@ -341,6 +341,13 @@ export class Informer<T extends KubeObject = KubeObject> {
       return;
     }
     const obj: unknown = ev.object;
+    if (ev.type === "BOOKMARK") {
+      // a bookmark carries only metadata.resourceVersion: remember it, nothing else changed
+      const rv = (obj as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+      if (typeof rv === "string") this.rv = rv;
+      this.attempt = 0;
+      return;
+    }
     if (!validObject(obj)) {
       // A dropped event would be missed drift: report it and re-list to recover the state.
       this.report("parse", `malformed ${ev.type} watch event: ${JSON.stringify(obj)}`);
@@ -350,7 +357,6 @@ export class Informer<T extends KubeObject = KubeObject> {
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined) this.rv = rv;
     this.attempt = 0;
-    if (ev.type === "BOOKMARK") return;
     const o = obj as T;
     const k = keyOfObj(o);
     const old = this.store.get(k);
