@@ -279,11 +279,15 @@ const hasKeys = (m: JsonMap): boolean => {
 /** Whether a FieldsV1 tree has `path` as a member, without parsing the whole tree. */
 export function treeOwns(fields: unknown, path: string): boolean {
   let node = fields;
-  for (const el of splitPath(path)) {
+  let start = 0;
+  while (path !== "") {
     if (!isMap(node)) return false;
-    node = node[el];
+    const end = path.indexOf(SEP, start);
+    node = node[end < 0 ? path.slice(start) : path.slice(start, end)];
+    if (end < 0) break;
+    start = end + 1;
   }
-  return isMap(node) && (Object.keys(node).length === 0 || "." in node);
+  return isMap(node) && (!hasKeys(node) || "." in node);
 }
 
 /** FieldsV1 -> member paths (joined). */
