@@ -3,7 +3,8 @@
  * a GET that answers undefined for a missing object, and the JSON merge patch
  * (RFC 7386) between two versions of a document, which a controller sends to
  * change only what it changed (upstream Argo Rollouts builds its status patches
- * the same way, with CreateTwoWayMergePatch).
+ * the same way, with CreateTwoWayMergePatch); and a memo for what a controller derives
+ * from a cached object's immutable parts (its spec) on every reconcile.
  */
 import { type KubeClient, type KubeObject, type ObjectRef, isNotFound } from "../kube/types.ts";
 
@@ -48,4 +49,17 @@ export function mergeDiff(before: unknown, after: unknown): unknown {
     if (d !== undefined) out[k] = d;
   }
   return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/**
+ * `compute(key)`, remembered for as long as `key` lives - only when `key` is frozen (an
+ * informer cache's shared, immutable object: a spec stays the same object across status
+ * writes). Mutable keys are computed afresh each time, so a caller's edits are never missed.
+ */
+export function memoFrozen<K extends object, V>(memo: WeakMap<K, V>, key: K, compute: (k: K) => V): V {
+  if (!Object.isFrozen(key)) return compute(key);
+  if (memo.has(key)) return memo.get(key) as V;
+  const v = compute(key);
+  memo.set(key, v);
+  return v;
 }

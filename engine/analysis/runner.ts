@@ -8,6 +8,7 @@
  */
 import { rfc3339 } from "../core/clock.ts";
 import { ArgError, resolveMetric } from "./args.ts";
+import { memoFrozen } from "./kube-util.ts";
 import {
   DEFAULT_MEASUREMENT_HISTORY_LIMIT,
   assessRunStatus,
@@ -72,6 +73,29 @@ function failRun(status: AnalysisRunStatus, message: string): StepResult {
   };
 }
 
+/** What a step derives from the spec alone: resolved metrics and dry-run names, or why the run fails. */
+type Prepared = { metrics: Metric[]; dryRun: Set<string> } | string;
+const PREPARED = new WeakMap<AnalysisRunSpec, Prepared>();
+
+function prepare(spec: AnalysisRunSpec): Prepared {
+  let metrics: Metric[];
+  try {
+    metrics = resolveMetrics(spec);
+  } catch (e) {
+    if (e instanceof ArgError || e instanceof Error)
+      return `Unable to resolve metric arguments: ${e.message}`;
+    throw e;
+  }
+  const issues = validateAnalysisSpec({ ...spec, metrics });
+  if (issues.length > 0) {
+    return `Analysis spec invalid: ${issues.map((i) => `${i.path.replace(/^spec\./, "")}: ${i.message}`).join("; ")}`;
+  }
+  const dryRun = new Set(
+    metrics.filter((m) => matchRules(spec.dryRun, m.name) !== undefined).map((m) => m.name),
+  );
+  return { metrics, dryRun };
+}
+
 /** Resolve every metric's `{{args.x}}` (args must already carry values). */
 export function resolveMetrics(spec: AnalysisRunSpec): Metric[] {
   return spec.metrics.map((m) => resolveMetric(m, spec.args ?? []));
@@ -114,24 +138,9 @@ export async function stepAnalysisRun(
   }
   if (status.startedAt === undefined) status.startedAt = rfc3339(nowMs);
   const startedAtMs = parseMs(status.startedAt) ?? nowMs;
-  let metrics: Metric[];
-  try {
-    metrics = resolveMetrics(spec);
-  } catch (e) {
-    if (e instanceof ArgError || e instanceof Error)
-      return failRun(status, `Unable to resolve metric arguments: ${e.message}`);
-    throw e;
-  }
-  const issues = validateAnalysisSpec({ ...spec, metrics });
-  if (issues.length > 0) {
-    return failRun(
-      status,
-      `Analysis spec invalid: ${issues.map((i) => `${i.path.replace(/^spec\./, "")}: ${i.message}`).join("; ")}`,
-    );
-  }
-  const dryRun = new Set(
-    metrics.filter((m) => matchRules(spec.dryRun, m.name) !== undefined).map((m) => m.name),
-  );
+  const prepared = memoFrozen(PREPARED, spec, prepare);
+  if (typeof prepared === "string") return failRun(status, prepared);
+  const { metrics, dryRun } = prepared;
   let results: MetricResult[] = [...(status.metricResults ?? [])];
   const terminating = isTerminating(spec.terminate, results, dryRun);
 

@@ -20,7 +20,7 @@ import type { RolloutCaches } from "./cache.ts";
 import type { RolloutEvent } from "./events.ts";
 import { type EventRecorder, NULL_RECORDER } from "./recorder.ts";
 import { canaryReplicasForWeight, canaryStableReplicas, podTemplateHash, replicaWeight } from "./replicas.ts";
-import { getIfExists, mergeDiff } from "../analysis/kube-util.ts";
+import { getIfExists, memoFrozen, mergeDiff } from "../analysis/kube-util.ts";
 import { calculatePhase, getCondition, removeCondition, setCondition } from "./status.ts";
 import {
   type CanaryStep,
@@ -34,7 +34,7 @@ import {
   STEP_INDEX_LABEL,
   replicasOf,
 } from "./types.ts";
-import { validateRollout } from "./validate.ts";
+import { type RolloutIssue, validateRollout } from "./validate.ts";
 
 export interface ReplicaSet extends KubeObject {
   spec: {
@@ -123,6 +123,9 @@ export class RolloutController {
   private readonly recorder: EventRecorder;
   /** rollout.updated time per namespace/name/hash, for completion durations. */
   private readonly updatedAt = new Map<string, number>();
+  /** Derived from a cached Rollout's immutable spec once, not on every reconcile (see memoFrozen). */
+  private readonly specIssues = new WeakMap<object, RolloutIssue[]>();
+  private readonly templateHash = new WeakMap<object, string>();
 
   constructor(private readonly opts: RolloutControllerOptions) {
     this.events = opts.events ?? (NULL_SINK as EventSink<RolloutEvent>);
@@ -137,7 +140,9 @@ export class RolloutController {
     const before = ro.status ?? {};
     const status: RolloutStatus = structuredClone(before);
     status.observedGeneration = String(ro.metadata.generation ?? 1);
-    const issues = validateRollout(ro).filter((i) => i.warning !== true);
+    const issues = memoFrozen(this.specIssues, ro.spec, () =>
+      validateRollout(ro).filter((i) => i.warning !== true),
+    );
     if (issues.length > 0) {
       const msg = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
       const first = issues[0]!;
@@ -256,7 +261,10 @@ export class RolloutController {
     const runs = (await this.owned<AnalysisRun>(ro, ARGO_API_VERSION, "AnalysisRun")).filter(
       (r) => r.metadata.labels?.[SUPERSEDED_LABEL] === undefined,
     );
-    const hash = podTemplateHash(ro.spec.template, status.collisionCount);
+    const hash =
+      status.collisionCount === undefined && ro.spec.template !== undefined
+        ? memoFrozen(this.templateHash, ro.spec.template, podTemplateHash)
+        : podTemplateHash(ro.spec.template, status.collisionCount);
     const steps = ro.spec.strategy?.canary?.steps ?? [];
     let newRS = rsList.find((rs) => rs.metadata.labels?.[POD_HASH_LABEL] === hash);
     // no stable yet and no other version: the first deploy (also when its first status write was lost)
