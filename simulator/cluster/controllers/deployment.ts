@@ -48,12 +48,11 @@ const byAge = (a: KubeObject, b: KubeObject) => {
 };
 
 function withoutHash(template: unknown): string {
-  const t = structuredClone((template ?? {}) as Json);
+  const t = (template ?? {}) as Json;
   const meta = (t.metadata ?? {}) as Json;
   const labels = { ...((meta.labels ?? {}) as Record<string, string>) };
   delete labels[HASH_LABEL];
-  t.metadata = { ...meta, labels };
-  return stableStringify(t);
+  return stableStringify({ ...t, metadata: { ...meta, labels } });
 }
 
 interface Params {
@@ -111,13 +110,28 @@ export class DeploymentController extends WorkloadController {
    */
   private readonly templates = new Map<string, { generation: number; value: string }>();
 
+  /**
+   * withoutHash(template) by the template object itself: in-process objects are
+   * frozen and share their template from version to version (a scale only
+   * replaces spec.replicas), so this hits even when the generation moved on.
+   */
+  private readonly byTemplate = new WeakMap<object, string>();
+
   private templateOf(rs: KubeObject): string {
+    const template = specOf(rs).template;
+    const shared = typeof template === "object" && template !== null ? template : undefined;
+    const known = shared === undefined ? undefined : this.byTemplate.get(shared);
+    if (known !== undefined) return known;
     const uid = rs.metadata.uid ?? "";
     const generation = rs.metadata.generation ?? 0;
     const hit = this.templates.get(uid);
-    if (hit !== undefined && hit.generation === generation) return hit.value;
-    const value = withoutHash(specOf(rs).template);
-    this.templates.set(uid, { generation, value });
+    let value: string;
+    if (hit !== undefined && hit.generation === generation) value = hit.value;
+    else {
+      value = withoutHash(template);
+      this.templates.set(uid, { generation, value });
+    }
+    if (shared !== undefined) this.byTemplate.set(shared, value);
     return value;
   }
 

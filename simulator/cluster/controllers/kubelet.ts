@@ -70,6 +70,8 @@ interface PodState {
   crashSince?: number;
   runMs: number;
   ip: string;
+  /** rfc3339(startAt), formatted once. */
+  started: string;
 }
 
 const BACKOFF_BASE_MS = 10_000;
@@ -166,6 +168,7 @@ export class Kubelet {
       startAt,
       runMs: outcome.runMs ?? 10_000 + jitter(5000),
       ip: `10.244.${(n >> 8) & 255}.${n & 255}`,
+      started: rfc3339(startAt),
     };
     if (outcome.crashLoop === true) st.crashSince = startAt;
     this.states.set(uid, st);
@@ -211,7 +214,7 @@ export class Kubelet {
       if (!ok && reason !== undefined) c.reason = reason;
       conds = setCondition(conds, c, now);
     };
-    const started = rfc3339(st.startAt);
+    const started = st.started;
     /** Container statuses, all in `state`. */
     const cs = (state: (name: string) => Json, ready: boolean, restartCount: number, lastState: Json = {}) =>
       containers.map((c) => {

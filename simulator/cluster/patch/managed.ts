@@ -121,6 +121,7 @@ class Owner {
     return (this.adds?.size ?? 0) > 0 || (this.dels?.size ?? 0) > 0;
   }
 
+  /** Whether it owns nothing (as it stands, before toEntry). */
   isEmpty(): boolean {
     if (this.replaced !== undefined) return this.replaced.size === 0;
     const f = this.entry.fieldsV1;
@@ -155,8 +156,14 @@ function owners(obj: KubeObject | undefined): Owner[] {
     .map((entry) => new Owner(entry));
 }
 
+/** The entries of owners that still own something (an edited tree is checked once it is written out). */
 function entriesOf(list: Owner[]): ManagedFieldsEntry[] {
-  return list.filter((o) => !o.isEmpty()).map((o) => o.toEntry());
+  const out: ManagedFieldsEntry[] = [];
+  for (const o of list) {
+    const e = o.toEntry();
+    if (e !== o.entry ? isMap(e.fieldsV1) && hasKeys(e.fieldsV1) : !o.isEmpty()) out.push(e);
+  }
+  return out;
 }
 
 function ownerOf(entry: ManagedFieldsEntry, set: Set<string>): Owner {
