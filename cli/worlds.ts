@@ -3,8 +3,10 @@ import type { WorldSpec } from "../simulator/scenario/load.ts";
 import type { WorldRunner } from "../simulator/scenario/run.ts";
 import { runGitopsWorld } from "../simulator/world/gitops.ts";
 import { runManualWorld } from "../simulator/world/manual.ts";
+import { runMigrationWorld } from "../simulator/world/migration.ts";
 
 export const WORLD_RUNNERS: Partial<Record<WorldSpec["model"], WorldRunner>> = {
   manual: runManualWorld,
   gitops: runGitopsWorld,
+  migration: runMigrationWorld,
 };

@@ -62,6 +62,8 @@ export interface ServiceBook {
   pendingDriftRs?: ActiveDrift;
 }
 
+export type DeployMethod = "kubectl" | "gitops";
+
 export class WorldBook {
   readonly services = new Map<string, ServiceBook>();
   private readonly byVersion = new Map<string, Deploy>();
@@ -73,7 +75,8 @@ export class WorldBook {
   constructor(
     private readonly infra: Infra,
     services: readonly FleetService[],
-    private readonly method: "kubectl" | "gitops",
+    /** How deploys are made; the migration world answers per service (kubectl until its cutover). */
+    private readonly method: DeployMethod | ((b: ServiceBook) => DeployMethod),
   ) {
     for (const s of services) this.services.set(s.name, { s, version: s.image.tag, drifts: [] });
   }
@@ -141,8 +144,6 @@ export class WorldBook {
       change?: PlannedChange;
       rework: boolean;
       commit?: string;
-      /** How this deploy is made (default: the world's method; the migration world has both). */
-      method?: "kubectl" | "gitops";
     },
   ): Deploy {
     const d: Deploy = {
@@ -169,7 +170,7 @@ export class WorldBook {
       changeId: d.changeId,
       version: d.version,
       previousVersion: b.version,
-      method: o.method ?? this.method,
+      method: typeof this.method === "function" ? this.method(b) : this.method,
       bad: d.bad,
       ...(d.fault === undefined ? {} : { faultKind: d.fault }),
       rework: d.rework,

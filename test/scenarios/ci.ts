@@ -96,6 +96,11 @@ export const TWINS: Record<string, { sets: string[]; why: string; fails: string 
     why: "queries time out (30 s): 5 measurement errors take longer than 2 minutes",
     fails: "bad canary aborted within 2m despite slow queries",
   },
+  "ci-migration.yaml": {
+    sets: ["migration.phases[2].from=1d12h"],
+    why: "tier-1 is still run by hand when its bad release ships",
+    fails: "tier-1 bad release aborted by the canary after the cutover",
+  },
   "ci-engine-restart.yaml": {
     sets: ["delivery.selfHeal=false"],
     why: "self-heal off",
