@@ -5,6 +5,7 @@
  * `i:<n>` (unused: other lists are atomic). A set holds member paths: leaves
  * (scalars, atomic lists/maps, empty maps) and list items (FieldsV1's ".").
  */
+import { deepEqual } from "../objutil.ts";
 import { isMap, type JsonMap, stableStringify } from "./json.ts";
 import type { FieldSchema, ListSchema, StructSchema } from "./schema.ts";
 
@@ -199,7 +200,8 @@ function diffValue(
     return;
   }
   if (shape === "map") diffStruct(b as JsonMap, a as JsonMap, field?.struct, path, changed, removed);
-  else if (shape === "leaf" && signature(b) !== signature(a)) changed.add(path);
+  // leaves: equal JSON values have equal signatures (compared without rendering either)
+  else if (shape === "leaf" && !deepEqual(a, b)) changed.add(path);
 }
 
 /** Items of an associative list by key, or undefined when a key repeats (then the caller compares in full). */
