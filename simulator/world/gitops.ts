@@ -7,6 +7,10 @@
  * the manual world and recovered by a revert commit (after the emergency-change
  * delay) that the on-call promotes at once. Nothing here decides an outcome: the
  * mechanisms do.
+ *
+ * startGitopsOperator() is this platform over an Infra and a WorldBook it shares:
+ * runGitopsWorld bootstraps every service with it; the migration world starts it
+ * empty and adopt()s services as their phase comes.
  */
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";

@@ -7,6 +7,10 @@
  * step a delay drawn from the scenario's people distributions. Drift made with
  * kubectl is never detected; it lasts until the next full apply overwrites it,
  * and a harmful one causes an incident people have to find and fix.
+ *
+ * startManualOperator() is these people over an Infra and a WorldBook it shares:
+ * runManualWorld gives it every service; the migration world only those not cut
+ * over yet (it releases a service at its cutover and hands its queued changes on).
  */
 import type { KubeObject } from "../../engine/kube/types.ts";
 import type { FleetService } from "../fleet/generate.ts";
