@@ -106,11 +106,71 @@ function pointerToPath(pointer: string): string {
     .join("");
 }
 
+interface ResourceDiff {
+  desired: KubeObject;
+  ignore: string;
+  manager: string;
+  status: SyncStatusCode;
+  changes: FieldChange[];
+}
+
+/**
+ * Per-live-object memo of diffs and health for compareApp. Cached live objects are immutable (a
+ * change is a new object), so the same desired object, live object and options give the same result:
+ * a comparison re-diffs only the resources that changed. Holds nothing alive (weak keys).
+ */
+export class CompareMemo {
+  private readonly diffs = new WeakMap<KubeObject, ResourceDiff>();
+  private readonly healths = new WeakMap<KubeObject, HealthStatus | undefined>();
+
+  constructor(readonly health: HealthRegistry) {}
+
+  healthOf(live: KubeObject): HealthStatus | undefined {
+    if (this.healths.has(live)) return this.healths.get(live);
+    const h = this.health.health(live);
+    this.healths.set(live, h);
+    return h;
+  }
+
+  diffOf(
+    d: KubeObject,
+    l: KubeObject,
+    opts: { ignoreDifferences?: IgnoreDifference[]; manager: string },
+    ignore: string,
+  ): ResourceDiff {
+    const hit = this.diffs.get(l);
+    if (hit !== undefined && hit.desired === d && hit.ignore === ignore && hit.manager === opts.manager)
+      return hit;
+    const r = diff(d, l, {
+      manager: opts.manager,
+      ...(opts.ignoreDifferences ? { ignoreDifferences: opts.ignoreDifferences } : {}),
+    });
+    const out: ResourceDiff = {
+      desired: d,
+      ignore,
+      manager: opts.manager,
+      status: r.modified ? "OutOfSync" : "Synced",
+      changes: r.modified
+        ? r.changes.map((c) => ({ path: pointerToPath(c.path), old: c.new, new: c.old }))
+        : [],
+    };
+    this.diffs.set(l, out);
+    return out;
+  }
+}
+
 export function compareApp(
   desired: KubeObject[],
   live: KubeObject[],
-  opts: { ignoreDifferences?: IgnoreDifference[]; health: HealthRegistry; manager: string },
+  opts: {
+    ignoreDifferences?: IgnoreDifference[];
+    health: HealthRegistry;
+    manager: string;
+    memo?: CompareMemo;
+  },
 ): Comparison {
+  const memo = opts.memo?.health === opts.health ? opts.memo : new CompareMemo(opts.health);
+  const ignore = opts.ignoreDifferences === undefined ? "" : JSON.stringify(opts.ignoreDifferences);
   const resources: ComparedResource[] = [];
   const seen = new Set<string>();
   const liveByKey = new Map<string, KubeObject>();
@@ -125,16 +185,7 @@ export function compareApp(
     let changes: FieldChange[] = [];
     if (!hook) {
       if (l === undefined) status = "OutOfSync";
-      else {
-        const r = diff(d, l, {
-          manager: opts.manager,
-          ...(opts.ignoreDifferences ? { ignoreDifferences: opts.ignoreDifferences } : {}),
-        });
-        if (r.modified) {
-          status = "OutOfSync";
-          changes = r.changes.map((c) => ({ path: pointerToPath(c.path), old: c.new, new: c.old }));
-        }
-      }
+      else ({ status, changes } = memo.diffOf(d, l, opts, ignore));
     }
     resources.push({
       key,
@@ -148,7 +199,7 @@ export function compareApp(
       status,
       hook,
       requiresPruning: false,
-      health: hook ? undefined : l === undefined ? { status: "Missing" } : opts.health.health(l),
+      health: hook ? undefined : l === undefined ? { status: "Missing" } : memo.healthOf(l),
       changes,
     });
   }
@@ -170,7 +221,7 @@ export function compareApp(
       status: ignoreExtraneous ? "Synced" : "OutOfSync",
       hook: isHook(l),
       requiresPruning: !ignoreExtraneous,
-      health: opts.health.health(l),
+      health: memo.healthOf(l),
       changes: [],
     });
   }

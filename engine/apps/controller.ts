@@ -38,6 +38,7 @@ import { retryDelayMs, retryLimit, selfHealDelayMs } from "./backoff.ts";
 import {
   type ComparedResource,
   type Comparison,
+  CompareMemo,
   compareApp,
   defaultScope,
   prepareDesired,
@@ -218,6 +219,7 @@ export class AppController {
   private readonly poller: Poller;
   private readonly renderCache = new Map<string, Promise<Rendered>>();
   private readonly commitCache = new Map<string, Promise<CommitRef>>();
+  private readonly compareMemo: CompareMemo;
   private scope: ScopeLookup = defaultScope;
   private statusSubresource = true;
   private unsubscribe: Array<() => void> = [];
@@ -234,11 +236,9 @@ export class AppController {
     this.namespace = opts.namespace ?? DEFAULT_NAMESPACE;
     this.fieldManager = opts.fieldManager ?? DEFAULT_FIELD_MANAGER;
     this.health = opts.health ?? new HealthRegistry();
+    this.compareMemo = new CompareMemo(this.health);
     const onError = opts.onError ?? (() => {});
-    this.cache = new ClusterCache(opts.client, opts.clock, {
-      kinds: DEFAULT_WATCHED,
-      ...(opts.health !== undefined ? { health: opts.health } : {}),
-    });
+    this.cache = new ClusterCache(opts.client, opts.clock, { kinds: DEFAULT_WATCHED, health: this.health });
     this.statusQueue = new WorkQueue(
       opts.clock,
       opts.statusProcessors ?? 20,
@@ -641,6 +641,7 @@ export class AppController {
       ...(app.spec.ignoreDifferences !== undefined ? { ignoreDifferences: app.spec.ignoreDifferences } : {}),
       health: this.health,
       manager: this.fieldManager,
+      memo: this.compareMemo,
     });
   }
 
