@@ -23,6 +23,7 @@ export async function getIfExists<T extends KubeObject>(
 
 /** Merge-patch body turning `before` into `after` (removed keys become null; arrays replaced). */
 export function mergeDiff(before: unknown, after: unknown): unknown {
+  if (before === after) return undefined; // a shared (unchanged) subtree
   if (
     before === null ||
     after === null ||
