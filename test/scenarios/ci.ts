@@ -131,6 +131,11 @@ export const TWINS: Record<string, { sets: string[]; why: string; fails: string 
     why: "a minute per API request",
     fails: "drift on a slow API server is healed within a minute",
   },
+  "ci-api-latency-watch-drop.yaml": {
+    sets: ["delivery.selfHeal=false"],
+    why: "self-heal off",
+    fails: "drift after the drop is healed within a minute",
+  },
   "ci-watch-drop.yaml": {
     sets: ["delivery.selfHeal=false"],
     why: "self-heal off",
@@ -154,10 +159,10 @@ export const KNOWN_DEFECTS: Record<string, { run: boolean; defect: string }> = {
     defect:
       "the rollout goes Degraded (ProgressDeadlineExceeded, typed event rollout.timedout) 600 s after its last progress, but the gitops world drops rollout.timedout and never finishes the deploy (simulator/world/gitops.ts must keep and handle it)",
   },
-  "ci-api-latency.yaml": {
+  "ci-api-latency-watch-drop.yaml": {
     run: false,
     defect:
-      "virtual time deadlocks: engine/kube/informer.ts treats every BOOKMARK (no metadata.name) as a malformed event and starts a clock.track()ed re-list, whose list then waits on the virtual clock (api-latency)",
+      "virtual time deadlocks: engine/kube/informer.ts clock.track()s the re-list after a dropped watch, and the re-list's request waits on the same virtual clock (api-latency)",
   },
   "ci-api-throttling.yaml": {
     run: true,
