@@ -295,21 +295,22 @@ export function treeOwns(fields: unknown, path: string): boolean {
 /** FieldsV1 -> member paths (joined). */
 export function fieldsToSet(fields: unknown): Set<string> {
   const out = new Set<string>();
-  const walk = (node: unknown, path: string) => {
-    if (!isMap(node)) return;
-    for (const k in node) {
-      if (k === ".") {
-        out.add(path);
-        continue;
-      }
-      const p = child(path, k);
-      const sub = node[k];
-      if (isMap(sub) && Object.keys(sub).length > 0) walk(sub, p);
-      else out.add(p);
-    }
-  };
-  walk(fields, "");
+  collectMembers(fields, "", out);
   return out;
+}
+
+function collectMembers(node: unknown, path: string, out: Set<string>): void {
+  if (!isMap(node)) return;
+  for (const k in node) {
+    if (k === ".") {
+      out.add(path);
+      continue;
+    }
+    const p = child(path, k);
+    const sub = node[k];
+    if (isMap(sub) && hasKeys(sub)) collectMembers(sub, p, out);
+    else out.add(p);
+  }
 }
 
 interface TreeNode {
@@ -459,24 +460,25 @@ interface Edit {
  */
 export function editFields(base: FieldsV1, adds: Iterable<string>, dels: Iterable<string>): FieldsV1 {
   const root: Edit = {};
-  const mark = (path: string, member: boolean) => {
-    let e = root;
-    for (const el of splitPath(path)) {
-      e.children ??= new Map();
-      let next = e.children.get(el);
-      if (next === undefined) {
-        next = {};
-        e.children.set(el, next);
-      }
-      e = next;
-    }
-    e.member = member;
-  };
-  for (const p of dels) mark(p, false);
-  for (const p of adds) mark(p, true);
+  for (const p of dels) markEdit(root, p, false);
+  for (const p of adds) markEdit(root, p, true);
   const out = applyEdit(base, root, true) ?? {};
   canonical.add(out);
   return out;
+}
+
+function markEdit(root: Edit, path: string, member: boolean): void {
+  let e = root;
+  for (const el of splitPath(path)) {
+    e.children ??= new Map();
+    let next = e.children.get(el);
+    if (next === undefined) {
+      next = {};
+      e.children.set(el, next);
+    }
+    e = next;
+  }
+  e.member = member;
 }
 
 function applyEdit(node: JsonMap | undefined, e: Edit, root: boolean): JsonMap | undefined {

@@ -239,23 +239,23 @@ export function serverSideApply(
   const ownedByOthers = (p: string) => others.some((o) => o.has(p));
 
   // Fields this manager applied before and applies no more are removed, unless someone else owns them.
-  const merged = structuredClone(live) as JsonMap;
-  for (const p of mine?.set ?? []) {
-    if (newSet.has(p) || ownedByOthers(p)) continue;
-    removePath(merged, p, schema, (q) => newSet.has(q) || ownedByOthers(q));
-  }
+  // (live is shared and frozen: copy it in full only when something must be removed in place;
+  // the merge below copies what it changes and shares the rest)
+  const dropped = [...(mine?.set ?? [])].filter((p) => !newSet.has(p) && !ownedByOthers(p));
+  const merged: JsonMap = dropped.length > 0 ? (structuredClone(live) as JsonMap) : { ...live };
+  for (const p of dropped) removePath(merged, p, schema, (q) => newSet.has(q) || ownedByOthers(q));
   const { metadata: appliedMeta, ...appliedBody } = appliedScope;
   for (const [k, v] of Object.entries(appliedBody)) merged[k] = mergeApplied(merged[k], v, schema[k]);
   if (isMap(appliedMeta)) {
     merged.metadata = mergeApplied(merged.metadata, appliedMeta, schema.metadata) as JsonMap;
   }
 
-  const before = flatten(scopeOf(live, undefined), schema);
-  const after = flatten(scopeOf(merged, undefined), schema);
+  // what the apply changes (diffFlat skips the subtrees merged shares with live)
+  const { changed } = diffFlat(scopeOf(live, undefined), scopeOf(merged, undefined), schema);
   const conflicts: ApplyConflict[] = [];
   const conflicting = new Set<string>();
   for (const p of newSet) {
-    if (before.get(p) === after.get(p)) continue;
+    if (!changed.has(p)) continue;
     for (const o of others) {
       if (!o.has(p)) continue;
       conflicting.add(p);
@@ -277,11 +277,29 @@ export function serverSideApply(
   const mineOwner = ownerOf(myEntry, newSet);
   const list = mine === undefined ? [...all, mineOwner] : all.map((o) => (o === mine ? mineOwner : o));
   const object = merged as KubeObject;
-  object.metadata.managedFields = entriesOf(list);
+  object.metadata = { ...object.metadata, managedFields: entriesOf(list) };
   return { object, conflicts };
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A new Update entry of `opts.manager` owning `fieldsV1`. */
+function updateEntry(
+  after: KubeObject,
+  opts: { manager: string; time: string; subresource?: string },
+  fieldsV1: FieldsV1,
+): ManagedFieldsEntry {
+  const entry: ManagedFieldsEntry = {
+    manager: opts.manager,
+    operation: "Update",
+    apiVersion: after.apiVersion,
+    time: opts.time,
+    fieldsType: "FieldsV1",
+    fieldsV1,
+  };
+  if (opts.subresource !== undefined) entry.subresource = opts.subresource;
+  return entry;
+}
 
 /**
  * The managedFields after a non-apply write (create, PUT, patch) by `manager`:
@@ -298,22 +316,10 @@ export function recordUpdate(
   const clientSent = after.metadata.managedFields;
   const base = clientSent !== undefined && clientSent !== before?.metadata.managedFields ? after : before;
   const all = owners(base);
-  const newEntry = (fieldsV1: FieldsV1): ManagedFieldsEntry => {
-    const entry: ManagedFieldsEntry = {
-      manager: opts.manager,
-      operation: "Update",
-      apiVersion: after.apiVersion,
-      time: opts.time,
-      fieldsType: "FieldsV1",
-      fieldsV1,
-    };
-    if (opts.subresource !== undefined) entry.subresource = opts.subresource;
-    return entry;
-  };
   if (before === undefined && all.length === 0) {
     // a create: everything is this manager's, rendered straight from the object
     const fieldsV1 = fieldsOf(scopeOf(after, sub), schema);
-    return hasKeys(fieldsV1) ? [newEntry(fieldsV1)] : [];
+    return hasKeys(fieldsV1) ? [updateEntry(after, opts, fieldsV1)] : [];
   }
   const { changed, removed } =
     before === undefined
@@ -327,7 +333,7 @@ export function recordUpdate(
   }
   if (changed.size > 0) {
     if (mine === undefined) {
-      mine = new Owner(newEntry({}));
+      mine = new Owner(updateEntry(after, opts, {}));
       all.push(mine);
     } else {
       mine.entry = { ...mine.entry, time: opts.time, apiVersion: after.apiVersion };
