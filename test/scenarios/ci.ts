@@ -164,9 +164,4 @@ export const KNOWN_DEFECTS: Record<string, { run: boolean; defect: string }> = {
     defect:
       "virtual time deadlocks: engine/kube/informer.ts clock.track()s the re-list after a dropped watch, and the re-list's request waits on the same virtual clock (api-latency)",
   },
-  "ci-api-throttling.yaml": {
-    run: true,
-    defect:
-      "429 TooManyRequests is not retried after its Retry-After as client-go does: each one fails the whole sync operation (retried 5 s, 10 s, 20 s ... later; after 5 the revision is not auto-synced again)",
-  },
 };
