@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { retryDelayMs, retryLimit, selfHealDelayMs } from "./backoff.ts";
 import { auditTrail } from "./audit-trail.ts";
-import { prepareDesired, defaultScope } from "./compare.ts";
+import { CompareMemo, compareApp, defaultScope, prepareDesired } from "./compare.ts";
+import { HealthRegistry } from "../health/registry.ts";
+import type { KubeObject } from "../kube/types.ts";
 import type { AppEvent } from "./events.ts";
 import type { Application } from "./types.ts";
 import { validateApplication } from "./validate.ts";
@@ -88,6 +90,56 @@ describe("desired objects", () => {
       [undefined, "web:/Namespace:/n"],
       [undefined, "web:rbac.authorization.k8s.io/ClusterRole:/r"],
     ]);
+  });
+});
+
+describe("comparison memo", () => {
+  const health = new HealthRegistry();
+  const desired: KubeObject = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", namespace: "n" },
+    data: { k: "v" },
+  };
+  const owned = (manager: string) => [
+    {
+      manager,
+      operation: "Apply" as const,
+      apiVersion: "v1",
+      fieldsType: "FieldsV1" as const,
+      fieldsV1: { "f:data": { "f:k": {}, "f:x": {} } },
+    },
+  ];
+  const live = (rv: string, manager: string, data: Record<string, string>, status?: unknown): KubeObject => ({
+    ...desired,
+    metadata: { ...desired.metadata, resourceVersion: rv, managedFields: owned(manager) },
+    data,
+    ...(status !== undefined ? { status } : {}),
+  });
+  // each step compares with one shared memo; the result must equal a fresh comparison's
+  const steps: Array<[string, KubeObject, string]> = [
+    ["extra field the engine owns", live("1", "argocd-controller", { k: "v", x: "y" }), "OutOfSync data.x"],
+    [
+      "status-only change (memo reused)",
+      live("2", "argocd-controller", { k: "v", x: "y" }, { a: 1 }),
+      "OutOfSync data.x",
+    ],
+    ["ownership moved to another manager", live("3", "someone", { k: "v", x: "y" }), "Synced "],
+    ["spec change after a memoized diff", live("4", "someone", { k: "edited", x: "y" }), "OutOfSync data.k"],
+    ["back to Git", live("5", "someone", { k: "v" }), "Synced "],
+  ];
+  it("gives what a fresh comparison gives at every step", () => {
+    const memo = new CompareMemo(health);
+    for (const [name, l, want] of steps) {
+      const opts = { health, manager: "argocd-controller" };
+      const got = compareApp([desired], [l], { ...opts, memo }).resources[0]!;
+      const fresh = compareApp([desired], [l], opts).resources[0]!;
+      expect({ name, got: `${got.status} ${got.changes.map((c) => c.path).join(",")}` }).toEqual({
+        name,
+        got: want,
+      });
+      expect(got.changes).toEqual(fresh.changes);
+    }
   });
 });
 

@@ -10,7 +10,7 @@ import { appHealth } from "../health/registry.ts";
 import type { HealthStatus } from "../health/types.ts";
 import { type KubeObject, splitApiVersion } from "../kube/types.ts";
 import type { FieldChange } from "./events.ts";
-import { keyOf } from "../kube/cluster-cache.ts";
+import { keyOf, sameExceptStatus } from "../kube/cluster-cache.ts";
 import type { IgnoreDifference, ResourceStatus, SyncStatusCode } from "./types.ts";
 import { TRACKING_ANNOTATION } from "./types.ts";
 
@@ -108,19 +108,42 @@ function pointerToPath(pointer: string): string {
 
 interface ResourceDiff {
   desired: KubeObject;
+  live: KubeObject;
   ignore: string;
   manager: string;
   status: SyncStatusCode;
   changes: FieldChange[];
 }
 
+const ownership = new WeakMap<KubeObject, string>();
+
+/** What the diff reads of managedFields: who owns which fields of the main resource. */
+function mainOwnership(obj: KubeObject): string {
+  let s = ownership.get(obj);
+  if (s === undefined) {
+    s = JSON.stringify(
+      (obj.metadata.managedFields ?? [])
+        .filter((e) => e.subresource === undefined || e.subresource === "")
+        .map((e) => [e.manager, e.operation, e.apiVersion, e.fieldsV1]),
+    );
+    ownership.set(obj, s);
+  }
+  return s;
+}
+
+/** Two versions of a live object the diff cannot tell apart (status, resourceVersion, times aside). */
+function sameForDiff(a: KubeObject, b: KubeObject): boolean {
+  return a === b || (sameExceptStatus(a, b) && mainOwnership(a) === mainOwnership(b));
+}
+
 /**
- * Per-live-object memo of diffs and health for compareApp. Cached live objects are immutable (a
- * change is a new object), so the same desired object, live object and options give the same result:
- * a comparison re-diffs only the resources that changed. Holds nothing alive (weak keys).
+ * Memo of per-resource diffs and health for compareApp. Cached live objects are immutable (a change
+ * is a new object), so the same desired object, the same live object (or a version differing only in
+ * status and server bookkeeping) and the same options give the same diff: a comparison re-diffs only
+ * the resources whose spec changed. Health is memoized per live object.
  */
 export class CompareMemo {
-  private readonly diffs = new WeakMap<KubeObject, ResourceDiff>();
+  private readonly diffs = new Map<string, ResourceDiff>();
   private readonly healths = new WeakMap<KubeObject, HealthStatus | undefined>();
 
   constructor(readonly health: HealthRegistry) {}
@@ -133,20 +156,30 @@ export class CompareMemo {
   }
 
   diffOf(
+    key: string,
     d: KubeObject,
     l: KubeObject,
     opts: { ignoreDifferences?: IgnoreDifference[]; manager: string },
     ignore: string,
   ): ResourceDiff {
-    const hit = this.diffs.get(l);
-    if (hit !== undefined && hit.desired === d && hit.ignore === ignore && hit.manager === opts.manager)
+    const hit = this.diffs.get(key);
+    if (
+      hit !== undefined &&
+      hit.desired === d &&
+      hit.ignore === ignore &&
+      hit.manager === opts.manager &&
+      sameForDiff(hit.live, l)
+    ) {
+      if (hit.live !== l) this.diffs.set(key, { ...hit, live: l });
       return hit;
+    }
     const r = diff(d, l, {
       manager: opts.manager,
       ...(opts.ignoreDifferences ? { ignoreDifferences: opts.ignoreDifferences } : {}),
     });
     const out: ResourceDiff = {
       desired: d,
+      live: l,
       ignore,
       manager: opts.manager,
       status: r.modified ? "OutOfSync" : "Synced",
@@ -154,7 +187,7 @@ export class CompareMemo {
         ? r.changes.map((c) => ({ path: pointerToPath(c.path), old: c.new, new: c.old }))
         : [],
     };
-    this.diffs.set(l, out);
+    this.diffs.set(key, out);
     return out;
   }
 }
@@ -185,7 +218,7 @@ export function compareApp(
     let changes: FieldChange[] = [];
     if (!hook) {
       if (l === undefined) status = "OutOfSync";
-      else ({ status, changes } = memo.diffOf(d, l, opts, ignore));
+      else ({ status, changes } = memo.diffOf(key, d, l, opts, ignore));
     }
     resources.push({
       key,
