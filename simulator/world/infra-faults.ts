@@ -3,10 +3,13 @@
  * docs/FAULTS.md): a scenario's `spec.events[].fault {kind, for, service?, params}`
  * becomes a window of clock time during which a piece of infrastructure misbehaves.
  *
- *   const faults = new InfraFaults(infra);                      // windows from the scenario; no timers
- *   createEngine({ client: faults.wrapClient(cluster.adminClient(...)), source: faults.wrapGitSource(git) })
- *   if (world.webhook && !faults.isWebhookLost(clock.now())) engine.deliverPush(...)
- *   faults.schedule({ engine });                                // or scheduleInfraFaults(infra, { engine, faults })
+ *   const { faults } = infra;                                   // made by Infra: windows, no timers
+ *   createEngine({ client: faults.wrapClient(infra.systemClient(...)), source: faults.wrapGitSource(git),
+ *                  notifier: faults.wrapNotifier(slack) })
+ *   if (world.webhook && !faults.isWebhookLost(clock.now())) engine.deliverPush(...)  // else: the poll
+ *   scheduleInfraFaults(infra, { engine, faults });             // once, at the scenario start
+ *
+ * People's clients (`infra.client(identity)`) are always wrapped (and re-run transient errors).
  *
  * Mechanically:
  * - prometheus-down/slow/empty/nan: `infra.prometheus.setFault(...)` for the window
@@ -15,7 +18,8 @@
  * - api-errors, api-latency, watch-drop: every FaultyKubeClient handed out by
  *   `wrapClient` fails a share of requests, delays them, or has its watches dropped
  *   (410 Expired, so informers re-list) at the start of the window;
- * - git-unreachable: the GitSource from `wrapGitSource` rejects every call;
+ * - git-unreachable: the GitSource from `wrapGitSource` rejects every call; when the window ends,
+ *   the apps whose refresh failed are refreshed within one poll cycle (as Argo CD's next poll);
  * - webhook-loss: `isWebhookLost(t)` is true for a `ratio` share of pushes in the window
  *   (the world then waits for the poll that would find the commit);
  * - notify-down: `isNotifyDown(t)`, and `wrapNotifier` fails deliveries (503);
