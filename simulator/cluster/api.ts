@@ -424,7 +424,9 @@ export class ApiServer {
 
   /** Server-side defaults of a new object (the few a GitOps diff sees). */
   private defaults(t: ResourceType, obj: KubeObject): void {
-    const spec = isPlainObject(obj.spec) ? obj.spec : undefined;
+    // a copy: the caller's spec may be shared with a stored (frozen) object
+    const spec = isPlainObject(obj.spec) ? { ...obj.spec } : undefined;
+    if (spec !== undefined) obj.spec = spec;
     switch (t.key) {
       case "/namespaces":
         obj.spec = { finalizers: ["kubernetes"] };

@@ -26,7 +26,7 @@ import {
 import type { ApiServer, RequestContext, WriteParams } from "./api.ts";
 import type { ResourceType } from "./registry.ts";
 import { noResource } from "./status.ts";
-import { cloneJson } from "./objutil.ts";
+import { ownJson } from "./objutil.ts";
 import type { Stored } from "./store.ts";
 
 /** A stored object as the caller sees it: the shared, deep-frozen object itself. */
@@ -34,9 +34,12 @@ function out<T extends KubeObject>(s: Stored): T {
   return s.obj as T;
 }
 
-/** The store's copy of the caller's value (what a JSON request body would carry). */
+/**
+ * The store's copy of the caller's value (what a JSON request body would
+ * carry); frozen parts the caller took from a read are shared, not copied.
+ */
 function own<T>(v: T): T {
-  return cloneJson(v);
+  return ownJson(v);
 }
 
 function writeParams(o: WriteOptions | undefined): WriteParams {

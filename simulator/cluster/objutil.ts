@@ -78,12 +78,25 @@ export function cloneJson<T>(v: T): T {
   return copyValue(v) as T;
 }
 
+/**
+ * cloneJson, except that subtrees which are frozen already (objects read from
+ * the store: immutable, safe to share) are kept as they are; the top level is
+ * always a fresh object the API may fill in. What the in-process client
+ * stores of a caller's object: sharing what the caller took from a read
+ * keeps later diffs, equality checks and freezing proportional to the change.
+ */
+export function ownJson<T>(v: T): T {
+  if (typeof v !== "object" || v === null) return cloneJson(v);
+  if (!Object.isFrozen(v)) return copyValue(v, true) as T;
+  return (Array.isArray(v) ? [...v] : { ...v }) as T;
+}
+
 function viaJson(v: unknown): unknown {
   const text = JSON.stringify(v);
   return text === undefined ? undefined : JSON.parse(text);
 }
 
-function copyValue(v: unknown): unknown {
+function copyValue(v: unknown, keepFrozen = false): unknown {
   switch (typeof v) {
     case "string":
     case "boolean":
@@ -100,10 +113,11 @@ function copyValue(v: unknown): unknown {
       return viaJson(v);
   }
   if (v === null) return null;
+  if (keepFrozen && Object.isFrozen(v)) return v;
   if (Array.isArray(v)) {
     const out = new Array<unknown>(v.length);
     for (let i = 0; i < v.length; i++) {
-      const x = copyValue(v[i]);
+      const x = copyValue(v[i], keepFrozen);
       out[i] = x === undefined ? null : x;
     }
     return out;
@@ -113,7 +127,7 @@ function copyValue(v: unknown): unknown {
   const src = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(src)) {
-    const x = copyValue(src[k]);
+    const x = copyValue(src[k], keepFrozen);
     if (x === undefined) continue;
     if (k === "__proto__")
       Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
