@@ -277,8 +277,17 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      void this.clock.track(fn());
+      this.background(fn());
     }, delay);
+  }
+
+  /**
+   * Re-lists and watch retries run in the background, NOT clock.track()ed: their requests may
+   * themselves wait on the clock (API latency spent in virtual time), and a virtual clock that
+   * waited for them would never advance. In-process requests settle with the microtasks anyway.
+   */
+  private background(p: Promise<void>): void {
+    p.catch((e: unknown) => this.report("watch", e instanceof Error ? e.message : String(e), e));
   }
 
   private async watch(): Promise<void> {
@@ -312,7 +321,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (gen !== this.gen || !this.running) return;
     this.handle = undefined;
     if (is410(err)) {
-      void this.clock.track(this.relist());
+      this.background(this.relist());
       return;
     }
     if (err !== undefined) {
@@ -333,7 +342,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       this.handle = undefined;
       if (status.code === 410) {
         this.report("expired", `watch expired (${status.message}), re-listing`);
-        void this.clock.track(this.relist());
+        this.background(this.relist());
       } else {
         this.report("watch", `watch error ${status.code} ${status.reason}: ${status.message}`);
         this.retryLater(() => this.watch());
@@ -351,7 +360,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (!validObject(obj)) {
       // A dropped event would be missed drift: report it and re-list to recover the state.
       this.report("parse", `malformed ${ev.type} watch event: ${JSON.stringify(obj)}`);
-      void this.clock.track(this.relist());
+      this.background(this.relist());
       return;
     }
     const rv = obj.metadata.resourceVersion;

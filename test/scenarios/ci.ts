@@ -159,9 +159,4 @@ export const KNOWN_DEFECTS: Record<string, { run: boolean; defect: string }> = {
     defect:
       "the rollout goes Degraded (ProgressDeadlineExceeded, typed event rollout.timedout) 600 s after its last progress, but the gitops world drops rollout.timedout and never finishes the deploy (simulator/world/gitops.ts must keep and handle it)",
   },
-  "ci-api-latency-watch-drop.yaml": {
-    run: false,
-    defect:
-      "virtual time deadlocks: engine/kube/informer.ts clock.track()s the re-list after a dropped watch, and the re-list's request waits on the same virtual clock (api-latency)",
-  },
 };
