@@ -30,6 +30,13 @@ export type { AuditLookup, AuditRecord } from "./apps/audit.ts";
 export { AppController } from "./apps/controller.ts";
 export type * from "./apps/events.ts";
 export type * from "./apps/types.ts";
+export {
+  type AppChange,
+  ClusterCache,
+  type ClusterCacheOptions,
+  keyOf,
+  trackedApp,
+} from "./kube/cluster-cache.ts";
 export type { NotifyEvent } from "./notify/events.ts";
 export { HttpNotifier, MemoryNotifier } from "./notify/adapters.ts";
 export type { Notifier, SlackMessage } from "./notify/types.ts";

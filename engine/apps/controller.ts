@@ -333,6 +333,17 @@ export class AppController {
     changedFiles?: string[];
   }): string[] {
     const out: string[] = [];
+    // apps mostly share a few repositories: match each repoURL once per push
+    const repoHit = new Map<string, boolean>();
+    const sameRepo = (url: unknown): boolean => {
+      if (typeof url !== "string") return false;
+      let hit = repoHit.get(url);
+      if (hit === undefined) {
+        hit = push.repoURLs.some((u) => sameRepoURL(u, url));
+        repoHit.set(url, hit);
+      }
+      return hit;
+    };
     for (const rt of this.apps.values()) {
       const app = rt.app;
       if (app === undefined) continue;
@@ -340,7 +351,7 @@ export class AppController {
       const annotation = app.metadata.annotations?.[MANIFEST_GENERATE_PATHS];
       const hit = sources.some(
         (s) =>
-          push.repoURLs.some((u) => typeof s.repoURL === "string" && sameRepoURL(u, s.repoURL)) &&
+          sameRepo(s.repoURL) &&
           revisionMatches(s.targetRevision ?? "HEAD", push.revision, push.touchedHead) &&
           (push.changedFiles === undefined || pathsMatch(annotation, s.path ?? "", push.changedFiles)),
       );
