@@ -118,6 +118,16 @@ describe("ObjectCache", () => {
     expect(c.ownedBy(undefined)).toEqual([]);
   });
 
+  it("replace() keeps exactly a fresh list and returns what it dropped", () => {
+    const c = new ObjectCache();
+    c.upsert(obj("a", "1"));
+    c.upsert(obj("b", "2"));
+    const gone = c.replace([obj("b", "3", { v: 7 }), obj("c", "4")]);
+    expect(gone.map((o) => o.metadata.name)).toEqual(["a"]);
+    expect(c.list().map((o) => o.metadata.name)).toEqual(["b", "c"]);
+    expect((c.get("default", "b")?.spec as { v: number }).v).toBe(7);
+  });
+
   it("freeze: a stored object cannot be mutated", () => {
     const c = new ObjectCache({ freeze: true });
     c.upsert(obj("a", "1"));

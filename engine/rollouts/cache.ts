@@ -3,10 +3,10 @@
  * its informers instead of listing the API server on every reconcile.
  *
  * An ObjectCache holds one kind, keyed by namespace/name and indexed by the uid
- * of the owning Rollout. The manager feeds it from an Informer (engine/kube) and
- * the controllers feed it the responses of their own writes, so the next
- * reconcile sees a just-created ReplicaSet or a just-written status even before
- * its watch event arrives. A write response and
+ * of the owning Rollout. The manager feeds it from a list + watch (see
+ * RolloutsManager) and the controllers feed it the responses of their own
+ * writes, so the next reconcile sees a just-created ReplicaSet or a
+ * just-written status even before its watch event arrives. A write response and
  * a watch event race; the newer resourceVersion wins (when both are integers, as
  * etcd's and the embedded server's are), and a deletion leaves a tombstone so a
  * late write response cannot resurrect the object.
@@ -111,6 +111,15 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
       m.set(k, obj);
     }
     return true;
+  }
+
+  /** Make the cache hold exactly `items` (a fresh list); returns the objects it dropped. */
+  replace(items: readonly T[]): T[] {
+    const keep = new Set(items.map(keyOf));
+    const gone = [...this.byKey.entries()].filter(([k]) => !keep.has(k)).map(([, o]) => o);
+    for (const o of gone) this.remove(o);
+    for (const o of items) this.upsert(o);
+    return gone;
   }
 
   /** Forget a deleted object (watch DELETED, or the controller's own delete). */

@@ -17,27 +17,10 @@ import type { AnalysisEvent } from "../analysis/events.ts";
 import type { RolloutEvent } from "./events.ts";
 import { RolloutsManager } from "./manager.ts";
 import { podTemplateHash } from "./replicas.ts";
-import type { CanaryStep, Rollout, RolloutStatus } from "./types.ts";
+import { rollout } from "./test-fixtures.ts";
+import type { Rollout, RolloutStatus } from "./types.ts";
 
 const REF = { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", namespace: "default", name: "web" };
-
-function rollout(image: string, spec: Partial<Rollout["spec"]>, steps: CanaryStep[]): Rollout {
-  return {
-    apiVersion: "argoproj.io/v1alpha1",
-    kind: "Rollout",
-    metadata: { name: "web", namespace: "default" },
-    spec: {
-      replicas: 4,
-      selector: { matchLabels: { app: "web" } },
-      template: {
-        metadata: { labels: { app: "web" } },
-        spec: { containers: [{ name: "web", image }] },
-      },
-      strategy: { canary: { steps } },
-      ...spec,
-    },
-  };
-}
 
 interface World {
   clock: VirtualClock;

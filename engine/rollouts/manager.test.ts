@@ -1,0 +1,82 @@
+/**
+ * RolloutsManager's watches: a dropped watch is re-listed (what changed meanwhile is
+ * seen), and a re-list that fails is reported and retried with back-off on the clock.
+ */
+import { afterEach, expect, it } from "vitest";
+import { VirtualClock } from "../../simulator/clock/virtual.ts";
+import { EmbeddedCluster } from "../../simulator/cluster/cluster.ts";
+import { advance } from "../../test/rollouts/harness.ts";
+import { FunctionProvider } from "../analysis/provider.ts";
+import type { KubeClient, WatchEvent, WatchHandle } from "../kube/types.ts";
+import { RolloutsManager } from "./manager.ts";
+import { rollout } from "./test-fixtures.ts";
+import type { Rollout } from "./types.ts";
+
+let stop: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stop?.();
+  stop = undefined;
+});
+
+/** `client` whose watches can be dropped and whose next `failLists` lists fail. */
+function flaky(client: KubeClient) {
+  const closers: Array<() => void> = [];
+  const ctl = { failLists: 0, lists: 0 };
+  const wrapped: KubeClient = Object.create(client) as KubeClient;
+  wrapped.list = (apiVersion, kind, opts) => {
+    ctl.lists++;
+    if (ctl.failLists > 0) {
+      ctl.failLists--;
+      return Promise.reject(new Error("connection refused"));
+    }
+    return client.list(apiVersion, kind, opts);
+  };
+  wrapped.watch = async <T extends Parameters<KubeClient["create"]>[0]>(
+    apiVersion: string,
+    kind: string,
+    opts: Parameters<KubeClient["watch"]>[2],
+    onEvent: (e: WatchEvent<T>) => void,
+    onClose?: (err?: unknown) => void,
+  ): Promise<WatchHandle> => {
+    const h = await client.watch<T>(apiVersion, kind, opts, onEvent);
+    closers.push(() => {
+      h.stop();
+      onClose?.(new Error("watch dropped"));
+    });
+    return h;
+  };
+  return { client: wrapped, ctl, drop: () => closers.splice(0).forEach((c) => c()) };
+}
+
+it("a dropped watch is re-listed; failed re-lists are reported and retried until one succeeds", async () => {
+  const clock = new VirtualClock();
+  const cluster = new EmbeddedCluster({ clock, controllers: true, seed: "manager-test" });
+  await cluster.start();
+  const admin = cluster.adminClient("admin");
+  const f = flaky(cluster.adminClient("argo-rollouts"));
+  const errors: string[] = [];
+  const manager = new RolloutsManager({
+    client: f.client,
+    clock,
+    provider: new FunctionProvider(() => 0),
+    freezeCache: true,
+    onError: (e, where) => errors.push(`${where}: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  stop = async () => {
+    manager.stop();
+    await cluster.close();
+  };
+  await manager.start();
+  f.ctl.failLists = 2;
+  f.drop();
+  await admin.create(rollout("web:1", { replicas: 2 }, [{ setWeight: 50 }]));
+  await advance(clock, 60_000);
+  expect(errors).toEqual(["watch Rollout: connection refused", "watch ReplicaSet: connection refused"]);
+  const ro = await admin.get<Rollout>({
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Rollout",
+    namespace: "default",
+    name: "web",
+  });
+  expect(ro.status?.phase).toBe("Healthy");
+});
