@@ -9,7 +9,12 @@ export {
   recordMeasurement,
   trimMeasurements,
 } from "./assess.ts";
-export { AnalysisRunController, type AnalysisRunControllerOptions } from "./controller.ts";
+export {
+  AnalysisRunController,
+  type AnalysisRunControllerOptions,
+  type AnalysisRunLister,
+} from "./controller.ts";
+export { getIfExists, memoFrozen, mergeDiff } from "./kube-util.ts";
 export { dryRunAnalysis, type DryRunOptions, type DryRunResult } from "./dry-run.ts";
 export type { AnalysisCompletedEvent, AnalysisEvent, AnalysisMeasurementEvent } from "./events.ts";
 export {
@@ -24,6 +29,6 @@ export {
   PrometheusProvider,
   type PromQueryData,
 } from "./provider.ts";
-export { stepAnalysisRun, type StepResult } from "./runner.ts";
+export { stepAnalysisRun, type StepOptions, type StepResult } from "./runner.ts";
 export * from "./types.ts";
 export { validateAnalysisSpec, type ValidationIssue } from "./validate.ts";

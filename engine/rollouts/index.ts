@@ -1,6 +1,12 @@
 /** Public entry of the rollouts module: controller manager, verbs, validation, notifications. */
-export { RolloutController, type ReplicaSet, type RolloutControllerOptions } from "./controller.ts";
-export type { RolloutEvent } from "./events.ts";
+export { ObjectCache, type ObjectCacheOptions, type RolloutCaches, newRolloutCaches } from "./cache.ts";
+export {
+  progressMade,
+  RolloutController,
+  type ReplicaSet,
+  type RolloutControllerOptions,
+} from "./controller.ts";
+export type { RolloutEvent, RolloutTimedOutEvent } from "./events.ts";
 export { RolloutsManager, type RolloutsManagerOptions } from "./manager.ts";
 export {
   analysisMessage,
