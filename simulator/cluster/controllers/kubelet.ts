@@ -21,6 +21,7 @@ import {
   type Json,
   setCondition,
   specOf,
+  stamp,
   statusOf,
   statusPatch,
 } from "./util.ts";
@@ -242,7 +243,7 @@ export class Kubelet {
         hostIPs: [{ ip: NODE_IP }],
         podIP: st.ip,
         podIPs: [{ ip: st.ip }],
-        startTime: typeof old.startTime === "string" ? old.startTime : rfc3339(now),
+        startTime: typeof old.startTime === "string" ? old.startTime : stamp(now),
         qosClass: "BestEffort",
         containerStatuses: statuses,
       };

@@ -16,6 +16,18 @@ export interface Condition {
   lastProbeTime?: string | null;
 }
 
+/** The last RFC 3339 stamp formatted: controllers stamp many conditions in one instant. */
+const lastStamp = { ms: Number.NaN, text: "" };
+
+/** rfc3339(ms), formatted once per distinct millisecond in a row. */
+export function stamp(ms: number): string {
+  if (ms !== lastStamp.ms) {
+    lastStamp.ms = ms;
+    lastStamp.text = rfc3339(ms);
+  }
+  return lastStamp.text;
+}
+
 export const specOf = (o: KubeObject): Json => (isMap(o.spec) ? o.spec : {});
 export const statusOf = (o: KubeObject): Json => (isMap(o.status) ? o.status : {});
 export const num = (v: unknown, dflt: number): number =>
@@ -59,7 +71,7 @@ export function setCondition(
   if (cur !== undefined && cur.status === c.status && cur.reason === c.reason && !opts.alwaysUpdate) {
     return conditions;
   }
-  const now = rfc3339(nowMs);
+  const now = stamp(nowMs);
   const next: Condition = { ...c };
   if (opts.updateTime) next.lastUpdateTime = now;
   next.lastTransitionTime =
