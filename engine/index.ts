@@ -25,6 +25,7 @@ import { LocalGitSource } from "./source/git.ts";
 import type { GitSource } from "./source/types.ts";
 import { deliverPush, type PushPayload, type PushTarget } from "./source/webhook.ts";
 import type { AuditLookup } from "./apps/audit.ts";
+import { withClientGoRetries } from "./kube/retry.ts";
 
 export type { AuditLookup, AuditRecord } from "./apps/audit.ts";
 export { AppController } from "./apps/controller.ts";
@@ -94,10 +95,12 @@ export class Engine implements PushTarget {
         ...(o.builtinHelm !== undefined ? { builtinHelm: o.builtinHelm } : {}),
       }));
     const namespace = o.namespace ?? "argocd";
+    // Argo CD talks to the API through client-go, which waits out 429s (and 5xx) carrying Retry-After
+    const client = withClientGoRetries(o.client, o.clock);
     const notifications =
       o.notifier !== undefined
         ? new NotificationController({
-            client: o.client,
+            client,
             clock: o.clock,
             notifier: o.notifier,
             events: o.events,
@@ -115,7 +118,7 @@ export class Engine implements PushTarget {
             },
           };
     const copts: AppControllerOptions = {
-      client: o.client,
+      client,
       clock: o.clock,
       rng: o.rng,
       events,

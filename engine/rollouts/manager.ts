@@ -15,6 +15,7 @@ import { WorkQueue } from "../apps/queue.ts";
 import type { Clock } from "../core/clock.ts";
 import { type EventSink, NULL_SINK } from "../core/events.ts";
 import type { TrafficRouter } from "../core/traffic-router.ts";
+import { withClientGoRetries } from "../kube/retry.ts";
 import type { KubeClient, KubeObject, WatchHandle } from "../kube/types.ts";
 import { type ObjectCache, type RolloutCaches, newRolloutCaches } from "./cache.ts";
 import { RolloutController, SUPERSEDED_LABEL } from "./controller.ts";
@@ -54,8 +55,12 @@ export class RolloutsManager {
   private synced = false;
   /** Reconciles run (for benchmarks). */
   reconciles = 0;
+  private readonly opts: RolloutsManagerOptions;
 
-  constructor(private readonly opts: RolloutsManagerOptions) {
+  constructor(options: RolloutsManagerOptions) {
+    // Argo Rollouts talks to the API through client-go, which waits out 429s (and 5xx) carrying Retry-After
+    const opts = { ...options, client: withClientGoRetries(options.client, options.clock) };
+    this.opts = opts;
     const events = opts.events ?? NULL_SINK;
     const recorder = opts.recorder ?? new KubeEventRecorder(opts.client, opts.clock);
     this.caches = newRolloutCaches({ freeze: opts.freezeCache === true });

@@ -16,6 +16,7 @@
  */
 import type { Clock } from "../../engine/core/clock.ts";
 import type { Rng } from "../../engine/core/rng.ts";
+import { retryingClient, withClientGoRetries } from "../../engine/kube/retry.ts";
 import {
   type ApiResourceInfo,
   type DeleteOptions,
@@ -295,31 +296,15 @@ export function withPersonRetries(
   const reruns = policy.reruns ?? Number.POSITIVE_INFINITY;
   const rerunDelayMs = policy.rerunDelayMs ?? 30_000;
   const maxRerunDelayMs = policy.maxRerunDelayMs ?? 300_000;
-  const throttleRetries = policy.throttleRetries ?? 10;
-  const retrying = async (call: () => Promise<unknown>): Promise<unknown> => {
-    let throttled = 0;
-    let rerun = 0;
-    for (;;) {
+  const clientGo = withClientGoRetries(inner, clock, policy.throttleRetries);
+  return retryingClient(clientGo, async (call) => {
+    for (let rerun = 0; ; rerun++) {
       try {
         return await call();
       } catch (e) {
-        if (!(e instanceof KubeApiError)) throw e;
-        if (e.code === 429 && throttled < throttleRetries) {
-          throttled++;
-          await clock.sleep((e.status.details?.retryAfterSeconds ?? 1) * 1000);
-        } else if (TRANSIENT.has(e.code) && rerun < reruns) {
-          await clock.sleep(Math.min(maxRerunDelayMs, rerunDelayMs * 2 ** rerun));
-          rerun++;
-        } else throw e;
+        if (!(e instanceof KubeApiError) || !TRANSIENT.has(e.code) || rerun >= reruns) throw e;
+        await clock.sleep(Math.min(maxRerunDelayMs, rerunDelayMs * 2 ** rerun));
       }
     }
-  };
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v !== "function") return v;
-      return (...args: unknown[]) =>
-        retrying(() => (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
-    },
   });
 }
