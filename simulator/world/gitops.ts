@@ -27,6 +27,7 @@ import { RolloutsManager } from "../../engine/rollouts/manager.ts";
 import type {
   RolloutAbortedEvent,
   RolloutCompletedEvent,
+  RolloutTimedOutEvent,
   RolloutUpdatedEvent,
 } from "../../engine/rollouts/events.ts";
 import { abort as abortRollout, promote } from "../../engine/rollouts/verbs.ts";
@@ -270,6 +271,7 @@ export async function startGitopsOperator(
       "drift.healed",
       "rollout.aborted",
       "rollout.completed",
+      "rollout.timedout",
       "analysis.completed",
       "notification.sent",
       "notification.failed",
@@ -355,6 +357,21 @@ export async function startGitopsOperator(
   function onRolloutEvent(e: EventBase): void {
     mechanism.emit(e);
     if (e.type === "analysis.measurement") stats.measurements++;
+    if (e.type === "rollout.timedout") {
+      // progressDeadlineSeconds passed without progress (pods never ready): the rollout is
+      // Degraded; without progressDeadlineAbort nothing moves until someone reverts
+      const t = e as RolloutTimedOutEvent;
+      const b = book.find(t.namespace, t.service);
+      const d = b?.inflight;
+      if (b === undefined || d === undefined || t.abort || tagOf(t.canaryImages[0] ?? "") !== d.version)
+        return;
+      book.finishDeploy(b, d, "failed", {
+        maxWeight: t.weight,
+        reason: `ProgressDeadlineExceeded: ${t.message}`,
+      });
+      afterAbort(b, d);
+      return;
+    }
     if (e.type !== "rollout.updated" && e.type !== "rollout.aborted" && e.type !== "rollout.completed")
       return;
     const r = e as RolloutUpdatedEvent | RolloutAbortedEvent | RolloutCompletedEvent;

@@ -67,8 +67,8 @@ export const TWINS: Record<string, { sets: string[]; why: string; fails: string 
     fails: "no false abort",
   },
   "ci-canary-crash-loop.yaml": {
-    sets: ["events[0].deploy.fault=error-spike"],
-    why: "the pods become ready and serve errors instead",
+    sets: ["events[0].deploy.fault=slow-degradation"],
+    why: "the pods become ready and serve a slowly degrading version that passes the early analysis",
     fails: "crash-looping version never received more than 5% of traffic",
   },
   "ci-drift.yaml": {
@@ -154,9 +154,4 @@ export const TWINS: Record<string, { sets: string[]; why: string; fails: string 
  * fix is noticed: then delete the entry.
  */
 export const KNOWN_DEFECTS: Record<string, { run: boolean; defect: string }> = {
-  "ci-canary-crash-loop.yaml": {
-    run: true,
-    defect:
-      "the rollout goes Degraded (ProgressDeadlineExceeded, typed event rollout.timedout) 600 s after its last progress, but the gitops world drops rollout.timedout and never finishes the deploy (simulator/world/gitops.ts must keep and handle it)",
-  },
 };
