@@ -125,7 +125,7 @@ describe("ObjectCache", () => {
     const gone = c.replace([obj("b", "3", { v: 7 }), obj("c", "4")]);
     expect(gone.map((o) => o.metadata.name)).toEqual(["a"]);
     expect(c.list().map((o) => o.metadata.name)).toEqual(["b", "c"]);
-    expect((c.get("default", "b")?.spec as { v: number }).v).toBe(7);
+    expect((c.get("default", "b")?.spec as { v: number } | undefined)?.v).toBe(7);
   });
 
   it("freeze: a stored object cannot be mutated", () => {

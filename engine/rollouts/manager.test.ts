@@ -45,7 +45,13 @@ function flaky(client: KubeClient) {
     });
     return h;
   };
-  return { client: wrapped, ctl, drop: () => closers.splice(0).forEach((c) => c()) };
+  return {
+    client: wrapped,
+    ctl,
+    drop: () => {
+      for (const c of closers.splice(0)) c();
+    },
+  };
 }
 
 it("a dropped watch is re-listed; failed re-lists are reported and retried until one succeeds", async () => {

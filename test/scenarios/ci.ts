@@ -153,5 +153,4 @@ export const TWINS: Record<string, { sets: string[]; why: string; fails: string 
  * `run: false` when the defect is a hang. The test checks they still fail, so a
  * fix is noticed: then delete the entry.
  */
-export const KNOWN_DEFECTS: Record<string, { run: boolean; defect: string }> = {
-};
+export const KNOWN_DEFECTS: Record<string, { run: boolean; defect: string }> = {};
