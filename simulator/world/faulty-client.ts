@@ -268,7 +268,7 @@ function concerns(service: string | undefined, name: string): boolean {
 
 /** How a person at a terminal answers transient API errors. */
 export interface PersonRetryPolicy {
-  /** Re-runs of a failed command after a 500/409/503/504 (default: until it works). */
+  /** Re-runs of a failed command after a 500/409/429/503/504 (default: until it works). */
   reruns?: number;
   /** Clock ms before the first re-run (default 30 s); doubles for each further one, up to `maxRerunDelayMs`. */
   rerunDelayMs?: number;
@@ -278,11 +278,11 @@ export interface PersonRetryPolicy {
   throttleRetries?: number;
 }
 
-const TRANSIENT: ReadonlySet<number> = new Set([409, 500, 503, 504]);
+const TRANSIENT: ReadonlySet<number> = new Set([409, 429, 500, 503, 504]);
 
 /**
  * A person's kubectl over `inner`: client-go retries 429 after `retryAfterSeconds`
- * by itself; on a 500, 409, 503 or 504 the person reads the error and runs the
+ * by itself; on a 500, 409, 503 or 504 (or a 429 client-go gave up on) the person reads the error and runs the
  * command again a little later. Any other error (403 denied, 404, 422) is
  * returned at once. Every call of the KubeClient goes through it (a Proxy, so
  * the port's methods need not be listed twice). By default the person keeps
