@@ -129,6 +129,9 @@ function parseTree(data: Buffer): TreeEntry[] {
   return out;
 }
 
+/** Parsed trees kept per repository (least recently used dropped first). */
+const MAX_CACHED_TREES = 4096;
+
 /** One repository: the cat-file process plus SHA-keyed caches. */
 class Repo {
   private readonly trees = new Map<string, TreeEntry[]>();
@@ -177,11 +180,18 @@ class Repo {
 
   async tree(sha: string): Promise<TreeEntry[]> {
     const cached = this.trees.get(sha);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      // least recently used first: a hit moves to the end
+      this.trees.delete(sha);
+      this.trees.set(sha, cached);
+      return cached;
+    }
     const o = await this.object(sha, "tree");
     if (o === undefined) throw new Error(`tree ${sha} missing in ${this.path}`);
     const entries = parseTree(o.data);
     this.trees.set(sha, entries);
+    // a monorepo writes a new root tree per commit: keep the working set, not the whole history
+    while (this.trees.size > MAX_CACHED_TREES) this.trees.delete(this.trees.keys().next().value as string);
     return entries;
   }
 
