@@ -63,6 +63,18 @@ export function releaseBehaviour(
   }
 }
 
+/**
+ * What a harmful drift (a hand edit that breaks the service, e.g. a ConfigMap edited while
+ * debugging) makes the version it hits serve: its own behaviour with 5% errors.
+ */
+export function harmfulDriftBehaviour(
+  s: FleetService,
+  fault: ReleaseFault | undefined,
+  params: Params,
+): VersionBehaviour {
+  return { ...releaseBehaviour(s, fault, params), errorRatio: 0.05 };
+}
+
 /** Whether a fault keeps the version's pods from ever becoming ready. */
 export function neverReady(fault: ReleaseFault | undefined): boolean {
   return fault === "crash-loop";
