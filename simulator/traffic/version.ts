@@ -296,8 +296,7 @@ export class VersionSeries {
     const I = this.grid.intervalMs;
     const lam = new Float64Array(CHUNK);
     const lts: Array<Lifetime | undefined> = new Array(CHUNK);
-    const effs: Array<{ eff: EffectiveBehaviour; comps: Component[]; probs: Float64Array } | undefined> =
-      new Array(CHUNK);
+    const effs: ChunkWeights["effs"] = new Array(CHUNK);
     let current: (typeof effs)[number];
     for (let i = 0; i < CHUNK; i++) {
       const t = this.scrapeTime(j * CHUNK + i);
@@ -313,7 +312,12 @@ export class VersionSeries {
         const b = this.behaviours.at(mid);
         const eff = effective(b, vRps, mid - lt.start, this.burst(b, mid));
         const comps = this.components(b);
-        current = { eff, comps, probs: Float64Array.from(this.bucketProbs(comps, eff.latencyFactor)) };
+        current = {
+          eff,
+          comps,
+          probs: Float64Array.from(this.bucketProbs(comps, eff.latencyFactor)),
+          moments: latencyMoments(comps, eff.latencyFactor),
+        };
       }
       effs[i] = current;
     }
@@ -381,7 +385,7 @@ export class VersionSeries {
       e4 += l * e.eff.clientErrorRatio;
       e503 += l * e.eff.errorRatio * e.eff.unavailableShare;
       for (let bi = 0; bi < nb; bi++) eb[bi]! += l * e.probs[bi]!;
-      const m = latencyMoments(e.comps, e.eff.latencyFactor);
+      const m = e.moments;
       m1 += l * m.mean;
       m2 += l * m.variance;
     }
@@ -432,7 +436,7 @@ export class VersionSeries {
       nLeft -= n;
       ns[i] = n;
       const e = w.effs[i];
-      mw[i] = e === undefined ? 0 : n * latencyMoments(e.comps, e.eff.latencyFactor).mean;
+      mw[i] = e === undefined ? 0 : n * e.moments.mean;
       meanWeight += mw[i]!;
     }
     const sumTotal = end[sum]! - base[sum]!;
@@ -521,7 +525,16 @@ interface ChunkWeights {
   /** Expected requests of each interval. */
   lam: Float64Array;
   lts: Array<Lifetime | undefined>;
-  effs: Array<{ eff: EffectiveBehaviour; comps: Component[]; probs: Float64Array } | undefined>;
+  /** The behaviour serving each interval, its bucket probabilities and latency moments (shared per SUB). */
+  effs: Array<
+    | {
+        eff: EffectiveBehaviour;
+        comps: Component[];
+        probs: Float64Array;
+        moments: { mean: number; variance: number };
+      }
+    | undefined
+  >;
 }
 
 /**
