@@ -1,6 +1,6 @@
 /**
  * RolloutsManager: runs the Rollout and AnalysisRun controllers against any
- * KubeClient. Informers (list + watch) keep Rollouts, ReplicaSets and
+ * KubeClient. List + watch keeps Rollouts, ReplicaSets and
  * AnalysisRuns in caches indexed by owning Rollout, which the controllers read
  * instead of listing the API server on every reconcile (upstream's listers);
  * a change enqueues the owning Rollout (and the run itself); each reconcile's
@@ -16,8 +16,7 @@ import type { Clock } from "../core/clock.ts";
 import { type EventSink, NULL_SINK } from "../core/events.ts";
 import type { TrafficRouter } from "../core/traffic-router.ts";
 import { withClientGoRetries } from "../kube/retry.ts";
-import { Informer, type InformerEvent } from "../kube/informer.ts";
-import type { KubeClient, KubeObject } from "../kube/types.ts";
+import type { KubeClient, KubeObject, WatchHandle } from "../kube/types.ts";
 import { type ObjectCache, type RolloutCaches, newRolloutCaches } from "./cache.ts";
 import { RolloutController, SUPERSEDED_LABEL } from "./controller.ts";
 import type { RolloutEvent } from "./events.ts";
@@ -35,7 +34,7 @@ export interface RolloutsManagerOptions {
   namespace?: string;
   /** Parallel reconciles per queue (default 10). */
   workers?: number;
-  /** Failed reconciles and informer errors; without it, informer errors surface from a clock callback. */
+  /** Failed reconciles and failed re-lists. */
   onError?: (e: unknown, where: string) => void;
   /** Deep-freeze cached objects so that a controller mutating one throws (tests). */
   freezeCache?: boolean;
@@ -46,13 +45,13 @@ export class RolloutsManager {
   readonly analysis: AnalysisRunController;
   private readonly roQueue: WorkQueue;
   private readonly arQueue: WorkQueue;
-  private readonly informers: Array<{ stop(): void }> = [];
-  /** What the informers have seen plus the controllers' own writes. */
+  private readonly watches: WatchHandle[] = [];
+  /** What the watches have seen plus the controllers' own writes. */
   readonly caches: RolloutCaches;
   /** Last seen phase of each AnalysisRun. */
   private readonly runPhases = new Map<string, string>();
   private stopped = false;
-  /** False until every informer has listed: reconciles wait for complete caches. */
+  /** False until every kind is listed: reconciles wait for complete caches. */
   private synced = false;
   /** Reconciles run (for benchmarks). */
   reconciles = 0;
@@ -144,32 +143,52 @@ export class RolloutsManager {
     if (owner !== undefined) this.roQueue.add(owner);
   }
 
-  /** An informer (list + watch, resumed from the last resourceVersion, re-listed after 410) feeding `cache`. */
+  /**
+   * List, then watch from the list's resourceVersion, keeping `cache` equal to the server's
+   * state; a closed watch is re-established from a fresh list, so no change is missed.
+   * Not engine/kube's Informer: it clock.track()s its re-lists, and when the client itself
+   * waits on the virtual clock (an API latency fault) a tracked re-list holds time still
+   * and never finishes (ci-api-latency-watch-drop hangs). These lists are not tracked: an
+   * in-process client does no real I/O, and a live clock does not wait for tracked work.
+   */
   private async watchKind<T extends KubeObject>(
     apiVersion: string,
     kind: string,
     cache: ObjectCache<T>,
   ): Promise<void> {
-    const { client, clock, namespace, onError } = this.opts;
-    const inf = new Informer<T>(
-      client,
-      namespace === undefined ? { apiVersion, kind } : { apiVersion, kind, namespace },
-      clock,
+    const { client, namespace } = this.opts;
+    const list = await client.list<T>(apiVersion, kind, namespace === undefined ? {} : { namespace });
+    for (const gone of cache.replace(list.items)) this.onObject(kind, gone, true);
+    for (const o of list.items) this.onObject(kind, o);
+    const handle = await client.watch<T>(
+      apiVersion,
+      kind,
+      { ...(namespace === undefined ? {} : { namespace }), resourceVersion: list.metadata.resourceVersion },
+      (ev) => {
+        if (ev.type === "ADDED" || ev.type === "MODIFIED") cache.upsert(ev.object);
+        else if (ev.type === "DELETED") cache.remove(ev.object);
+        else return;
+        this.onObject(kind, ev.object, ev.type === "DELETED");
+      },
+      () => this.rewatch(apiVersion, kind, cache, 0),
     );
-    inf.onEvent((ev: InformerEvent<T>) => {
-      if (ev.type === "delete") cache.remove(ev.object);
-      else cache.upsert(ev.object);
-      this.onObject(kind, ev.object, ev.type === "delete");
+    if (this.stopped) handle.stop();
+    else this.watches.push(handle);
+  }
+
+  /** Re-list and watch again after a closed watch; a failed re-list is reported and retried (1 s doubling to 30 s). */
+  private rewatch<T extends KubeObject>(
+    apiVersion: string,
+    kind: string,
+    cache: ObjectCache<T>,
+    attempt: number,
+  ): void {
+    if (this.stopped) return;
+    void this.watchKind(apiVersion, kind, cache).catch((e: unknown) => {
+      this.opts.onError?.(e, `watch ${kind}`);
+      const delay = Math.min(30_000, 1000 * 2 ** attempt);
+      this.opts.clock.setTimeout(() => this.rewatch(apiVersion, kind, cache, attempt + 1), delay);
     });
-    // without a handler the informer raises its errors from a clock callback: never lost
-    if (onError !== undefined) {
-      inf.onError((e) =>
-        onError(new Error(`${kind} informer: ${e.message}`, { cause: e.cause }), `watch ${kind}`),
-      );
-    }
-    this.informers.push(inf);
-    await inf.start();
-    if (this.stopped) inf.stop();
   }
 
   async start(): Promise<void> {
@@ -192,8 +211,8 @@ export class RolloutsManager {
 
   stop(): void {
     this.stopped = true;
-    for (const inf of this.informers) inf.stop();
-    this.informers.length = 0;
+    for (const w of this.watches) w.stop();
+    this.watches.length = 0;
     this.roQueue.stop();
     this.arQueue.stop();
   }
