@@ -22,6 +22,15 @@ export interface Clock {
    * pending, so results stay deterministic; a real clock just returns `p`.
    */
   track<T>(p: Promise<T>): Promise<T>;
+  /**
+   * Real I/O whose answer must not race the rest of the system (a read from a
+   * child process, a file). Like track(), and a virtual clock also hands the
+   * answers back one at a time, in the order the I/O was started, each once the
+   * work that the previous answer set off has settled: how answers happen to be
+   * batched by the OS (two replies in one pipe read, or in two) then cannot change
+   * what runs in which order. A real clock just tracks `p`.
+   */
+  io<T>(p: Promise<T>): Promise<T>;
 }
 
 /** RFC 3339 timestamp (second precision, as Kubernetes writes them) of a clock time. */

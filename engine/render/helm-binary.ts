@@ -51,17 +51,17 @@ export function createHelmBinaryRenderer(opts: { clock: Clock; binary?: string }
         }
         if (helm.values !== undefined && helm.values.trim() !== "") {
           const p = join(tmp.root, ".argocd-values.yaml");
-          await opts.clock.track(writeFile(p, helm.values));
+          await opts.clock.io(writeFile(p, helm.values));
           args.push("--values", p);
         }
         if (helm.valuesObject !== undefined) {
           const p = join(tmp.root, ".argocd-values-object.yaml");
-          await opts.clock.track(writeFile(p, stringify(helm.valuesObject)));
+          await opts.clock.io(writeFile(p, stringify(helm.valuesObject)));
           args.push("--values", p);
         }
         for (const p of helm.parameters ?? [])
           args.push(p.forceString ? "--set-string" : "--set", `${p.name}=${p.value}`);
-        const r = await opts.clock.track(runProcess(binary, args));
+        const r = await opts.clock.io(runProcess(binary, args));
         if (r.code !== 0) {
           throw new GtbError(
             "GTB_RENDER_HELM",

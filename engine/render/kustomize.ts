@@ -114,12 +114,12 @@ export function createKustomizeRenderer(opts: { clock: Clock; binary?: string })
       await referencedDirs(req.tree, dir, dirs);
       return withTempTree(opts.clock, req.tree, [...dirs], async (tmp) => {
         if (req.kustomize !== undefined && Object.keys(req.kustomize).length > 0) {
-          await opts.clock.track(applyOptions(join(tmp.root, kfile), req.kustomize));
+          await opts.clock.io(applyOptions(join(tmp.root, kfile), req.kustomize));
         }
         const args = binary.endsWith("kustomize")
           ? ["build", join(tmp.root, dir)]
           : ["kustomize", join(tmp.root, dir)];
-        const r = await opts.clock.track(runProcess(binary, args));
+        const r = await opts.clock.io(runProcess(binary, args));
         if (r.code !== 0) {
           const msg = r.stderr.trim().replaceAll(tmp.root, "").split("\n").slice(-3).join(" ");
           throw new GtbError("GTB_RENDER_KUSTOMIZE", `kustomize build ${dir || "."} failed: ${msg}`, {

@@ -1,7 +1,7 @@
 /**
  * Helpers for renderers that run a tool on disk (kustomize, helm): write a
  * FileTree subtree into a temp directory, run a process; both wrapped in
- * clock.track() so a virtual clock waits for them.
+ * clock.io() so a virtual clock waits for them.
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -78,10 +78,10 @@ export async function withTempTree<T>(
   dirs: string[],
   fn: (t: TempTree) => Promise<T>,
 ): Promise<T> {
-  const t = await clock.track(materialize(tree, dirs));
+  const t = await clock.io(materialize(tree, dirs));
   try {
     return await fn(t);
   } finally {
-    await clock.track(t.remove());
+    await clock.io(t.remove());
   }
 }

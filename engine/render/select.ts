@@ -59,7 +59,7 @@ export interface DefaultRenderersOptions {
 
 /** directory + kustomize (kubectl kustomize) + helm (binary when on PATH, else the built-in renderer). */
 export async function createDefaultRenderers(opts: DefaultRenderersOptions): Promise<RendererSet> {
-  const useBinary = opts.helmBinary ?? (await opts.clock.track(onPath("helm")));
+  const useBinary = opts.helmBinary ?? (await opts.clock.io(onPath("helm")));
   let helm: Renderer;
   if (useBinary) helm = createHelmBinaryRenderer({ clock: opts.clock });
   else if (opts.builtinHelm !== undefined) helm = opts.builtinHelm;

@@ -2,8 +2,8 @@
  * GitSource adapter over real repositories (local paths and file:// URLs).
  * Reads commits, trees and blobs through one `git cat-file --batch` process
  * per repository (no checkout); trees, blobs and commits are cached by SHA
- * (immutable). Every read is wrapped in clock.track() so a virtual clock
- * waits for it.
+ * (immutable). Every read is wrapped in clock.io(): a virtual clock waits
+ * for it and hands answers back in request order, whatever the pipe's batching.
  */
 import { execFile } from "node:child_process";
 import { isAbsolute, resolve as resolvePath } from "node:path";
@@ -146,7 +146,7 @@ class Repo {
   ) {}
 
   private async object(spec: string, type: GitObject["type"]): Promise<GitObject | undefined> {
-    const o = await this.clock.track(this.proc.read(spec));
+    const o = await this.clock.io(this.proc.read(spec));
     if (o !== undefined && o.type !== type) return undefined;
     return o;
   }
@@ -303,7 +303,7 @@ export class LocalGitSource implements GitSource {
     let r = this.repos.get(path);
     if (r === undefined) {
       r = this.clock
-        .track(gitDirOf(path))
+        .io(gitDirOf(path))
         .then((gitDir) => new Repo(path, new CatFileProcess(gitDir), this.clock));
       r.catch(() => this.repos.delete(path));
       this.repos.set(path, r);

@@ -300,6 +300,26 @@ describe("SyncOperation", () => {
     expect(await exists({ apiVersion: "v1", kind: "ConfigMap", name: "a", namespace: "fresh" })).toBe(true);
   });
 
+  it("CreateNamespace=true: another app creating the namespace between our look and our dry run is no failure", async () => {
+    // the other app's create lands between this operation's read of the namespace and its dry run
+    const admin = cluster.adminClient();
+    const racing: KubeClient = Object.create(client) as KubeClient;
+    racing.create = async (obj, o) => {
+      if (obj.kind === "Namespace" && o?.dryRun === true) await admin.create({ ...obj });
+      return client.create(obj, o);
+    };
+    const plan = planSync([cm("a", {}, "shared")], [], {
+      appName: "shop",
+      namespace: "shared",
+      syncOptions: ["CreateNamespace=true"],
+    });
+    const op = new SyncOperation({ client: racing, clock, plan, events: new MemoryEventLog<SyncEvent>() });
+    const state = await drive(op.run(1000, 600_000));
+    expect(state.phase).toBe("Succeeded");
+    expect(result(state, "shared")?.status).toBe("Synced");
+    expect(await exists({ apiVersion: "v1", kind: "ConfigMap", name: "a", namespace: "shared" })).toBe(true);
+  });
+
   it("Replace=true updates with PUT", async () => {
     await sync([cm("a")], []);
     const live = [await client.get({ apiVersion: "v1", kind: "ConfigMap", name: "a", namespace: "shop" })];

@@ -192,7 +192,14 @@ export class SyncOperation {
       return;
     }
     if (t.autoCreatedNamespace === true) {
-      if ((await this.getLive(t, r.name)) === undefined) await client.create(target, { dryRun: true });
+      if ((await this.getLive(t, r.name)) === undefined) {
+        try {
+          await client.create(target, { dryRun: true });
+        } catch (e) {
+          // another app with the same destination created it meanwhile: nothing to do
+          if (!(e instanceof KubeApiError && e.code === 409)) throw e;
+        }
+      }
       return;
     }
     if (t.replace === true && t.live !== undefined) {

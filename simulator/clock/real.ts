@@ -50,6 +50,10 @@ export class ScaledRealClock implements Clock {
     return p;
   }
 
+  io<T>(p: Promise<T>): Promise<T> {
+    return p;
+  }
+
   /** Cancel every pending timer (for shutdown). */
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);

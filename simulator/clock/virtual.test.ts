@@ -45,6 +45,54 @@ describe("VirtualClock", () => {
   });
 });
 
+describe("VirtualClock.io", () => {
+  /** Two answers arriving in one callback (one pipe read) or in reverse order; each caller then takes three async steps. */
+  async function order(arrive: (a: () => void, b: () => void) => void): Promise<string[]> {
+    const clock = new VirtualClock();
+    const log: string[] = [];
+    let resolveA = () => {};
+    let resolveB = () => {};
+    const a = clock.io(new Promise<void>((r) => (resolveA = r)));
+    const b = clock.io(new Promise<void>((r) => (resolveB = r)));
+    const caller = async (name: string, p: Promise<void>) => {
+      await p;
+      for (let i = 1; i <= 3; i++) {
+        log.push(`${name}${i}`);
+        await Promise.resolve();
+      }
+    };
+    const done = Promise.all([caller("a", a), caller("b", b)]);
+    arrive(resolveA, resolveB);
+    await clock.settle();
+    await done;
+    return log;
+  }
+
+  it("hands answers back in the order the I/O started, each after the previous one's work has settled", async () => {
+    const want = ["a1", "a2", "a3", "b1", "b2", "b3"];
+    const both = (first: () => void, second: () => void) => {
+      first();
+      second();
+    };
+    expect(await order((a, b) => both(a, b))).toEqual(want);
+    expect(await order((a, b) => both(b, a))).toEqual(want);
+    expect(
+      await order((a, b) => {
+        a();
+        setImmediate(b);
+      }),
+    ).toEqual(want);
+  });
+
+  it("passes errors through and does not hold later answers behind them", async () => {
+    const clock = new VirtualClock();
+    const bad = clock.io(Promise.reject(new Error("git cat-file exited")));
+    const good = clock.io(Promise.resolve(7));
+    await expect(bad).rejects.toThrow("git cat-file exited");
+    expect(await good).toBe(7);
+  });
+});
+
 describe("SeededRng", () => {
   it("is deterministic and sub-streams are independent of siblings", () => {
     const a = new SeededRng(42);

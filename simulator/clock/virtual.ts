@@ -31,6 +31,8 @@ export class VirtualClock implements Clock {
   private pending = 0;
   private idleWaiters: Array<() => void> = [];
   private errors: unknown[] = [];
+  /** Resolves when the last io() answer has been handed back and what it set off has settled. */
+  private ioTail: Promise<void> = Promise.resolve();
 
   /** @param startMs start time in ms since the Unix epoch (default 2026-01-05T00:00:00Z, a Monday). */
   constructor(startMs = Date.UTC(2026, 0, 5)) {
@@ -68,6 +70,23 @@ export class VirtualClock implements Clock {
     };
     p.then(done, done);
     return p;
+  }
+
+  io<T>(p: Promise<T>): Promise<T> {
+    const outcome = p.then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    // wait for the previous answer's turn, then for this I/O itself
+    const turn = this.ioTail.then(() => outcome);
+    // the next answer waits until the microtasks this one sets off have run
+    this.ioTail = turn.then(() => macrotask());
+    return this.track(
+      turn.then((r) => {
+        if (r.ok) return r.value;
+        throw r.error;
+      }),
+    );
   }
 
   /** Number of timers scheduled and not cancelled (approximate: cancelled timers are dropped lazily). */

@@ -27,6 +27,7 @@ async function run(errorRate: number, minutes: number) {
       clearTimeout: () => {},
       sleep: async () => {},
       track: (p) => p,
+      io: (p) => p,
     },
     channel: "#team-checkout",
   });
