@@ -29,6 +29,7 @@ export interface Clock {
    * work that the previous answer set off has settled: how answers happen to be
    * batched by the OS (two replies in one pipe read, or in two) then cannot change
    * what runs in which order. A real clock just tracks `p`.
+   * Only for leaf I/O: `p` must not itself wait on another io() (it would wait on itself).
    */
   io<T>(p: Promise<T>): Promise<T>;
 }

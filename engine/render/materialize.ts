@@ -1,7 +1,7 @@
 /**
  * Helpers for renderers that run a tool on disk (kustomize, helm): write a
- * FileTree subtree into a temp directory, run a process; both wrapped in
- * clock.io() so a virtual clock waits for them.
+ * FileTree subtree into a temp directory, run a process; each file operation
+ * and process goes through clock.io() so a virtual clock waits for it.
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -30,9 +30,13 @@ export interface TempTree {
   remove(): Promise<void>;
 }
 
-/** Write the files under each of `dirs` (tree-relative) into a new temp dir mirroring the tree layout. */
-export async function materialize(tree: FileTree, dirs: string[], prefix = "gtb-render-"): Promise<TempTree> {
-  const root = await mkdtemp(join(tmpdir(), prefix));
+/**
+ * Write the files under each of `dirs` (tree-relative) into a new temp dir mirroring the tree layout.
+ * Each file operation is one clock.io(); the whole is not, because reading the tree is I/O of its own
+ * (clock.io() answers come back in request order, so wrapping both would wait on itself).
+ */
+async function materialize(clock: Clock, tree: FileTree, dirs: string[]): Promise<TempTree> {
+  const root = await clock.io(mkdtemp(join(tmpdir(), "gtb-render-")));
   const seen = new Set<string>();
   for (const dir of dirs) {
     const files = await tree.list(dir);
@@ -44,11 +48,11 @@ export async function materialize(tree: FileTree, dirs: string[], prefix = "gtb-
       const bytes = await tree.readBytes(f);
       if (bytes === undefined) continue;
       const target = join(root, f);
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, bytes);
+      await clock.io(mkdir(dirname(target), { recursive: true }));
+      await clock.io(writeFile(target, bytes));
     }
   }
-  return { root, remove: () => rm(root, { recursive: true, force: true }) };
+  return { root, remove: () => clock.io(rm(root, { recursive: true, force: true })) };
 }
 
 export interface ProcessResult {
@@ -78,10 +82,10 @@ export async function withTempTree<T>(
   dirs: string[],
   fn: (t: TempTree) => Promise<T>,
 ): Promise<T> {
-  const t = await clock.io(materialize(tree, dirs));
+  const t = await clock.track(materialize(clock, tree, dirs));
   try {
     return await fn(t);
   } finally {
-    await clock.io(t.remove());
+    await t.remove();
   }
 }
