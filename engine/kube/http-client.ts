@@ -9,13 +9,19 @@
  * JSON-patch body shape, and maps failures to KubeApiError with the server's
  * Status.
  */
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import {
   ApiException,
+  createConfiguration,
+  type HttpLibrary,
+  IsomorphicFetchHttpLibrary,
   KubeConfig,
   KubernetesObjectApi,
   type KubernetesObject,
   type RequestContext,
   type ResponseContext,
+  ServerConfiguration,
   Watch,
 } from "@kubernetes/client-node";
 import {
@@ -89,13 +95,84 @@ export function toKubeApiError(e: unknown): unknown {
   return e;
 }
 
+/** The agent options that decide which connections a request may share (TLS identity and trust). */
+const AGENT_KEYS = ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"] as const;
+
+function sameOption(a: unknown, b: unknown): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => sameOption(x, b[i]));
+  return a === b;
+}
+
+/**
+ * client-node 1.4 builds a new https.Agent for every request (in
+ * KubeConfig.applySecurityAuthentication), so every request opened its own
+ * TCP connection and did a full TLS handshake: most of the CPU of an engine
+ * talking to a cluster. Requests here go through one keep-alive agent per
+ * set of TLS options instead (client-go keeps one transport per config the
+ * same way). Proxy agents are left as they are.
+ */
+export class KeepAliveAgents {
+  private current: { options: Record<string, unknown>; agent: HttpAgent } | undefined;
+
+  /** A keep-alive agent with the TLS options of `fresh` (the one client-node made for this request). */
+  reuse(fresh: HttpAgent): HttpAgent {
+    const https = fresh.constructor === HttpsAgent;
+    if (!https && fresh.constructor !== HttpAgent) return fresh;
+    const options = (fresh as HttpsAgent).options as Record<string, unknown>;
+    const cur = this.current;
+    if (
+      cur !== undefined &&
+      cur.agent instanceof HttpsAgent === https &&
+      AGENT_KEYS.every((k) => sameOption(cur.options[k], options[k]))
+    )
+      return cur.agent;
+    // an older agent's idle sockets are unref'd and closed by the server's keep-alive timeout
+    const agent = https
+      ? new HttpsAgent({ ...options, keepAlive: true })
+      : new HttpAgent({ ...options, keepAlive: true });
+    this.current = { options, agent };
+    return agent;
+  }
+
+  /** Close the idle connections (requests in flight finish on theirs). */
+  close(): void {
+    const agent = this.current?.agent;
+    this.current = undefined;
+    if (agent === undefined) return;
+    for (const list of Object.values(agent.freeSockets)) for (const s of list ?? []) s.destroy();
+  }
+}
+
+/** client-node's fetch transport with the request's agent swapped for a shared keep-alive one. */
+function keepAliveHttp(agents: KeepAliveAgents): HttpLibrary {
+  const fetchLib = new IsomorphicFetchHttpLibrary();
+  return {
+    send(ctx) {
+      const fresh = ctx.getAgent();
+      if (fresh !== undefined) ctx.setAgent(agents.reuse(fresh));
+      return fetchLib.send(ctx);
+    },
+  };
+}
+
 /**
  * KubernetesObjectApi with raw JSON in and out (no typed models) and
  * requests to arbitrary paths of the same server (subresources, discovery).
  */
 class RawObjectApi extends KubernetesObjectApi {
-  static fromConfig(kc: KubeConfig): RawObjectApi {
-    const api = kc.makeApiClient(RawObjectApi);
+  /** As KubeConfig.makeApiClient, on keep-alive connections. */
+  static fromConfig(kc: KubeConfig, agents: KeepAliveAgents): RawObjectApi {
+    const cluster = kc.getCurrentCluster();
+    if (cluster === null) throw new Error("No active cluster!");
+    const api = new RawObjectApi(
+      createConfiguration({
+        baseServer: new ServerConfiguration(cluster.server, {}),
+        authMethods: { default: kc },
+        httpApi: keepAliveHttp(agents),
+      }),
+    );
     api.setDefaultNamespace(kc);
     return api;
   }
@@ -176,12 +253,18 @@ export class HttpKubeClient implements KubeClient {
   readonly kubeConfig: KubeConfig;
   private readonly api: RawObjectApi;
   private readonly watcher: Watch;
+  private readonly agents = new KeepAliveAgents();
 
   constructor(opts: HttpKubeClientOptions) {
     this.kubeConfig = loadKubeConfig(opts.kubeconfig, opts.context);
     this.identity = opts.identity ?? this.kubeConfig.getCurrentUser()?.name ?? "unknown";
-    this.api = RawObjectApi.fromConfig(this.kubeConfig);
+    this.api = RawObjectApi.fromConfig(this.kubeConfig, this.agents);
     this.watcher = new Watch(this.kubeConfig);
+  }
+
+  /** Close the idle keep-alive connections (they do not keep the process alive either way). */
+  close(): void {
+    this.agents.close();
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
