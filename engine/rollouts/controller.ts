@@ -103,7 +103,10 @@ interface Ctx {
   newRS: ReplicaSet;
   stableRS: ReplicaSet | undefined;
   rsList: ReplicaSet[];
+  /** AnalysisRuns the controller still reads (not superseded). */
   runs: AnalysisRun[];
+  /** Every AnalysisRun the Rollout owns, superseded ones included (for the history limits). */
+  allRuns: AnalysisRun[];
   revision: number;
   requeue: number | undefined;
   trafficRouting: boolean;
@@ -179,6 +182,7 @@ export class RolloutController {
       this.computeStatus(ctx);
     }
     for (const p of ctx.pending) await p();
+    await this.pruneRuns(ctx);
     const res = await this.writeStatus(ro, before, status);
     if (res.requeueAfterMs === 0) return res; // not persisted: the retry redoes (and reports) it
     for (const e of ctx.out) this.events.emit(e);
@@ -258,9 +262,8 @@ export class RolloutController {
     const ns = ro.metadata.namespace ?? "default";
     const name = ro.metadata.name ?? "";
     const rsList = await this.owned<ReplicaSet>(ro, "apps/v1", "ReplicaSet");
-    const runs = (await this.owned<AnalysisRun>(ro, ARGO_API_VERSION, "AnalysisRun")).filter(
-      (r) => r.metadata.labels?.[SUPERSEDED_LABEL] === undefined,
-    );
+    const allRuns = await this.owned<AnalysisRun>(ro, ARGO_API_VERSION, "AnalysisRun");
+    const runs = allRuns.filter((r) => r.metadata.labels?.[SUPERSEDED_LABEL] === undefined);
     const hash =
       status.collisionCount === undefined && ro.spec.template !== undefined
         ? memoFrozen(this.templateHash, ro.spec.template, podTemplateHash)
@@ -297,6 +300,7 @@ export class RolloutController {
       stableRS: undefined,
       rsList,
       runs,
+      allRuns,
       revision: revisionOf(newRS),
       requeue: undefined,
       trafficRouting: ro.spec.strategy?.canary?.trafficRouting !== undefined,
@@ -865,6 +869,42 @@ export class RolloutController {
     }
   }
 
+  /**
+   * AnalysisRun history (upstream reconcileAnalysisRuns + FilterAnalysisRunsToDelete): of the runs
+   * that are not the current step or background run, delete those without a pod-hash label or whose
+   * ReplicaSet is gone, then keep the newest spec.analysis.successfulRunHistoryLimit (default 5)
+   * Successful and unsuccessfulRunHistoryLimit (default 5) Failed/Error/Inconclusive runs. Runs
+   * still running are kept.
+   */
+  private async pruneRuns(ctx: Ctx): Promise<void> {
+    const canary = ctx.status.canary;
+    const current = new Set([
+      canary?.currentStepAnalysisRunStatus?.name,
+      canary?.currentBackgroundAnalysisRunStatus?.name,
+    ]);
+    // runs created in this reconcile are current ones, so ctx.allRuns (as loaded) holds every other
+    const others = ctx.allRuns.filter((r) => !current.has(r.metadata.name));
+    if (others.length === 0) return;
+    const limits = ctx.ro.spec.analysis;
+    const doomed = analysisRunsToDelete(
+      others,
+      ctx.rsList,
+      limits?.successfulRunHistoryLimit ?? DEFAULTS.successfulRunHistoryLimit,
+      limits?.unsuccessfulRunHistoryLimit ?? DEFAULTS.unsuccessfulRunHistoryLimit,
+    );
+    for (const run of doomed) {
+      await this.opts.client.delete(refOf(run)).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
+      this.opts.caches?.analysisRuns.remove(run);
+    }
+    if (doomed.length > 0) {
+      const gone = new Set(doomed.map((r) => r.metadata.name));
+      ctx.runs = ctx.runs.filter((r) => !gone.has(r.metadata.name));
+      ctx.allRuns = ctx.allRuns.filter((r) => !gone.has(r.metadata.name));
+    }
+  }
+
   // ---- status ---------------------------------------------------------------------------------
 
   /**
@@ -1016,6 +1056,54 @@ export class RolloutController {
     );
     return deadlineAbort;
   }
+}
+
+const UNSUCCESSFUL = new Set(["Failed", "Error", "Inconclusive"]);
+
+/**
+ * Upstream analysisutil.FilterAnalysisRunsToDelete: from `runs` (none of them current), those to
+ * delete: no pod-hash label, no ReplicaSet of their pod hash (or one being deleted), and beyond the
+ * newest `limitSuccessful` Successful and `limitUnsuccessful` Failed/Error/Inconclusive runs
+ * (newest by creationTimestamp, then by name). Running and Pending runs are never over a limit.
+ */
+export function analysisRunsToDelete(
+  runs: readonly AnalysisRun[],
+  replicaSets: readonly KubeObject[],
+  limitSuccessful: number,
+  limitUnsuccessful: number,
+): AnalysisRun[] {
+  const rsDeleting = new Map<string, boolean>();
+  for (const rs of replicaSets) {
+    const h = rs.metadata.labels?.[POD_HASH_LABEL];
+    if (h !== undefined) rsDeleting.set(h, rs.metadata.deletionTimestamp !== undefined);
+  }
+  const newestFirst = [...runs].sort((a, b) => {
+    const ta = a.metadata.creationTimestamp ?? "";
+    const tb = b.metadata.creationTimestamp ?? "";
+    if (ta !== tb) return ta < tb ? 1 : -1;
+    const na = a.metadata.name ?? "";
+    const nb = b.metadata.name ?? "";
+    return na === nb ? 0 : na < nb ? 1 : -1;
+  });
+  let successful = 0;
+  let unsuccessful = 0;
+  const out: AnalysisRun[] = [];
+  for (const run of newestFirst) {
+    const h = run.metadata.labels?.[POD_HASH_LABEL];
+    if (h === undefined || rsDeleting.get(h) !== false) {
+      out.push(run);
+      continue;
+    }
+    const phase = run.status?.phase ?? "";
+    if (phase === "Successful") {
+      if (successful < limitSuccessful) successful++;
+      else out.push(run);
+    } else if (UNSUCCESSFUL.has(phase)) {
+      if (unsuccessful < limitUnsuccessful) unsuccessful++;
+      else out.push(run);
+    }
+  }
+  return out;
 }
 
 /**

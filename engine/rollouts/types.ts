@@ -66,6 +66,8 @@ export interface RolloutSpec {
   progressDeadlineAbort?: boolean;
   revisionHistoryLimit?: number;
   minReadySeconds?: number;
+  /** How many completed AnalysisRuns of past attempts to keep (upstream AnalysisRunStrategy). */
+  analysis?: { successfulRunHistoryLimit?: number; unsuccessfulRunHistoryLimit?: number };
   restartAt?: string;
 }
 
@@ -130,6 +132,8 @@ export const DEFAULTS = {
   scaleDownDelaySeconds: 30,
   progressDeadlineSeconds: 600,
   revisionHistoryLimit: 10,
+  successfulRunHistoryLimit: 5,
+  unsuccessfulRunHistoryLimit: 5,
 } as const;
 
 export function replicasOf(ro: Rollout): number {
