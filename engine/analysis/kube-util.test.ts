@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { memoFrozen, mergeDiff } from "./kube-util.ts";
+import { jsonEqual, memoFrozen, mergeDiff } from "./kube-util.ts";
 
 describe("mergeDiff (JSON merge patch turning before into after)", () => {
   const shared = { a: [1, 2] };
@@ -12,9 +12,76 @@ describe("mergeDiff (JSON merge patch turning before into after)", () => {
     ["arrays are replaced whole", { l: [1, 2, 3] }, { l: [1, 2] }, { l: [1, 2] }],
     ["an unchanged array is left out", { l: [{ p: 1 }], n: 1 }, { l: [{ p: 1 }], n: 2 }, { n: 2 }],
     ["object to scalar", { o: { x: 1 } }, { o: 5 }, { o: 5 }],
+    [
+      "an array whose items only reorder keys is unchanged",
+      { l: [{ p: 1, q: 2 }] },
+      { l: [{ q: 2, p: 1 }] },
+      undefined,
+    ],
+    [
+      "undefined members in an array's items count as absent",
+      { l: [{ p: 1 }] },
+      { l: [{ p: 1, q: undefined }] },
+      undefined,
+    ],
+    [
+      "a changed item deep in an array replaces the array",
+      { l: [{ p: [1, 2] }] },
+      { l: [{ p: [1, 3] }] },
+      { l: [{ p: [1, 3] }] },
+    ],
+    [
+      "an item gaining a key replaces the array",
+      { l: [{ p: 1 }] },
+      { l: [{ p: 1, q: 0 }] },
+      { l: [{ p: 1, q: 0 }] },
+    ],
+    [
+      "an item losing a key replaces the array",
+      { l: [{ p: 1, q: 0 }] },
+      { l: [{ p: 1 }] },
+      { l: [{ p: 1 }] },
+    ],
+    ["null and an object differ", { l: [null] }, { l: [{}] }, { l: [{}] }],
   ];
   it.each(cases)("%s", (_name, before, after, want) => {
     expect(mergeDiff(before, after)).toEqual(want);
+  });
+});
+
+describe("jsonEqual (as JSON.stringify would compare, ignoring key order)", () => {
+  const docs: unknown[] = [
+    null,
+    0,
+    1,
+    "1",
+    true,
+    [],
+    {},
+    [1, 2],
+    [2, 1],
+    { a: 1 },
+    { a: "1" },
+    { a: 1, b: [1, { c: null }] },
+    { a: 1, b: [1, { c: 0 }] },
+    [{ a: 1 }, { b: 2 }],
+    { a: [] },
+    { a: {} },
+  ];
+  it("agrees with comparing serializations for every pair", () => {
+    for (const a of docs) {
+      for (const b of docs) {
+        expect(jsonEqual(a, b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(
+          JSON.stringify(a) === JSON.stringify(b),
+        );
+      }
+    }
+  });
+  it("ignores key order and undefined members", () => {
+    expect(jsonEqual({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(true);
+    expect(jsonEqual({ a: 1, b: undefined }, { a: 1 })).toBe(true);
+    expect(jsonEqual({ a: 1 }, { a: 1, b: undefined, c: 3 })).toBe(false);
+    expect(jsonEqual([undefined], [null])).toBe(true);
   });
 });
 

@@ -6,7 +6,10 @@
  * the same way, with CreateTwoWayMergePatch); and a memo for what a controller derives
  * from a cached object's immutable parts (its spec) on every reconcile.
  */
+import { jsonEqual } from "../kube/json.ts";
 import { type KubeClient, type KubeObject, type ObjectRef, isNotFound } from "../kube/types.ts";
+
+export { copyJson, jsonEqual } from "../kube/json.ts";
 
 /** GET an object; undefined when it does not exist (404). */
 export async function getIfExists<T extends KubeObject>(
@@ -32,7 +35,7 @@ export function mergeDiff(before: unknown, after: unknown): unknown {
     Array.isArray(before) ||
     Array.isArray(after)
   ) {
-    return JSON.stringify(before) === JSON.stringify(after) ? undefined : (after ?? null);
+    return jsonEqual(before, after) ? undefined : (after ?? null);
   }
   const b = before as Record<string, unknown>;
   const a = after as Record<string, unknown>;

@@ -26,6 +26,7 @@ import {
   objectKey,
   sameExceptStatus,
 } from "../kube/cluster-cache.ts";
+import { mergePatchDelta } from "../kube/json.ts";
 import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { type RendererSet, selectRenderer } from "../render/select.ts";
 import type { RenderedManifest } from "../render/types.ts";
@@ -1207,11 +1208,21 @@ export class AppController {
     await this.patchStatus(rt, status);
   }
 
+  /**
+   * Merge-patch the status with what differs from the status last seen (upstream persistAppStatus
+   * sends the two-way merge patch between the informer's copy and the new status); nothing is
+   * written when nothing would change.
+   */
   private async patchStatus(rt: AppRuntime, status: ApplicationStatus): Promise<void> {
+    const delta = mergePatchDelta(status, rt.app?.status);
+    if (delta === undefined) {
+      if (rt.app !== undefined) this.opts.onStatus?.(rt.app);
+      return;
+    }
     try {
       const updated = await this.client.patch<Application>(
         { apiVersion: APP_API_VERSION, kind: APP_KIND, name: rt.name, namespace: this.namespace },
-        { status },
+        { status: delta },
         "merge",
         this.statusSubresource ? { subresource: "status" } : {},
       );

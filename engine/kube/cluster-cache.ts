@@ -30,6 +30,7 @@ import {
   Listeners,
   surface,
 } from "./informer.ts";
+import { jsonEqualExcept } from "./json.ts";
 import {
   type ApiResourceInfo,
   type KubeClient,
@@ -100,23 +101,19 @@ export function trackedApp(obj: KubeObject): string | undefined {
   return id.length === colon + 1 + expected.length && id.endsWith(expected) ? id.slice(0, colon) : undefined;
 }
 
-const relevantCache = new WeakMap<KubeObject, string>();
+const TOP_BOOKKEEPING: ReadonlySet<string> = new Set(["status", "metadata"]);
+const META_BOOKKEEPING: ReadonlySet<string> = new Set(["resourceVersion", "generation", "managedFields"]);
 
-/** The object without what never makes it app-relevant: status and server bookkeeping (memoized). */
-function relevantPart(obj: KubeObject): string {
-  let s = relevantCache.get(obj);
-  if (s === undefined) {
-    const { status: _s, metadata, ...rest } = obj;
-    const { resourceVersion: _r, generation: _g, managedFields: _m, ...meta } = metadata;
-    s = JSON.stringify([rest, meta]);
-    relevantCache.set(obj, s);
-  }
-  return s;
-}
-
-/** Whether two versions of an object differ only in status and server bookkeeping. */
+/**
+ * Whether two versions of an object differ only in status and server bookkeeping
+ * (metadata.resourceVersion, generation, managedFields).
+ */
 export function sameExceptStatus(a: KubeObject, b: KubeObject): boolean {
-  return relevantPart(a) === relevantPart(b);
+  if (a === b) return true;
+  return (
+    jsonEqualExcept(a, b, TOP_BOOKKEEPING) &&
+    jsonEqualExcept(a.metadata ?? {}, b.metadata ?? {}, META_BOOKKEEPING)
+  );
 }
 
 function groupKind(apiVersion: string, kind: string): string {

@@ -20,7 +20,7 @@ import type { RolloutCaches } from "./cache.ts";
 import type { RolloutEvent } from "./events.ts";
 import { type EventRecorder, NULL_RECORDER } from "./recorder.ts";
 import { canaryReplicasForWeight, canaryStableReplicas, podTemplateHash, replicaWeight } from "./replicas.ts";
-import { getIfExists, memoFrozen, mergeDiff } from "../analysis/kube-util.ts";
+import { copyJson, getIfExists, memoFrozen, mergeDiff } from "../analysis/kube-util.ts";
 import { calculatePhase, getCondition, removeCondition, setCondition } from "./status.ts";
 import {
   type CanaryStep,
@@ -141,7 +141,7 @@ export class RolloutController {
     if (ro === undefined) return {};
     const now = clock.now();
     const before = ro.status ?? {};
-    const status: RolloutStatus = structuredClone(before);
+    const status: RolloutStatus = copyJson(before);
     status.observedGeneration = String(ro.metadata.generation ?? 1);
     const issues = memoFrozen(this.specIssues, ro.spec, () =>
       validateRollout(ro).filter((i) => i.warning !== true),

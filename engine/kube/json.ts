@@ -1,0 +1,81 @@
+/**
+ * JSON documents as plain values: a deep copy and an equality check that need no
+ * serialization (the informer caches, the controllers' status diffs and change
+ * detection compare many small documents many times).
+ */
+
+/** A deep copy of a JSON document (plain objects, arrays, scalars): cheaper than structuredClone. */
+export function copyJson<T>(v: T): T {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map(copyJson) as T;
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = copyJson((v as Record<string, unknown>)[k]);
+  return out as T;
+}
+
+/**
+ * Equality of two JSON documents as their serializations would compare, without serializing:
+ * keys with undefined values count as absent and key order does not matter.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") {
+    // NaN and infinities serialize as null
+    return typeof a === "number" && typeof b === "number" && !Number.isFinite(a) && !Number.isFinite(b);
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  return jsonEqualExcept(a, b, NONE);
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * jsonEqual of two objects, ignoring the top-level keys in `skip` (e.g. status, or the server's
+ * bookkeeping in metadata).
+ */
+export function jsonEqualExcept(a: object, b: object, skip: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  const x = a as Readonly<Record<string, unknown>>;
+  const y = b as Readonly<Record<string, unknown>>;
+  let n = 0;
+  for (const k in x) {
+    const v = x[k];
+    if (v === undefined || skip.has(k)) continue;
+    n++;
+    const w = y[k];
+    if (w === undefined || !jsonEqual(v, w)) return false;
+  }
+  for (const k in y) if (y[k] !== undefined && !skip.has(k)) n--;
+  return n === 0;
+}
+
+/**
+ * The part of JSON merge patch `patch` (RFC 7386) that would change `base`: subtrees `base` already
+ * holds are left out, as are nulls for keys `base` lacks. Undefined when applying `patch` to `base`
+ * changes nothing. Applying the result to `base` gives what applying `patch` gives.
+ */
+export function mergePatchDelta(patch: unknown, base: unknown): unknown {
+  if (patch === null) return base === undefined ? undefined : null;
+  if (typeof patch !== "object" || Array.isArray(patch)) return jsonEqual(patch, base) ? undefined : patch;
+  const b =
+    base !== null && typeof base === "object" && !Array.isArray(base)
+      ? (base as Record<string, unknown>)
+      : undefined;
+  if (b === undefined) return patch;
+  const out: Record<string, unknown> = {};
+  let changed = false;
+  for (const k in patch) {
+    const v = (patch as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    const d = mergePatchDelta(v, b[k]);
+    if (d !== undefined) {
+      out[k] = d;
+      changed = true;
+    }
+  }
+  return changed ? out : undefined;
+}
