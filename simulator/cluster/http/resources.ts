@@ -127,9 +127,26 @@ function sendJson(reply: FastifyReply, code: number, json: string): FastifyReply
   return reply.code(code).type("application/json").send(json);
 }
 
+/**
+ * One event goes to every watcher of its type one after the other (each watch
+ * flushes in its own microtask), so the encoded line of the last event is kept
+ * and the next watcher of the same event and version writes the same bytes
+ * (one JSON line and one UTF-8 encoding per event, not per watcher).
+ */
+function watchLines(): (type: WatchEventType, s: Stored, gv: string, json: () => string) => Buffer {
+  let last: { type: WatchEventType; s: Stored; gv: string; bytes: Buffer } | undefined;
+  return (type, s, gv, json) => {
+    if (last !== undefined && last.s === s && last.type === type && last.gv === gv) return last.bytes;
+    const bytes = Buffer.from(`{"type":"${type}","object":${json()}}\n`);
+    last = { type, s, gv, bytes };
+    return bytes;
+  };
+}
+
 export async function resourcesPlugin(app: FastifyInstance, opts: ResourcesOptions): Promise<void> {
   const { api, identityOf } = opts;
   const open = new Set<{ end(): void }>();
+  const watchLine = watchLines();
   app.addHook("onClose", async () => {
     for (const w of open) w.end();
     open.clear();
@@ -292,6 +309,7 @@ export async function resourcesPlugin(app: FastifyInstance, opts: ResourcesOptio
     let first = true;
     const line = (type: WatchEventType, objJson: string) =>
       res.write(`{"type":"${type}","object":${objJson}}\n`);
+    const gv = tg.t.group === "" ? tg.version : `${tg.t.group}/${tg.version}`;
     let handle: { stop(): void } | undefined;
     let timer: ReturnType<typeof api.clock.setTimeout> | undefined;
     const conn = {
@@ -319,7 +337,8 @@ export async function resourcesPlugin(app: FastifyInstance, opts: ResourcesOptio
             ),
           );
           first = false;
-        } else line(type, s === undefined ? JSON.stringify(obj) : atVersion(tg, s));
+        } else if (s === undefined) line(type, JSON.stringify(obj));
+        else res.write(watchLine(type, s, gv, () => atVersion(tg, s)));
       });
     } catch (e) {
       if (e instanceof KubeApiError) {

@@ -181,4 +181,49 @@ describe("embedded API over HTTP", () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ kind: "Status", reason: "BadRequest" });
   });
+
+  it("accepts tokens of users added after the server was built", async () => {
+    const clock = new VirtualClock();
+    const api = new ApiServer({ clock });
+    let users = [{ name: "admin", token: "t0k", groups: [MASTERS] }];
+    const app = buildServer({ api, users: () => users });
+    const get = (token: string) =>
+      app.inject({ method: "GET", url: "/api/v1/namespaces", headers: { authorization: `Bearer ${token}` } });
+    expect((await get("t0k")).statusCode).toBe(200);
+    expect((await get("later")).statusCode).toBe(401);
+    users = [...users, { name: "later", token: "later", groups: [MASTERS] }];
+    expect((await get("later")).statusCode).toBe(200);
+    users.push({ name: "appended", token: "appended", groups: [MASTERS] });
+    expect((await get("appended")).statusCode).toBe(200);
+    users = users.filter((u) => u.name !== "admin");
+    expect((await get("t0k")).statusCode).toBe(401);
+  });
+
+  it("reads apply patches sent as JSON, as YAML, and as a YAML flow mapping alike", async () => {
+    const { app, auth } = setup();
+    const bodies = [
+      JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "j" }, data: { k: "1" } }),
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\ndata:\n  k: '1'\n",
+      "{apiVersion: v1, kind: ConfigMap, metadata: {name: f}, data: {k: '1'}}",
+    ];
+    for (const [i, payload] of bodies.entries()) {
+      const name = ["j", "y", "f"][i]!;
+      const res = await app.inject({
+        method: "PATCH",
+        url: `/api/v1/namespaces/default/configmaps/${name}?fieldManager=test`,
+        headers: { ...auth, "content-type": "application/apply-patch+yaml" },
+        payload,
+      });
+      expect(res.statusCode, payload).toBe(201);
+      expect(res.json()).toMatchObject({ metadata: { name }, data: { k: "1" } });
+    }
+    const bad = await app.inject({
+      method: "PATCH",
+      url: "/api/v1/namespaces/default/configmaps/z?fieldManager=test",
+      headers: { ...auth, "content-type": "application/apply-patch+yaml" },
+      payload: "{apiVersion: v1, kind: [",
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ reason: "BadRequest", message: expect.stringContaining("YAML") });
+  });
 });
