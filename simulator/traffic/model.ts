@@ -55,7 +55,8 @@ export interface WeightChange {
 
 interface VersionEntry {
   series: VersionSeries;
-  behaviours: Array<{ from: number; behaviour: VersionBehaviour }>;
+  /** Behaviours set, by time; `baseline` when equal to the service's default behaviour. */
+  behaviours: Array<{ from: number; behaviour: VersionBehaviour; baseline: boolean }>;
   sources?: TrafficSeries[];
 }
 
@@ -72,6 +73,8 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
   private readonly weights = new Map<string, TrafficWeights>();
   private sortedKeys: string[] = [];
   private readonly regexCache = new Map<string, RegExp>();
+  /** Versions of each service in the order select() returns them (by first start, then hash). */
+  private readonly ordered = new Map<string, VersionEntry[]>();
   /** Work done so far (for benchmarks and cost tests). */
   readonly stats = { intervals: 0, chunks: 0 };
 
@@ -224,7 +227,8 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     const now = this.clock.now();
     const copy = structuredClone(behaviour);
     while (e.behaviours.length > 0 && e.behaviours[e.behaviours.length - 1]!.from >= now) e.behaviours.pop();
-    e.behaviours.push({ from: now, behaviour: copy });
+    const baseline = JSON.stringify(copy) === JSON.stringify(svc.spec.behaviour ?? {});
+    e.behaviours.push({ from: now, behaviour: copy, baseline });
     e.series.invalidateAfter(now);
     this.events.emit({
       type: "traffic.behaviour",
@@ -233,6 +237,26 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
       hash: versionHash,
       behaviour: copy,
     });
+  }
+
+  /**
+   * Did a version behaving otherwise than the service's default (a faulty release, a harmful
+   * drift) run at some moment of [fromMs, toMs]? When not, every series of the service in that
+   * window is the healthy baseline.
+   */
+  deviatesDuring(target: TrafficTarget | string, fromMs: number, toMs: number): boolean {
+    const svc = this.service(target);
+    for (const [hash, e] of this.versions.get(svc.key)!) {
+      const bs = e.behaviours;
+      let deviates = false;
+      for (let i = 0; i < bs.length && bs[i]!.from <= toMs; i++) {
+        const until = bs[i + 1]?.from ?? Number.POSITIVE_INFINITY;
+        if (!bs[i]!.baseline && until > fromMs) deviates = true;
+      }
+      if (!deviates) continue;
+      for (const lt of svc.lifetimes.get(hash) ?? []) if (lt.start <= toMs && lt.stop > fromMs) return true;
+    }
+    return false;
   }
 
   // ---- exposure ------------------------------------------------------------------------------
@@ -361,6 +385,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
       const series = new VersionSeries(`${svc.key}@${hash}`, hash, svc, grid, { at }, this.cache, this.stats);
       e = { series, behaviours };
       map.set(hash, e);
+      this.ordered.delete(svc.key);
     }
     return e;
   }
@@ -397,11 +422,21 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
 
   private changed(svc: ServiceState): void {
     svc.invalidate();
+    this.ordered.delete(svc.key);
     const now = this.clock.now();
     for (const e of this.versions.get(svc.key)!.values()) e.series.invalidateAfter(now);
   }
 
   private orderedVersions(svc: ServiceState): VersionEntry[] {
+    let ordered = this.ordered.get(svc.key);
+    if (ordered === undefined) {
+      ordered = this.orderVersions(svc);
+      this.ordered.set(svc.key, ordered);
+    }
+    return ordered;
+  }
+
+  private orderVersions(svc: ServiceState): VersionEntry[] {
     const list: Array<{ e: VersionEntry; first: number }> = [];
     for (const [hash, e] of this.versions.get(svc.key)!) {
       const first = svc.lifetimes.get(hash)?.[0]?.start;
@@ -512,49 +547,44 @@ class TrafficSeries implements SeriesSource {
     private readonly init: boolean,
   ) {}
 
-  private present(k: number): boolean {
-    if (this.v.lifetimeAt(this.v.scrapeTime(k)) === undefined) return false;
-    if (this.init) return true;
-    const r = this.v.row(k);
-    return r.data[r.base + this.existCol]! > 0;
-  }
-
+  /** Samples of the window, read from the version's rows (drawn once for all its series). */
   samples(startMs: number, endMs: number): SampleBlock {
-    const t: number[] = [];
-    const v: number[] = [];
-    let stale: number[] | undefined;
-    let k = this.v.firstScrapeAtOrAfter(startMs);
-    let prevPresent = this.present(k - 1);
-    for (; ; k++) {
-      const tk = this.v.scrapeTime(k);
-      if (tk > endMs) break;
-      const here = this.present(k);
+    const w = this.v.window(startMs, endMs);
+    const { n, width, rows, alive } = w;
+    if (n <= 1) return EMPTY_BLOCK;
+    const col = this.col;
+    const exist = this.existCol;
+    const init = this.init;
+    const t = new Float64Array(Math.max(0, n - 1));
+    const v = new Float64Array(t.length);
+    let stale: Uint8Array | undefined;
+    let m = 0;
+    let prevPresent = n > 0 && alive[0] === 1 && (init || rows[exist]! > 0);
+    for (let e = 1; e < n; e++) {
+      const here = alive[e] === 1 && (init || rows[e * width + exist]! > 0);
       if (here) {
-        const r = this.v.row(k);
-        t.push(tk);
-        v.push(r.data[r.base + this.col]!);
-        if (stale !== undefined) stale.push(0);
+        t[m] = w.t[e]!;
+        v[m] = rows[e * width + col]!;
+        m++;
       } else if (prevPresent) {
-        stale ??= t.map(() => 0);
-        t.push(tk);
-        v.push(Number.NaN);
-        stale.push(1);
-      } else if (this.v.lifetimeAt(tk) === undefined) {
-        // skip dead time quickly: jump to the next lifetime start, if any, inside the window
-        const next = this.v.nextStartAfter(tk);
-        if (next === undefined || next > endMs) break;
-        k = Math.max(k, this.v.firstScrapeAtOrAfter(next) - 1);
+        stale ??= new Uint8Array(t.length);
+        t[m] = w.t[e]!;
+        v[m] = Number.NaN;
+        stale[m] = 1;
+        m++;
       }
       prevPresent = here;
     }
     const block: { t: Float64Array; v: Float64Array; stale?: Uint8Array } = {
-      t: Float64Array.from(t),
-      v: Float64Array.from(v),
+      t: t.subarray(0, m),
+      v: v.subarray(0, m),
     };
-    if (stale !== undefined) block.stale = Uint8Array.from(stale);
+    if (stale !== undefined) block.stale = stale.subarray(0, m);
     return block;
   }
 }
+
+const EMPTY_BLOCK: SampleBlock = { t: new Float64Array(0), v: new Float64Array(0) };
 
 function percentages(shares: ReadonlyMap<string, number>): Record<string, number> {
   return Object.fromEntries([...shares].map(([h, s]) => [h, Math.round(s * 100 * 1e9) / 1e9]));

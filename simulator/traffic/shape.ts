@@ -46,7 +46,8 @@ export class RateCurve {
   /** Expected requests per second at `t` (ms since the epoch). */
   rps(t: number): number {
     const hour = (((t % DAY) + DAY) % DAY) / 3_600_000;
-    const dow = new Date(t).getUTCDay();
+    // 1970-01-01 was a Thursday (day 4)
+    const dow = (((Math.floor(t / DAY) + 4) % 7) + 7) % 7;
     const weekly = dow === 0 || dow === 6 ? this.weekend : 1;
     const daily = 1 + this.amp * Math.cos((2 * Math.PI * (hour - this.peak)) / 24);
     return (this.shape.baseRps * daily * weekly * this.noise(t)) / this.norm;

@@ -50,33 +50,68 @@ export function columns(g: Grid): {
   return { codes, bucket0, count, sum, width: sum + 1 };
 }
 
+/**
+ * The detail of one chunk. Rows 0..filled-1 are drawn; a chunk is drawn only up to the last scrape
+ * a query asked for and resumed from there later (the stream of draws, the running totals and the
+ * lifetime are kept with it), so rows are drawn once even when the version's inputs change every
+ * few seconds: a change at `now` only touches scrapes after now, which are not drawn yet.
+ */
+export interface ChunkDetail {
+  readonly j: number;
+  readonly data: Float64Array;
+  filled: number;
+  /** Running totals after the last drawn row (the previous chunk's anchor before the first). */
+  readonly cum: Float64Array;
+  rng: SeededRng | undefined;
+  lastLt: Lifetime | undefined;
+}
+
 /** Bounded LRU of detailed chunks across all versions. */
 export class ChunkCache {
-  private readonly map = new Map<string, { owner: VersionSeries; j: number; data: Float64Array }>();
+  private readonly map = new Map<string, { owner: VersionSeries; d: ChunkDetail }>();
+  /** Chunk indexes held per version (so dropping a version's chunks does not scan the cache). */
+  private readonly byOwner = new Map<VersionSeries, Set<number>>();
   constructor(private readonly capacity: number) {}
 
-  get(owner: VersionSeries, j: number): Float64Array | undefined {
+  get(owner: VersionSeries, j: number): ChunkDetail | undefined {
     const key = `${owner.id}:${j}`;
     const e = this.map.get(key);
     if (e === undefined) return undefined;
     this.map.delete(key);
     this.map.set(key, e);
-    return e.data;
+    return e.d;
   }
 
-  set(owner: VersionSeries, j: number, data: Float64Array): void {
-    const key = `${owner.id}:${j}`;
+  set(owner: VersionSeries, d: ChunkDetail): void {
+    const key = `${owner.id}:${d.j}`;
     this.map.delete(key);
-    this.map.set(key, { owner, j, data });
+    this.map.set(key, { owner, d });
+    let held = this.byOwner.get(owner);
+    if (held === undefined) {
+      held = new Set();
+      this.byOwner.set(owner, held);
+    }
+    held.add(d.j);
     while (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next().value;
+      const oldest = this.map.entries().next().value;
       if (oldest === undefined) break;
-      this.map.delete(oldest);
+      this.remove(oldest[1].owner, oldest[1].d.j);
     }
   }
 
+  /** Forget the owner's chunks >= fromChunk (or only chunk `only`). */
   drop(owner: VersionSeries, fromChunk: number): void {
-    for (const [key, e] of this.map) if (e.owner === owner && e.j >= fromChunk) this.map.delete(key);
+    const held = this.byOwner.get(owner);
+    if (held === undefined) return;
+    for (const j of [...held]) if (j >= fromChunk) this.remove(owner, j);
+  }
+
+  remove(owner: VersionSeries, j: number): void {
+    this.map.delete(`${owner.id}:${j}`);
+    const held = this.byOwner.get(owner);
+    if (held === undefined) return;
+    held.delete(j);
+    if (held.size === 0) this.byOwner.delete(owner);
   }
 
   get size(): number {
@@ -84,26 +119,31 @@ export class ChunkCache {
   }
 }
 
+const NONE = 0;
+const DETAIL = 1;
+const AGGREGATED = 2;
+/** Detail of the chunk begun (some rows observed), its anchor not drawn yet. */
+const BEGUN = 3;
+
 /**
- * Cumulative values at the end of each generated chunk, stored densely (width doubles per chunk),
- * so ten weeks of one version cost ~230 KB whatever the number of versions.
+ * Per chunk: how it was drawn, and the cumulative values at its end once complete, stored densely
+ * (width doubles per chunk), so ten weeks of one version cost ~230 KB whatever the number of versions.
  */
 class AnchorStore {
   private base = 0;
   private data = new Float64Array(0);
-  private valid = new Uint8Array(0);
+  private state = new Uint8Array(0);
 
   constructor(private readonly width: number) {}
 
-  has(j: number): boolean {
+  stateOf(j: number): number {
     const i = j - this.base;
-    return i >= 0 && i < this.valid.length && this.valid[i] !== 0;
+    return i >= 0 && i < this.state.length ? this.state[i]! : NONE;
   }
 
-  /** Was chunk j's anchor drawn from the chunk's totals (no detail generated with it)? */
-  aggregated(j: number): boolean {
-    const i = j - this.base;
-    return i >= 0 && i < this.valid.length && this.valid[i] === 2;
+  has(j: number): boolean {
+    const s = this.stateOf(j);
+    return s === DETAIL || s === AGGREGATED;
   }
 
   /** A copy of the anchor of chunk j, or undefined. */
@@ -114,30 +154,41 @@ class AnchorStore {
   }
 
   set(j: number, values: Float64Array, aggregated = false): void {
-    if (this.valid.length === 0) this.base = j;
-    if (j < this.base) this.regrow(j, this.base + this.valid.length);
-    if (j >= this.base + this.valid.length)
-      this.regrow(this.base, Math.max(j + 1, this.base + this.valid.length * 2, this.base + 16));
-    const i = j - this.base;
-    this.data.set(values, i * this.width);
-    this.valid[i] = aggregated ? 2 : 1;
+    this.setState(j, aggregated ? AGGREGATED : DETAIL);
+    this.data.set(values, (j - this.base) * this.width);
   }
 
-  /** Forget anchors of chunks >= j. */
+  setState(j: number, s: number): void {
+    if (this.state.length === 0) {
+      if (s === NONE) return;
+      this.base = j;
+    }
+    if (j < this.base) {
+      if (s === NONE) return;
+      this.regrow(j, this.base + this.state.length);
+    }
+    if (j >= this.base + this.state.length) {
+      if (s === NONE) return;
+      this.regrow(this.base, Math.max(j + 1, this.base + this.state.length * 2, this.base + 16));
+    }
+    this.state[j - this.base] = s;
+  }
+
+  /** Forget chunks >= j. */
   truncate(j: number): void {
-    for (let i = Math.max(0, j - this.base); i < this.valid.length; i++) this.valid[i] = 0;
+    for (let i = Math.max(0, j - this.base); i < this.state.length; i++) this.state[i] = NONE;
   }
 
   private regrow(newBase: number, newEnd: number): void {
     const n = newEnd - newBase;
     const data = new Float64Array(n * this.width);
-    const valid = new Uint8Array(n);
+    const state = new Uint8Array(n);
     const shift = this.base - newBase;
     data.set(this.data, shift * this.width);
-    valid.set(this.valid, shift);
+    state.set(this.state, shift);
     this.base = newBase;
     this.data = data;
-    this.valid = valid;
+    this.state = state;
   }
 }
 
@@ -150,16 +201,42 @@ export interface GenerationStats {
   chunks: number;
 }
 
+/**
+ * The scrapes of a window, drawn once and shared by every series of the version: entry 0 is the
+ * scrape before the window (for staleness), then each scrape in it, except that a stretch without
+ * the version running is one entry (its first scrape).
+ */
+export interface WindowRows {
+  n: number;
+  width: number;
+  t: Float64Array;
+  /** 1 when the version runs at the scrape. */
+  alive: Uint8Array;
+  /** Cumulative values of each entry (n x width). */
+  rows: Float64Array;
+}
+
+interface LatencyShape {
+  comps: Component[];
+  factor: number;
+  /** Per-bucket probabilities (not cumulative), +Inf last. */
+  probs: Float64Array;
+  mean: number;
+  variance: number;
+}
+
 export class VersionSeries {
-  /** Cumulative values at the end of each generated chunk. */
   private readonly anchors: AnchorStore;
-  /** The two most recently used detailed chunks (data stays valid until invalidateAfter). */
-  private recent: Array<{ j: number; data: Float64Array }> = [];
+  /** The two most recently used detailed chunks. */
+  private recent: ChunkDetail[] = [];
   private readonly cols: ReturnType<typeof columns>;
   private compCache = new WeakMap<VersionBehaviour, Component[]>();
-  private probKey: { comps: Component[]; factor: number } | undefined;
-  private probs: Float64Array;
+  private shapeCache: LatencyShape | undefined;
+  private effCache: { b: VersionBehaviour; burst: boolean; eff: EffectiveBehaviour } | undefined;
   private burstCache = { window: Number.NaN, bad: false };
+  /** Bumped whenever the version's inputs change (cached windows are then rebuilt). */
+  private epoch = 0;
+  private windows: Array<{ start: number; end: number; epoch: number; rows: WindowRows }> = [];
 
   constructor(
     readonly id: string,
@@ -172,7 +249,6 @@ export class VersionSeries {
   ) {
     this.cols = columns(grid);
     this.anchors = new AnchorStore(this.cols.width);
-    this.probs = new Float64Array(grid.buckets.length + 1);
   }
 
   get width(): number {
@@ -198,51 +274,155 @@ export class VersionSeries {
     return undefined;
   }
 
-  /** Drop everything generated for intervals ending after t (inputs changed at t). */
+  /** Does a lifetime of the version overlap [a, b]? */
+  private runsDuring(a: number, b: number): boolean {
+    const lts = this.svc.lifetimes.get(this.hash);
+    if (lts !== undefined) for (const lt of lts) if (lt.start <= b && lt.stop > a) return true;
+    return false;
+  }
+
+  /** Drop everything drawn for intervals ending after t (inputs changed at t). */
   invalidateAfter(t: number): void {
+    this.epoch++;
     const k = this.firstScrapeAtOrAfter(t);
     // the interval ending exactly at t is unaffected by a change at t
     const first = this.scrapeTime(k) === t ? k + 1 : k;
     const j = Math.floor(first / CHUNK);
-    this.anchors.truncate(j);
-    this.recent = this.recent.filter((r) => r.j < j);
-    this.cache.drop(this, j);
+    const i = first - j * CHUNK;
+    let from = j;
+    if (i > 0) {
+      // chunk j keeps the rows before `first`; what was drawn from there on goes
+      from = j + 1;
+      const st = this.anchors.stateOf(j);
+      const d = this.recent.find((r) => r.j === j) ?? this.cache.get(this, j);
+      if (st === AGGREGATED) {
+        this.anchors.setState(j, NONE);
+        this.forget(j);
+      } else if (st === DETAIL || (d !== undefined && d.filled > i)) {
+        // the stream of draws cannot be rewound: the rows before `first` are drawn again, identically
+        this.anchors.setState(j, BEGUN);
+        this.forget(j);
+      }
+    }
+    this.anchors.truncate(from);
+    this.recent = this.recent.filter((r) => r.j < from);
+    this.cache.drop(this, from);
+  }
+
+  private forget(j: number): void {
+    this.recent = this.recent.filter((r) => r.j !== j);
+    this.cache.remove(this, j);
   }
 
   /** Cumulative values at scrape k (row view into the chunk). */
   row(k: number): { data: Float64Array; base: number } {
     const j = Math.floor(k / CHUNK);
-    return { data: this.chunk(j), base: (k - j * CHUNK) * this.cols.width };
+    const i = k - j * CHUNK;
+    const d = this.chunk(j);
+    if (i >= d.filled) this.fill(d, i + 1);
+    return { data: d.data, base: i * this.cols.width };
   }
 
-  chunk(j: number): Float64Array {
+  /** The scrapes in [startMs, endMs] and the one before, with their rows (see WindowRows). */
+  window(startMs: number, endMs: number): WindowRows {
+    for (const w of this.windows)
+      if (w.start === startMs && w.end === endMs && w.epoch === this.epoch) return w.rows;
+    const width = this.cols.width;
+    const I = this.grid.intervalMs;
+    if (!this.runsDuring(startMs - I, endMs)) return EMPTY_WINDOW;
+    let k = this.firstScrapeAtOrAfter(startMs) - 1;
+    const kEnd = Math.floor((endMs - this.grid.offsetMs) / I);
+    let cap = Math.max(2, Math.min(kEnd - k + 1, 64));
+    let t = new Float64Array(cap);
+    let alive = new Uint8Array(cap);
+    let rows = new Float64Array(cap * width);
+    let n = 0;
+    let prevAlive = false;
+    for (; k <= kEnd; k++) {
+      const tk = this.scrapeTime(k);
+      const lt = this.lifetimeAt(tk);
+      if (lt === undefined && !prevAlive && n > 0) {
+        // a stretch without the version: jump to its next start, if inside the window
+        const next = this.nextStartAfter(tk);
+        if (next === undefined || next > endMs) break;
+        k = Math.max(k, this.firstScrapeAtOrAfter(next) - 1);
+        continue;
+      }
+      if (n === cap) {
+        cap *= 2;
+        t = grow(t, cap);
+        alive = grow(alive, cap);
+        rows = grow(rows, cap * width);
+      }
+      t[n] = tk;
+      if (lt !== undefined) {
+        alive[n] = 1;
+        const r = this.row(k);
+        const src = r.data;
+        for (let c = 0, o = n * width; c < width; c++) rows[o + c] = src[r.base + c]!;
+      }
+      prevAlive = lt !== undefined;
+      n++;
+    }
+    const rowsOut: WindowRows = { n, width, t, alive, rows };
+    this.windows.unshift({ start: startMs, end: endMs, epoch: this.epoch, rows: rowsOut });
+    if (this.windows.length > 2) this.windows.length = 2;
+    return rowsOut;
+  }
+
+  private chunk(j: number): ChunkDetail {
     const r0 = this.recent[0];
-    if (r0 !== undefined && r0.j === j) return r0.data;
+    if (r0 !== undefined && r0.j === j) return r0;
     const r1 = this.recent[1];
     if (r1 !== undefined && r1.j === j) {
       this.recent = [r1, r0!];
-      return r1.data;
+      return r1;
     }
-    const data = this.cache.get(this, j) ?? this.build(j);
-    this.recent = r0 === undefined ? [{ j, data }] : [{ j, data }, r0];
-    return data;
+    const d = this.cache.get(this, j) ?? this.build(j);
+    this.recent = r0 === undefined ? [d] : [d, r0];
+    return d;
   }
 
-  private build(j: number): Float64Array {
-    // chunk j continues from the anchor of chunk j-1: history nobody has looked at is drawn in
-    // aggregate (a chunk's totals, not its 240 intervals), back to a known anchor or the lifetime's start
-    if (!this.anchors.has(j - 1) && this.continuesAcross(j)) {
-      let x = j - 1;
-      while (!this.anchors.has(x - 1) && this.continuesAcross(x)) x--;
-      for (let c = x; c < j; c++) this.aggregate(c, this.anchors.get(c - 1));
-    }
+  private build(j: number): ChunkDetail {
+    this.anchorBefore(j);
     const prev = this.anchors.get(j - 1);
-    // a chunk already drawn in aggregate keeps its totals: its detail is split from them
-    const data = this.anchors.aggregated(j)
-      ? this.split(j, prev, this.anchors.get(j)!)
-      : this.generate(j, prev);
-    this.cache.set(this, j, data);
-    return data;
+    let d: ChunkDetail;
+    if (this.anchors.stateOf(j) === AGGREGATED) {
+      // a chunk already drawn in aggregate keeps its totals: its detail is split from them
+      const data = this.split(j, prev, this.anchors.get(j)!);
+      d = {
+        j,
+        data,
+        filled: CHUNK,
+        cum: data.slice((CHUNK - 1) * this.cols.width),
+        rng: undefined,
+        lastLt: undefined,
+      };
+    } else {
+      d = this.begin(j, prev);
+      if (!this.anchors.has(j)) this.anchors.setState(j, BEGUN);
+    }
+    this.stats.chunks++;
+    this.cache.set(this, d);
+    return d;
+  }
+
+  /**
+   * Make the anchor of chunk j-1 exist when the version runs across into chunk j. A chunk whose
+   * detail was begun is completed in detail (what was observed stays); history nobody has looked
+   * at is drawn in aggregate (a chunk's totals, not its 240 intervals), back to a known anchor or
+   * the lifetime's start.
+   */
+  private anchorBefore(j: number): void {
+    if (this.anchors.has(j - 1) || !this.continuesAcross(j)) return;
+    let x = j - 1;
+    while (this.anchors.stateOf(x) !== BEGUN && !this.anchors.has(x - 1) && this.continuesAcross(x)) x--;
+    for (let c = x; c < j; c++) {
+      if (this.anchors.stateOf(c) === BEGUN) {
+        const d = this.chunk(c);
+        if (d.filled < CHUNK) this.fill(d, CHUNK);
+      } else this.aggregate(c, this.anchors.get(c - 1));
+    }
   }
 
   /** Does the version run, in one lifetime, across the boundary into chunk x? */
@@ -262,19 +442,22 @@ export class VersionSeries {
     return c;
   }
 
-  /** Per-bucket probabilities (not cumulative), +Inf last. */
-  private bucketProbs(comps: Component[], factor: number): Float64Array {
-    if (this.probKey?.comps === comps && this.probKey.factor === factor) return this.probs;
-    let prev = 0;
+  /** Bucket probabilities and latency moments of the mixture scaled by `factor` (last one memoized). */
+  private shape(comps: Component[], factor: number): LatencyShape {
+    const last = this.shapeCache;
+    if (last !== undefined && last.comps === comps && last.factor === factor) return last;
     const bs = this.grid.buckets;
+    const probs = new Float64Array(bs.length + 1);
+    let prev = 0;
     for (let i = 0; i < bs.length; i++) {
       const c = latencyCdf(comps, factor, bs[i]!);
-      this.probs[i] = Math.max(0, c - prev);
+      probs[i] = Math.max(0, c - prev);
       prev = Math.max(prev, c);
     }
-    this.probs[bs.length] = Math.max(0, 1 - prev);
-    this.probKey = { comps, factor };
-    return this.probs;
+    probs[bs.length] = Math.max(0, 1 - prev);
+    const m = latencyMoments(comps, factor);
+    this.shapeCache = { comps, factor, probs, mean: m.mean, variance: m.variance };
+    return this.shapeCache;
   }
 
   private burst(b: VersionBehaviour, t: number): boolean {
@@ -286,6 +469,17 @@ export class VersionSeries {
       this.burstCache = { window: w, bad: rng.chance(im.probability) };
     }
     return this.burstCache.bad;
+  }
+
+  /** effective(), memoized for behaviours that depend on neither load nor age. */
+  private effective(b: VersionBehaviour, vRps: number, ageMs: number, t: number): EffectiveBehaviour {
+    const burst = this.burst(b, t);
+    if (b.load !== undefined || b.growth !== undefined) return effective(b, vRps, ageMs, burst);
+    const c = this.effCache;
+    if (c !== undefined && c.b === b && c.burst === burst) return c.eff;
+    const eff = effective(b, vRps, ageMs, burst);
+    this.effCache = { b, burst, eff };
+    return eff;
   }
 
   /**
@@ -310,14 +504,8 @@ export class VersionSeries {
       lam[i] = (vRps * I) / 1000;
       if (current === undefined || i % SUB === 0) {
         const b = this.behaviours.at(mid);
-        const eff = effective(b, vRps, mid - lt.start, this.burst(b, mid));
-        const comps = this.components(b);
-        current = {
-          eff,
-          comps,
-          probs: Float64Array.from(this.bucketProbs(comps, eff.latencyFactor)),
-          moments: latencyMoments(comps, eff.latencyFactor),
-        };
+        const eff = this.effective(b, vRps, mid - lt.start, mid);
+        current = { eff, shape: this.shape(this.components(b), eff.latencyFactor) };
       }
       effs[i] = current;
     }
@@ -384,10 +572,10 @@ export class VersionSeries {
       e5 += l * e.eff.errorRatio;
       e4 += l * e.eff.clientErrorRatio;
       e503 += l * e.eff.errorRatio * e.eff.unavailableShare;
-      for (let bi = 0; bi < nb; bi++) eb[bi]! += l * e.probs[bi]!;
-      const m = e.moments;
-      m1 += l * m.mean;
-      m2 += l * m.variance;
+      const probs = e.shape.probs;
+      for (let bi = 0; bi < nb; bi++) eb[bi]! += l * probs[bi]!;
+      m1 += l * e.shape.mean;
+      m2 += l * e.shape.variance;
     }
     flush();
     this.anchors.set(j, cum, true);
@@ -409,7 +597,12 @@ export class VersionSeries {
     const I = this.grid.intervalMs;
     const continues =
       s0 === 0 && w.lts[0] !== undefined && w.lts[0] === this.lifetimeAt(this.scrapeTime(j * CHUNK) - I);
-    const out = s0 > 0 ? this.generate(j, prev, s0) : new Float64Array(CHUNK * width);
+    let out: Float64Array;
+    if (s0 > 0) {
+      const head = this.begin(j, prev);
+      this.fill(head, s0);
+      out = head.data;
+    } else out = new Float64Array(CHUNK * width);
     const base = continues && prev !== undefined ? prev : new Float64Array(width);
     const rng = SeededRng.keyed(this.grid.seedKey, "traffic-split", this.svc.key, this.hash, j);
     // pools left to share out: per code, per bucket (not cumulative), and the sum of durations
@@ -436,7 +629,7 @@ export class VersionSeries {
       nLeft -= n;
       ns[i] = n;
       const e = w.effs[i];
-      mw[i] = e === undefined ? 0 : n * e.moments.mean;
+      mw[i] = e === undefined ? 0 : n * e.shape.mean;
       meanWeight += mw[i]!;
     }
     const sumTotal = end[sum]! - base[sum]!;
@@ -456,16 +649,27 @@ export class VersionSeries {
     return out;
   }
 
-  private generate(j: number, prev: Float64Array | undefined, stop = CHUNK): Float64Array {
+  /** An empty detail of chunk j continuing from `prev` (the anchor of chunk j-1, if any). */
+  private begin(j: number, prev: Float64Array | undefined): ChunkDetail {
+    const width = this.cols.width;
+    return {
+      j,
+      data: new Float64Array(CHUNK * width),
+      filled: 0,
+      cum: prev === undefined ? new Float64Array(width) : Float64Array.from(prev),
+      rng: undefined,
+      lastLt: this.lifetimeAt(this.scrapeTime(j * CHUNK) - this.grid.intervalMs),
+    };
+  }
+
+  /** Draw rows d.filled..stop-1 of a chunk, interval by interval in time order. */
+  private fill(d: ChunkDetail, stop: number): void {
     const { width, bucket0, count, sum } = this.cols;
     const nb = this.grid.buckets.length + 1;
-    const out = new Float64Array(CHUNK * width);
-    const cum = prev === undefined ? new Float64Array(width) : Float64Array.from(prev);
+    const { j, data: out, cum } = d;
     const I = this.grid.intervalMs;
-    let rng: SeededRng | undefined;
-    let lastLt: Lifetime | undefined = this.lifetimeAt(this.scrapeTime(j * CHUNK) - I);
-    this.stats.chunks++;
-    for (let i = 0; i < stop; i++) {
+    let lastLt = d.lastLt;
+    for (let i = d.filled; i < stop; i++) {
       const t = this.scrapeTime(j * CHUNK + i);
       const lt = this.lifetimeAt(t);
       if (lt !== lastLt) cum.fill(0); // a new lifetime (or none): counters start from zero
@@ -474,13 +678,14 @@ export class VersionSeries {
         const share = this.svc.shareOver(this.hash, t - I, t);
         if (share > 0) {
           this.stats.intervals++;
-          rng ??= SeededRng.keyed(this.grid.seedKey, "traffic", this.svc.key, this.hash, j);
+          d.rng ??= SeededRng.keyed(this.grid.seedKey, "traffic", this.svc.key, this.hash, j);
+          const rng = d.rng;
           const mid = t - I / 2;
           const vRps = this.svc.curve.rps(mid) * share;
           const n = rng.poisson((vRps * I) / 1000);
           if (n > 0) {
             const b = this.behaviours.at(mid);
-            const eff = effective(b, vRps, mid - lt.start, this.burst(b, mid));
+            const eff = this.effective(b, vRps, mid - lt.start, mid);
             const n5 = rng.binomial(n, eff.errorRatio);
             const rest = n - n5;
             const n4 =
@@ -490,8 +695,8 @@ export class VersionSeries {
             cum[1]! += n4;
             cum[2]! += n5 - n503;
             cum[3]! += n503;
-            const comps = this.components(b);
-            const p = this.bucketProbs(comps, eff.latencyFactor);
+            const shape = this.shape(this.components(b), eff.latencyFactor);
+            const p = shape.probs;
             let remaining = n;
             let pRemaining = 1;
             let below = 0;
@@ -506,16 +711,30 @@ export class VersionSeries {
               cum[bucket0 + bi]! += below;
             }
             cum[count]! += n;
-            const m = latencyMoments(comps, eff.latencyFactor);
-            cum[sum]! += Math.max(0, rng.normal(n * m.mean, Math.sqrt(n * m.variance)));
+            cum[sum]! += Math.max(0, rng.normal(n * shape.mean, Math.sqrt(n * shape.variance)));
           }
         }
       }
       out.set(cum, i * width);
     }
-    if (stop === CHUNK) this.anchors.set(j, cum);
-    return out;
+    d.lastLt = lastLt;
+    d.filled = Math.max(d.filled, stop);
+    if (d.filled === CHUNK && !this.anchors.has(j)) this.anchors.set(j, cum);
   }
+}
+
+const EMPTY_WINDOW: WindowRows = {
+  n: 0,
+  width: 0,
+  t: new Float64Array(0),
+  alive: new Uint8Array(0),
+  rows: new Float64Array(0),
+};
+
+function grow<T extends Float64Array | Uint8Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
 }
 
 /** Evaluate the behaviour every SUB intervals when drawing history in aggregate (2 minutes at 15 s). */
@@ -526,15 +745,7 @@ interface ChunkWeights {
   lam: Float64Array;
   lts: Array<Lifetime | undefined>;
   /** The behaviour serving each interval, its bucket probabilities and latency moments (shared per SUB). */
-  effs: Array<
-    | {
-        eff: EffectiveBehaviour;
-        comps: Component[];
-        probs: Float64Array;
-        moments: { mean: number; variance: number };
-      }
-    | undefined
-  >;
+  effs: Array<{ eff: EffectiveBehaviour; shape: LatencyShape } | undefined>;
 }
 
 /**
