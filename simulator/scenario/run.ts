@@ -3,6 +3,7 @@
  * world on its own virtual clock, collect one event log, check the assertions.
  * Same scenario + seed -> byte-identical event log.
  */
+import { accessSync, constants, statfsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +20,30 @@ import { drawPlan } from "../world/plan.ts";
 import { checkAssertions } from "./assertions.ts";
 import type { Scenario, WorldSpec } from "./load.ts";
 import type { WorldReply, WorldTask } from "./world-worker.ts";
+
+const SHM = "/dev/shm";
+/** Free space /dev/shm must have to hold a run's scratch files (a 10-week fleet repository is ~150 MB there). */
+const SHM_MIN_FREE = 1 << 30;
+
+/**
+ * Where a run keeps its scratch files (the fleet's Git repository, written a few small files per
+ * commit): the memory-backed /dev/shm when it has room and TMPDIR does not say otherwise (creating a
+ * file costs ~20 us of kernel time there, ~0.4 ms on a journalling disk), else the temp directory.
+ */
+export function scratchBase(): string {
+  if (process.env.TMPDIR === undefined || process.env.TMPDIR === "") {
+    try {
+      const st = statfsSync(SHM);
+      if (st.bavail * st.bsize >= SHM_MIN_FREE) {
+        accessSync(SHM, constants.W_OK);
+        return SHM;
+      }
+    } catch {
+      // no /dev/shm (macOS, Windows) or not writable: the temp directory
+    }
+  }
+  return tmpdir();
+}
 
 export interface RunOptions {
   /** Overrides the scenario's seed. */
@@ -134,7 +159,7 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
       );
     }
   }
-  const workDir = await mkdtemp(join(tmpdir(), "gtb-run-"));
+  const workDir = await mkdtemp(join(scratchBase(), "gtb-run-"));
   try {
     if (
       opts.worldsModule !== undefined &&
