@@ -7,9 +7,11 @@
  * Cost follows observation: a service is evaluated only while its traffic
  * deviates from its healthy baseline (a faulty version or a harmful drift is
  * serving); elsewhere the traffic is the baseline, whose error ratio is ten
- * times below the alert threshold, and nothing is evaluated. Evaluation runs
- * every minute for the first two hours of a watch and every 15 minutes after.
- * False alerts from noise on healthy services are therefore not modelled.
+ * times below the alert threshold, and nothing is evaluated. A watch ends when
+ * no deviating version ran within the rules' window (5 minutes and a margin):
+ * the next faulty version starts a new one. Evaluation runs every minute for
+ * the first two hours of a watch and every 15 minutes after. False alerts from
+ * noise on healthy services are therefore not modelled.
  */
 import type { Clock, TimerHandle } from "../../engine/core/clock.ts";
 import type { FleetService } from "../fleet/generate.ts";
@@ -61,6 +63,12 @@ export function p99Query(s: FleetService): string {
   return `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[5m])))`;
 }
 
+/** The rules' range ([5m]) plus a minute: a version that ran earlier has no sample in their window. */
+const RULE_WINDOW_MS = 6 * 60_000;
+
+/** Did the service's traffic deviate from its healthy baseline at some moment of [fromMs, toMs]? */
+export type DeviationProbe = (service: FleetService, fromMs: number, toMs: number) => boolean;
+
 export class AlertScanner {
   private readonly watches = new Map<string, Watch>();
   /** PromQL evaluations done (for cost reporting). */
@@ -71,6 +79,8 @@ export class AlertScanner {
     private readonly prometheus: MockPrometheus,
     private readonly rules: AlertRules,
     private readonly onFire: (f: AlertFiring) => void,
+    /** Without it a watch lasts until unwatch() or firing. */
+    private readonly deviates?: DeviationProbe,
   ) {}
 
   /** Start evaluating the service's alert rules (no-op when already watched). */
@@ -104,6 +114,11 @@ export class AlertScanner {
   private evaluate(w: Watch): void {
     if (this.watches.get(w.service.name) !== w) return;
     const now = this.clock.now();
+    if (this.deviates !== undefined && !this.deviates(w.service, now - RULE_WINDOW_MS, now)) {
+      // healthy baseline all through the window: nothing to evaluate until a faulty version returns
+      this.watches.delete(w.service.name);
+      return;
+    }
     this.evaluations++;
     const err = scalarOf(this.prometheus, errorRatioQuery(w.service), now);
     const p99 = scalarOf(this.prometheus, p99Query(w.service), now);

@@ -194,6 +194,7 @@ export async function startGitopsOperator(
     infra.prometheus,
     { errorRate: people.alertErrorRate, p99LatencyMs: people.alertP99LatencyMs, forMs: people.alertForMs },
     (f) => onAlert(f),
+    (s, from, to) => traffic.deviatesDuring({ namespace: s.namespace, service: s.name }, from, to),
   );
 
   // ---- who wrote what (the engine asks when it reports drift) ----

@@ -117,6 +117,7 @@ export async function startManualOperator(
     infra.prometheus,
     { errorRate: people.alertErrorRate, p99LatencyMs: people.alertP99LatencyMs, forMs: people.alertForMs },
     (f) => onAlert(f),
+    (s, from, to) => traffic.deviatesDuring({ namespace: s.namespace, service: s.name }, from, to),
   );
 
   // ---- cluster and fleet setup (in the hour before the scenario starts) ----
