@@ -196,9 +196,8 @@ export class DeploymentController extends WorkloadController {
     if (d === undefined || isDeleting(d)) return undefined;
     const p = paramsOf(d);
     const now = this.clock.now();
-    const owned = this.replicaSets
-      .byIndex("controller", d.metadata.uid ?? "")
-      .filter((rs) => !isDeleting(rs));
+    const seen = this.replicaSets.byIndex("controller", d.metadata.uid ?? "");
+    const owned = seen.filter((rs) => !isDeleting(rs));
     owned.sort(byAge);
     const want = this.templateOf(d);
     let newRS = owned.find((rs) => this.templateOf(rs) === want);
@@ -232,6 +231,10 @@ export class DeploymentController extends WorkloadController {
       progressing("FoundNewReplicaSet", `Found new replica set "${newRS.metadata.name}"`);
     }
 
+    /** A new ReplicaSet's name was taken: collisionCount moved on, try again with the next hash. */
+    let collided = false;
+    /** This run created the new ReplicaSet: like upstream, it reports NewReplicaSetCreated at once. */
+    let created = false;
     if (!paused) {
       const ensureNew = async (replicas: number) => {
         if (newRS !== undefined) return newRS;
@@ -242,9 +245,11 @@ export class DeploymentController extends WorkloadController {
           // a ReplicaSet of that name exists and is not ours: change the hash (upstream collisionCount)
           const cc = num(statusOf(d).collisionCount, 0) + 1;
           await this.writeStatus(d, { ...statusOf(d), collisionCount: cc });
+          collided = true;
           return undefined;
         }
         progressing("NewReplicaSetCreated", `Created new replica set "${newRS.metadata.name}"`);
+        created = true;
         return newRS;
       };
       if (p.recreate) {
@@ -267,6 +272,11 @@ export class DeploymentController extends WorkloadController {
         }
       }
     }
+
+    // Our ReplicaSets changed while we ran (we scaled one), or one has a spec its controller has
+    // not acted on yet: their events run this key again at this instant, and that run reports
+    // the status once the burst has settled.
+    if (!created && this.replicaSetsUnsettled(d, seen)) return collided ? { requeueAfterMs: 0 } : undefined;
 
     // status, from the ReplicaSets as they are now
     const fresh = (rs: KubeObject) => this.replicaSets.get(ns, rs.metadata.name ?? "") ?? rs;
@@ -369,7 +379,22 @@ export class DeploymentController extends WorkloadController {
     this.emitTransition(d, was, getCondition({ conditions: conds }, "Progressing"), newNow, now);
 
     if (!paused && complete) await this.cleanup(oldRSs.map(fresh), p.historyLimit);
+    if (collided) return { requeueAfterMs: 0 };
     return requeue === undefined ? undefined : { requeueAfterMs: requeue };
+  }
+
+  /**
+   * Whether the cached ReplicaSets of `d` are no longer exactly `before`, or
+   * one's status has not observed its generation yet (the ReplicaSet
+   * controller always reports that generation, also when creating pods fails).
+   */
+  private replicaSetsUnsettled(d: KubeObject, before: KubeObject[]): boolean {
+    const now = this.replicaSets.byIndex("controller", d.metadata.uid ?? "");
+    if (now.length !== before.length) return true;
+    const was = new Set(before);
+    return now.some(
+      (rs) => !was.has(rs) || (!isDeleting(rs) && statusOf(rs).observedGeneration !== rs.metadata.generation),
+    );
   }
 
   /** Scale the new ReplicaSet up within maxSurge (or down to spec.replicas). Returns whether it scaled. */

@@ -151,9 +151,17 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (o.metadata.uid !== undefined && this.tombstones.has(o.metadata.uid)) return;
     const k = keyOf(o);
     const old = this.items.get(k);
-    if (old !== undefined && rvNum(old) > rvNum(o)) {
-      for (const h of this.handlers) h("MODIFIED", old, old);
-      return;
+    if (old !== undefined) {
+      const cached = rvNum(old);
+      const incoming = rvNum(o);
+      // an older version arrived after a newer one was written through: someone else's change
+      // may have been folded into that write, so wake the handlers up on what is cached
+      if (cached > incoming) {
+        for (const h of this.handlers) h("MODIFIED", old, old);
+        return;
+      }
+      // the same version again (a write-through and its watch event): handlers already ran
+      if (cached === incoming && cached !== 0 && old.metadata.uid === o.metadata.uid) return;
     }
     if (old !== undefined) this.unindex(k, old);
     this.items.set(k, o);
@@ -208,12 +216,18 @@ export type Reconciler = (key: string) => Promise<ReconcileResult | undefined>;
 
 /**
  * A deduplicating work queue. A key is reconciled by one run at a time; adds
- * during a run mark it dirty and it runs again afterwards. Failures retry
- * with exponential backoff (1 s doubling to 5 min; Conflict at once after
- * 10 ms); NotFound is the normal end of an object and is not retried.
+ * during a run mark it dirty and it runs again afterwards. Adds are batched to
+ * the end of the current instant (a zero-delay Clock timer: a virtual clock
+ * fires it once the work in flight has settled), so a burst of child changes
+ * at one instant - five pods turning Ready together - costs one reconcile and
+ * one status write, not five. Failures retry with exponential backoff (1 s
+ * doubling to 5 min; Conflict at once after 10 ms); NotFound is the normal end
+ * of an object and is not retried.
  */
 export class WorkQueue {
-  private readonly queued = new Set<string>();
+  /** Keys waiting for the next flush, in the order they were added. */
+  private queued = new Set<string>();
+  private flushTimer: TimerHandle | undefined;
   private readonly running = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly timers = new Map<string, { at: number; handle: TimerHandle }>();
@@ -232,9 +246,19 @@ export class WorkQueue {
       this.dirty.add(key);
       return;
     }
-    if (this.queued.has(key)) return;
     this.queued.add(key);
-    this.clock.track(Promise.resolve().then(() => this.run(key)));
+    if (this.flushTimer === undefined) this.flushTimer = this.clock.setTimeout(() => this.flush(), 0);
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    const keys = this.queued;
+    this.queued = new Set();
+    for (const key of keys) {
+      // added again while an earlier run of it is still going: that run re-runs it
+      if (this.running.has(key)) this.dirty.add(key);
+      else void this.clock.track(this.run(key));
+    }
   }
 
   /** Add `key` after `ms` (an earlier pending add wins). */
@@ -254,7 +278,6 @@ export class WorkQueue {
   }
 
   private async run(key: string): Promise<void> {
-    this.queued.delete(key);
     if (this.stopped) return;
     this.running.add(key);
     try {
@@ -278,5 +301,8 @@ export class WorkQueue {
     this.stopped = true;
     for (const t of this.timers.values()) this.clock.clearTimeout(t.handle);
     this.timers.clear();
+    if (this.flushTimer !== undefined) this.clock.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.queued.clear();
   }
 }

@@ -1,18 +1,24 @@
 /**
  * A simulated kubelet (kwok-style stages) for every pod of the cluster:
- * bind to the fake node, Pending (ContainerCreating) for a start-up delay with
- * jitter, then Running and Ready - or Running and never Ready, or in
- * CrashLoopBackOff with upstream's restart backoff (10 s doubling, capped at
- * 5 min) - as the PodBehaviour hook decides. Pods that do not restart
- * (restartPolicy Never/OnFailure, e.g. Job pods) run to completion.
+ * bind to the fake node, stay Pending (as created) for a start-up delay with
+ * jitter, then Running and Ready in one status write - or Running and never
+ * Ready, or in CrashLoopBackOff with upstream's restart backoff (10 s
+ * doubling, capped at 5 min) - as the PodBehaviour hook decides. Pods that do
+ * not restart (restartPolicy Never/OnFailure, e.g. Job pods) run to
+ * completion. Like kwok's pod-ready stage, nothing is written while the
+ * containers are being created: the conditions of that first write carry the
+ * times each stage was reached (scheduled and initialized when the kubelet
+ * first saw the pod, ready to start containers when they started).
  *
  * The status is a pure function of (pod, the outcome drawn when it started,
  * now): each reconcile writes it when it changed and asks to be re-run when
- * the next stage is due. No polling.
+ * the next stage is due. No polling. The kubelet owns pod status: changes to
+ * it alone (its own writes' watch events) do not wake it up.
  */
 import { type Clock, rfc3339 } from "../../../engine/core/clock.ts";
 import type { Rng } from "../../../engine/core/rng.ts";
 import type { KubeClient, KubeObject } from "../../../engine/kube/types.ts";
+import { deepEqual } from "../objutil.ts";
 import { type Informer, keyOf, type ReconcileResult, WorkQueue } from "./informer.ts";
 import {
   type Condition,
@@ -66,6 +72,8 @@ export interface KubeletOptions {
 
 interface PodState {
   outcome: PodOutcome;
+  /** When the kubelet first saw the pod (scheduled, initialized, startTime). */
+  seenAt: number;
   startAt: number;
   /** When the containers began crash-looping (start, or when a new behaviour made them crash). */
   crashSince?: number;
@@ -115,11 +123,13 @@ export class Kubelet {
   ) {
     this.behaviour = opts.behaviour;
     this.queue = new WorkQueue(clock, (k) => this.reconcile(k), onError);
-    pods.on((type, pod) => {
+    pods.on((type, pod, old) => {
       if (type === "DELETED") {
         if (pod.metadata.uid !== undefined) this.states.delete(pod.metadata.uid);
         return;
       }
+      // its own status writes (and anyone else's status-only changes) need no reconcile
+      if (type === "MODIFIED" && old !== undefined && old !== pod && sameExceptStatus(old, pod)) return;
       this.queue.add(keyOf(pod));
     });
   }
@@ -166,6 +176,7 @@ export class Kubelet {
     const n = this.nextIp++;
     st = {
       outcome,
+      seenAt: this.clock.now(),
       startAt,
       runMs: outcome.runMs ?? 10_000 + jitter(5000),
       ip: `10.244.${(n >> 8) & 255}.${n & 255}`,
@@ -193,6 +204,8 @@ export class Kubelet {
       );
       this.pods.set(bound);
     }
+    // containers still being created: the pod stays as created (Pending) until they start
+    if (now < st.startAt) return { requeueAfterMs: st.startAt - now };
     const { status, nextInMs } = this.desired(pod, st, now);
     const patch = statusPatch(statusOf(pod), status);
     if (patch !== undefined) {
@@ -210,10 +223,11 @@ export class Kubelet {
     const containers = (Array.isArray(specOf(pod).containers) ? specOf(pod).containers : []) as Json[];
     const restarts = (specOf(pod).restartPolicy ?? "Always") === "Always";
     let conds = (Array.isArray(old.conditions) ? old.conditions : []) as Condition[];
-    const cond = (type: string, ok: boolean, reason?: string) => {
+    /** Set a condition; `since` is when it took this status, if it changed (default now). */
+    const cond = (type: string, ok: boolean, reason?: string, since = now) => {
       const c: Condition = { type, status: ok ? "True" : "False", lastProbeTime: null };
       if (!ok && reason !== undefined) c.reason = reason;
-      conds = setCondition(conds, c, now);
+      conds = setCondition(conds, c, since);
     };
     const started = st.started;
     /** Container statuses, all in `state`. */
@@ -243,7 +257,7 @@ export class Kubelet {
         hostIPs: [{ ip: NODE_IP }],
         podIP: st.ip,
         podIPs: [{ ip: st.ip }],
-        startTime: typeof old.startTime === "string" ? old.startTime : stamp(now),
+        startTime: typeof old.startTime === "string" ? old.startTime : stamp(st.seenAt),
         qosClass: "BestEffort",
         containerStatuses: statuses,
       };
@@ -251,13 +265,9 @@ export class Kubelet {
     };
     const running = () => ({ running: { startedAt: started } });
 
-    cond("PodScheduled", true);
-    cond("Initialized", true);
-    cond("PodReadyToStartContainers", now >= st.startAt);
-    if (now < st.startAt) {
-      const creating = cs(() => ({ waiting: { reason: "ContainerCreating" } }), false, 0);
-      return result("Pending", false, "ContainersNotReady", creating, st.startAt - now);
-    }
+    cond("PodScheduled", true, undefined, st.seenAt);
+    cond("Initialized", true, undefined, st.seenAt);
+    cond("PodReadyToStartContainers", true, undefined, st.startAt);
     if (!restarts) {
       const failed = st.outcome.crashLoop === true;
       const endAt = st.startAt + (failed ? 1000 : st.runMs);
@@ -304,6 +314,15 @@ export class Kubelet {
 const COND_ORDER = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
 function sortConds(cs: Condition[]): Condition[] {
   return [...cs].sort((a, b) => COND_ORDER.indexOf(a.type) - COND_ORDER.indexOf(b.type));
+}
+
+/** Same pod, same spec and deletion state: only status or bookkeeping metadata differ. */
+function sameExceptStatus(a: KubeObject, b: KubeObject): boolean {
+  return (
+    a.metadata.uid === b.metadata.uid &&
+    a.metadata.deletionTimestamp === b.metadata.deletionTimestamp &&
+    (a.spec === b.spec || deepEqual(a.spec, b.spec))
+  );
 }
 
 export function podInfo(pod: KubeObject): PodInfo {

@@ -9,7 +9,17 @@ import type { Clock } from "../../../engine/core/clock.ts";
 import type { KubeClient, KubeObject } from "../../../engine/kube/types.ts";
 import type { Informer, ReconcileResult } from "./informer.ts";
 import { isPodReady, NODE_NAME, readySince, splitKey } from "./kubelet.ts";
-import { controllerRef, isDeleting, type Json, num, omitZero, specOf, statusOf } from "./util.ts";
+import {
+  type Condition,
+  controllerRef,
+  isDeleting,
+  type Json,
+  num,
+  omitZero,
+  setCondition,
+  specOf,
+  statusOf,
+} from "./util.ts";
 import { WorkloadController } from "./workload.ts";
 
 /** Active pods controlled by `owner` (not terminating, not finished). */
@@ -43,7 +53,8 @@ export function podFromTemplate(
     apiVersion: "v1",
     kind: "Pod",
     metadata,
-    spec: { ...structuredClone((template.spec ?? {}) as Json), nodeName: NODE_NAME },
+    // the template's members are shared, not copied: the pod is only ever sent (clients copy what they send)
+    spec: { ...((template.spec ?? {}) as Json), nodeName: NODE_NAME },
   };
 }
 
@@ -98,15 +109,24 @@ export class ReplicaSetController extends WorkloadController {
     let pods = activePods(this.pods, rs);
     const template = (spec.template ?? {}) as Json;
 
-    if (pods.length < want) {
-      const created: KubeObject[] = [];
-      for (let i = pods.length; i < want; i++)
-        created.push(await this.createPod(this.pods, podFromTemplate(rs, template, {})));
-      pods = [...pods, ...created];
-    } else if (pods.length > want) {
-      const victims = [...pods].sort(deletionOrder).slice(0, pods.length - want);
-      for (const p of victims) await this.deletePod(this.pods, p);
-      pods = pods.filter((p) => !victims.includes(p));
+    // Pods created or deleted: their events re-run this key at this same instant, and that run
+    // writes the status once for the whole burst (the Deployment may scale us again meanwhile).
+    // When creating or deleting fails, the status reports it (ReplicaFailure) before the retry.
+    let failure: { reason: string; error: unknown } | undefined;
+    try {
+      if (pods.length < want) {
+        for (let i = pods.length; i < want; i++)
+          await this.createPod(this.pods, podFromTemplate(rs, template, {}));
+        return undefined;
+      }
+      if (pods.length > want) {
+        for (const p of [...pods].sort(deletionOrder).slice(0, pods.length - want))
+          await this.deletePod(this.pods, p);
+        return undefined;
+      }
+    } catch (error) {
+      failure = { reason: pods.length < want ? "FailedCreate" : "FailedDelete", error };
+      pods = activePods(this.pods, rs);
     }
 
     const now = this.clock.now();
@@ -116,6 +136,12 @@ export class ReplicaSetController extends WorkloadController {
       Object.entries(tmplLabels).every(([k, v]) => p.metadata.labels?.[k] === v),
     ).length;
     const old = statusOf(rs);
+    let conds = (Array.isArray(old.conditions) ? old.conditions : []) as Condition[];
+    if (failure !== undefined) {
+      const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
+      const c: Condition = { type: "ReplicaFailure", status: "True", reason: failure.reason, message };
+      conds = setCondition(conds, c, now);
+    } else conds = conds.filter((c) => c.type !== "ReplicaFailure");
     const status = omitZero(
       {
         replicas: pods.length,
@@ -123,11 +149,12 @@ export class ReplicaSetController extends WorkloadController {
         readyReplicas: counts.ready,
         availableReplicas: counts.available,
         observedGeneration: rs.metadata.generation,
-        ...(Array.isArray(old.conditions) ? { conditions: old.conditions } : {}),
+        ...(conds.length > 0 ? { conditions: conds } : {}),
       },
       ["replicas"],
     );
     await this.writeStatus(rs, status);
+    if (failure !== undefined) throw failure.error;
     return counts.nextAvailableInMs === undefined ? undefined : { requeueAfterMs: counts.nextAvailableInMs };
   }
 }

@@ -58,8 +58,7 @@ export class StatefulSetController extends WorkloadController {
         if (!parallel && !isPodReady(byOrdinal.get(i)!)) break;
         continue;
       }
-      const podTemplate = structuredClone(template);
-      const pod = podFromTemplate(sts, podTemplate, {
+      const pod = podFromTemplate(sts, template, {
         name: `${name}-${i}`,
         labels: {
           [REVISION_LABEL]: updateRevision,
