@@ -5,7 +5,7 @@
  * kubectl and client-node verify the server like any real cluster instead
  * of skipping verification.
  */
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
 import forge from "node-forge";
 import { ScaledRealClock } from "../../clock/real.ts";
 
@@ -15,11 +15,45 @@ export interface TlsMaterial {
   keyPem: string;
 }
 
-function keyPair(): { priv: forge.pki.rsa.PrivateKey; pub: forge.pki.rsa.PublicKey } {
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const priv = forge.pki.privateKeyFromPem(privateKey.export({ type: "pkcs1", format: "pem" }).toString());
-  const pub = forge.pki.setRsaPublicKey(priv.n, priv.e);
-  return { priv: priv as forge.pki.rsa.PrivateKey, pub };
+interface KeyPair {
+  /** node's key, for signing. */
+  priv: KeyObject;
+  /** forge's view of the public key, for the certificate body. */
+  pub: forge.pki.rsa.PublicKey;
+}
+
+function keyPair(): KeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const pub = forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString());
+  return { priv: privateKey, pub: pub as forge.pki.rsa.PublicKey };
+}
+
+/** The parts of a forge certificate that forge's own cert.sign sets (not all in its typings). */
+interface Signable {
+  md: forge.md.MessageDigest;
+  signatureOid: string;
+  siginfo: { algorithmOid: string };
+  tbsCertificate: forge.asn1.Asn1;
+  signature: string;
+}
+
+/** forge.pki.getTBSCertificate, which its typings leave out. */
+interface ForgeTbs {
+  getTBSCertificate(cert: forge.pki.Certificate): forge.asn1.Asn1;
+}
+
+/**
+ * What forge's cert.sign(key, sha256) does, with the RSA signature computed
+ * by node's crypto (forge's pure-JS RSA took most of a second per listen()).
+ */
+function signCert(cert: forge.pki.Certificate, key: KeyObject): void {
+  const c = cert as unknown as forge.pki.Certificate & Signable;
+  c.md = forge.md.sha256.create();
+  c.signatureOid = forge.pki.oids.sha256WithRSAEncryption!;
+  c.siginfo.algorithmOid = c.signatureOid;
+  c.tbsCertificate = (forge.pki as unknown as ForgeTbs).getTBSCertificate(cert);
+  const der = Buffer.from(forge.asn1.toDer(c.tbsCertificate).getBytes(), "binary");
+  c.signature = sign("sha256", der, key).toString("binary");
 }
 
 function serial(): string {
@@ -51,7 +85,7 @@ export function generateTls(hosts: string[] = ["127.0.0.1", "localhost"]): TlsMa
     { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: "subjectKeyIdentifier" },
   ]);
-  caCert.sign(ca.priv, forge.md.sha256.create());
+  signCert(caCert, ca.priv);
 
   const leaf = keyPair();
   const cert = forge.pki.createCertificate();
@@ -69,10 +103,10 @@ export function generateTls(hosts: string[] = ["127.0.0.1", "localhost"]): TlsMa
     { name: "subjectAltName", altNames },
     { name: "authorityKeyIdentifier", keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(ca.priv, forge.md.sha256.create());
+  signCert(cert, ca.priv);
   return {
     caPem: forge.pki.certificateToPem(caCert),
     certPem: forge.pki.certificateToPem(cert),
-    keyPem: forge.pki.privateKeyToPem(leaf.priv),
+    keyPem: leaf.priv.export({ type: "pkcs1", format: "pem" }).toString(),
   };
 }
