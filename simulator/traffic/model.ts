@@ -550,24 +550,28 @@ class TrafficSeries implements SeriesSource {
   /** Samples of the window, read from the version's rows (drawn once for all its series). */
   samples(startMs: number, endMs: number): SampleBlock {
     const w = this.v.window(startMs, endMs);
-    const { n, width, rows, alive } = w;
+    const { n, alive } = w;
     if (n <= 1) return EMPTY_BLOCK;
-    const col = this.col;
-    const exist = this.existCol;
+    const col = w.cols[this.col]!;
+    const exist = w.cols[this.existCol]!;
     const init = this.init;
-    const t = new Float64Array(Math.max(0, n - 1));
-    const v = new Float64Array(t.length);
+    if (w.allAlive && (init || exist[1]! > 0)) {
+      // counters never go down within a lifetime: present at the first scrape, present at all
+      return { t: w.t.subarray(1, n), v: col.subarray(1, n) };
+    }
+    const t = new Float64Array(n - 1);
+    const v = new Float64Array(n - 1);
     let stale: Uint8Array | undefined;
     let m = 0;
-    let prevPresent = n > 0 && alive[0] === 1 && (init || rows[exist]! > 0);
+    let prevPresent = alive[0] === 1 && (init || exist[0]! > 0);
     for (let e = 1; e < n; e++) {
-      const here = alive[e] === 1 && (init || rows[e * width + exist]! > 0);
+      const here = alive[e] === 1 && (init || exist[e]! > 0);
       if (here) {
         t[m] = w.t[e]!;
-        v[m] = rows[e * width + col]!;
+        v[m] = col[e]!;
         m++;
       } else if (prevPresent) {
-        stale ??= new Uint8Array(t.length);
+        stale ??= new Uint8Array(n - 1);
         t[m] = w.t[e]!;
         v[m] = Number.NaN;
         stale[m] = 1;

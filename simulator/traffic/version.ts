@@ -212,8 +212,10 @@ export interface WindowRows {
   t: Float64Array;
   /** 1 when the version runs at the scrape. */
   alive: Uint8Array;
-  /** Cumulative values of each entry (n x width). */
-  rows: Float64Array;
+  /** Cumulative values of each entry, per column. */
+  cols: Float64Array[];
+  /** The version runs at every scrape of the window (entries 1..n-1), in one lifetime. */
+  allAlive: boolean;
 }
 
 interface LatencyShape {
@@ -335,9 +337,13 @@ export class VersionSeries {
     let cap = Math.max(2, Math.min(kEnd - k + 1, 64));
     let t = new Float64Array(cap);
     let alive = new Uint8Array(cap);
-    let rows = new Float64Array(cap * width);
+    let cols: Float64Array[] = [];
+    for (let c = 0; c < width; c++) cols.push(new Float64Array(cap));
     let n = 0;
+    let allAlive = true;
+    let firstLt: Lifetime | undefined;
     let prevAlive = false;
+    let d: ChunkDetail | undefined;
     for (; k <= kEnd; k++) {
       const tk = this.scrapeTime(k);
       const lt = this.lifetimeAt(tk);
@@ -352,22 +358,27 @@ export class VersionSeries {
         cap *= 2;
         t = grow(t, cap);
         alive = grow(alive, cap);
-        rows = grow(rows, cap * width);
+        cols = cols.map((col) => grow(col, cap));
       }
       t[n] = tk;
       if (lt !== undefined) {
         alive[n] = 1;
-        const r = this.row(k);
-        const src = r.data;
-        for (let c = 0, o = n * width; c < width; c++) rows[o + c] = src[r.base + c]!;
-      }
+        if (n > 1 && lt !== firstLt) allAlive = false;
+        if (n === 1) firstLt = lt;
+        const j = Math.floor(k / CHUNK);
+        const i = k - j * CHUNK;
+        if (d === undefined || d.j !== j) d = this.chunk(j);
+        if (i >= d.filled) this.fill(d, i + 1);
+        const src = d.data;
+        for (let c = 0, o = i * width; c < width; c++) cols[c]![n] = src[o + c]!;
+      } else if (n > 0) allAlive = false;
       prevAlive = lt !== undefined;
       n++;
     }
-    const rowsOut: WindowRows = { n, width, t, alive, rows };
-    this.windows.unshift({ start: startMs, end: endMs, epoch: this.epoch, rows: rowsOut });
+    const rows: WindowRows = { n, width, t, alive, cols, allAlive };
+    this.windows.unshift({ start: startMs, end: endMs, epoch: this.epoch, rows });
     if (this.windows.length > 2) this.windows.length = 2;
-    return rowsOut;
+    return rows;
   }
 
   private chunk(j: number): ChunkDetail {
@@ -728,7 +739,8 @@ const EMPTY_WINDOW: WindowRows = {
   width: 0,
   t: new Float64Array(0),
   alive: new Uint8Array(0),
-  rows: new Float64Array(0),
+  cols: [],
+  allAlive: false,
 };
 
 function grow<T extends Float64Array | Uint8Array>(a: T, n: number): T {
