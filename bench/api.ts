@@ -3,13 +3,13 @@
  * - in-process writes/s (ConfigMap creates through the in-process KubeClient),
  * - HTTPS writes/s with 16 concurrent keep-alive clients (node:https, JSON bodies) in a child
  *   process, and the server's CPU per write,
- * - watch delivery latency p50/p99 to 50 HTTPS watchers in a child process (write sent -> event
- *   line received),
+ * - watch delivery latency p50/p99 to 50 HTTPS watchers in a child process (write sent by another
+ *   child -> event line received; both read the monotonic clock),
  * - resident memory holding ~2,000 objects (200 services x Deployment, ReplicaSet, 5 Pods,
  *   Service, ConfigMap, Rollout).
  * Targets on 2 cores: >= 50,000 in-process writes/s, >= 3,000 HTTPS writes/s, watch p99 <= 10 ms.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { KubeObject } from "../engine/kube/types.ts";
@@ -64,11 +64,11 @@ const { performance } = require("node:perf_hooks");
 const c = JSON.parse(process.env.BENCH_API_CHILD);
 const url = new URL(c.url);
 const agent = new https.Agent({ keepAlive: true, maxSockets: c.clients * 2, ca: c.ca });
-const body = (name) => JSON.stringify({ apiVersion: "v1", kind: "ConfigMap",
+const body = (name, extra) => JSON.stringify({ apiVersion: "v1", kind: "ConfigMap",
   metadata: { name, namespace: "default", labels: { app: "bench" } },
-  data: { key: "value", other: "x".repeat(64) } });
-const post = (name) => new Promise((resolve, reject) => {
-  const data = body(name);
+  data: { key: "value", other: "x".repeat(64), ...extra } });
+const post = (name, extra) => new Promise((resolve, reject) => {
+  const data = body(name, extra);
   const req = https.request({ agent, host: url.hostname, port: url.port, method: "POST",
     path: "/api/v1/namespaces/default/configmaps",
     headers: { authorization: "Bearer " + c.token, accept: "application/json",
@@ -88,11 +88,17 @@ async function writes() {
   }));
   return { seconds: (performance.now() - t0) / 1000, failures };
 }
-async function watch() {
-  const sent = new Map();
+// watchers and the writer are separate processes (as controllers and kubectl are), so a
+// latency is the server's delivery, not the writer's event loop busy with 50 streams; the
+// writer stamps each object with the monotonic clock, which all processes share
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+async function watchers() {
   const latencies = [];
+  const expected = c.writes * c.watchers;
   const watchAgent = new https.Agent({ keepAlive: true, maxSockets: c.watchers + 4, ca: c.ca });
   const streams = [];
+  let done;
+  const all = new Promise((r) => { done = r; });
   await new Promise((allReady) => {
     let ready = 0;
     for (let w = 0; w < c.watchers; w++) {
@@ -102,17 +108,17 @@ async function watch() {
         let buf = "";
         res.setEncoding("utf8");
         res.on("data", (chunk) => {
-          const now = performance.now();
+          const now = nowMs();
           buf += chunk;
           let nl = buf.indexOf("\n");
           while (nl >= 0) {
             const line = buf.slice(0, nl);
             buf = buf.slice(nl + 1);
-            const m = /"name":"(w-\d+)"/.exec(line);
-            const t = m === null ? undefined : sent.get(m[1]);
-            if (t !== undefined) latencies.push(now - t);
+            const m = /"sentAt":"([\d.]+)"/.exec(line);
+            if (m !== null) latencies.push(now - Number(m[1]));
             nl = buf.indexOf("\n");
           }
+          if (latencies.length >= expected) done();
         });
         if (++ready === c.watchers) allReady();
       });
@@ -120,63 +126,82 @@ async function watch() {
       streams.push(req);
     }
   });
-  for (let i = 0; i < c.writes; i++) {
-    sent.set("w-" + i, performance.now());
-    await post("w-" + i);
-  }
-  const expected = c.writes * c.watchers;
-  for (let i = 0; i < 2000 && latencies.length < expected; i++) await new Promise((r) => setTimeout(r, 1));
+  process.send("ready");
+  await Promise.race([all, new Promise((r) => process.once("message", () => setTimeout(r, 2000)))]);
   for (const s of streams) s.destroy();
   watchAgent.destroy();
   return { latencies };
 }
-(c.mode === "watch" ? watch() : writes()).then((r) => {
+async function writer() {
+  for (let i = 0; i < c.writes; i++) await post("w-" + i, { sentAt: String(nowMs()) });
+  return {};
+}
+({ watchers, writer, writes }[c.mode])().then((r) => {
   agent.destroy();
   process.stdout.write(JSON.stringify(r), () => process.exit(0));
 }, (e) => { console.error(e); process.exit(1); });
 `;
 
 interface ChildConfig {
-  mode: "writes" | "watch";
+  mode: "writes" | "watchers" | "writer";
   writes: number;
   clients: number;
   watchers: number;
 }
 
-/** Serve a fresh cluster, run the client child against it; the result and this process's CPU meanwhile. */
-async function againstServer<T>(cfg: ChildConfig): Promise<{ result: T; cpuS: number }> {
+interface Served {
+  cluster: EmbeddedCluster;
+  url: string;
+  caPem: string;
+}
+
+async function serve(): Promise<Served> {
   const cluster = new EmbeddedCluster({
     clock: new VirtualClock(),
     users: [{ name: "bench", token: "bench-token", groups: ["system:masters"] }],
   });
   const info = await cluster.listen({ port: 0 });
+  return { cluster, url: info.url, caPem: info.caPem };
+}
+
+/** One client child (with an IPC channel); `ready` settles on its first message, `done` with its output. */
+function client<T>(
+  srv: Served,
+  cfg: ChildConfig,
+): { child: ChildProcess; ready: Promise<void>; done: Promise<T> } {
   const child = spawn(process.execPath, ["-e", CLIENT_JS], {
     env: {
       ...process.env,
-      BENCH_API_CHILD: JSON.stringify({ ...cfg, url: info.url, token: "bench-token", ca: info.caPem }),
+      BENCH_API_CHILD: JSON.stringify({ ...cfg, url: srv.url, token: "bench-token", ca: srv.caPem }),
     },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
   let out = "";
-  child.stdout.setEncoding("utf8");
-  child.stdout.on("data", (d: string) => {
+  child.stdout?.setEncoding("utf8");
+  child.stdout?.on("data", (d: string) => {
     out += d;
   });
-  const cpu0 = process.cpuUsage();
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  const cpu = process.cpuUsage(cpu0);
-  await cluster.close();
-  if (code !== 0) throw new Error(`bench client exited with ${code}`);
-  return { result: JSON.parse(out) as T, cpuS: (cpu.user + cpu.system) / 1e6 };
+  const ready = new Promise<void>((resolve) => child.once("message", () => resolve()));
+  const done = new Promise<T>((resolve, reject) =>
+    child.on("close", (code) =>
+      code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`bench client exited with ${code}`)),
+    ),
+  );
+  return { child, ready, done };
 }
 
 async function overHttp(): Promise<void> {
-  const { result, cpuS } = await againstServer<{ seconds: number; failures: number }>({
+  const srv = await serve();
+  const cpu0 = process.cpuUsage();
+  const result = await client<{ seconds: number; failures: number }>(srv, {
     mode: "writes",
     writes: HTTP_WRITES,
     clients: CLIENTS,
     watchers: 0,
-  });
+  }).done;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  await srv.cluster.close();
   report(BENCH, "https_writes_per_s", HTTP_WRITES / result.seconds, "writes/s", {
     target: 3_000,
     clients: CLIENTS,
@@ -191,21 +216,30 @@ async function overHttp(): Promise<void> {
 }
 
 async function watchLatency(): Promise<void> {
-  const { result } = await againstServer<{ latencies: number[] }>({
-    mode: "watch",
-    writes: WATCH_WRITES,
-    clients: 1,
-    watchers: WATCHERS,
-  });
-  const latencies = result.latencies;
+  const srv = await serve();
+  const cfg = { writes: WATCH_WRITES, clients: 1, watchers: WATCHERS };
+  const watching = client<{ latencies: number[] }>(srv, { ...cfg, mode: "watchers" });
+  await watching.ready;
+  const cpu0 = process.cpuUsage();
+  await client<unknown>(srv, { ...cfg, mode: "writer" }).done;
+  const cpu = process.cpuUsage(cpu0);
+  // (the watchers may have seen every event and exited already)
+  if (watching.child.connected) watching.child.send("writer done", () => undefined);
+  const { latencies } = await watching.done;
+  await srv.cluster.close();
   report(BENCH, "watch_latency_p50", percentile(latencies, 50), "ms", {
     watchers: WATCHERS,
     events: latencies.length,
+    expected: WATCH_WRITES * WATCHERS,
   });
   report(BENCH, "watch_latency_p99", percentile(latencies, 99), "ms", {
     watchers: WATCHERS,
     target: 10,
     loadavg: loadavg()[0],
+  });
+  // the server's CPU per write delivered to every watcher
+  report(BENCH, "watch_server_cpu_per_write", (cpu.user + cpu.system) / 1e3 / WATCH_WRITES, "ms", {
+    watchers: WATCHERS,
   });
 }
 

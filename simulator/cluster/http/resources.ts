@@ -4,6 +4,7 @@
  * create, replace, patch (four content types), delete, deletecollection,
  * and the /status and /scale subresources.
  */
+import { Socket } from "node:net";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { DeleteOptions, KubeObject, PatchType, WatchEventType } from "../../../engine/kube/types.ts";
 import { KubeApiError } from "../../../engine/kube/types.ts";
@@ -127,26 +128,37 @@ function sendJson(reply: FastifyReply, code: number, json: string): FastifyReply
   return reply.code(code).type("application/json").send(json);
 }
 
+/** A watch line and the same line as one HTTP/1.1 chunk (size, CRLF, line, CRLF). */
+interface WatchLine {
+  text: string;
+  chunk: Buffer;
+}
+
+function watchLine(text: string): WatchLine {
+  return { text, chunk: Buffer.from(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`) };
+}
+
 /**
  * One event goes to every watcher of its type one after the other (each watch
  * flushes in its own microtask), so the encoded line of the last event is kept
  * and the next watcher of the same event and version writes the same bytes
- * (one JSON line and one UTF-8 encoding per event, not per watcher).
+ * (one JSON line, one UTF-8 encoding and one chunk frame per event, not per
+ * watcher).
  */
-function watchLines(): (type: WatchEventType, s: Stored, gv: string, json: () => string) => Buffer {
-  let last: { type: WatchEventType; s: Stored; gv: string; bytes: Buffer } | undefined;
+function sharedWatchLines(): (type: WatchEventType, s: Stored, gv: string, json: () => string) => WatchLine {
+  let last: { type: WatchEventType; s: Stored; gv: string; line: WatchLine } | undefined;
   return (type, s, gv, json) => {
-    if (last !== undefined && last.s === s && last.type === type && last.gv === gv) return last.bytes;
-    const bytes = Buffer.from(`{"type":"${type}","object":${json()}}\n`);
-    last = { type, s, gv, bytes };
-    return bytes;
+    if (last !== undefined && last.s === s && last.type === type && last.gv === gv) return last.line;
+    const line = watchLine(`{"type":"${type}","object":${json()}}\n`);
+    last = { type, s, gv, line };
+    return line;
   };
 }
 
 export async function resourcesPlugin(app: FastifyInstance, opts: ResourcesOptions): Promise<void> {
   const { api, identityOf } = opts;
   const open = new Set<{ end(): void }>();
-  const watchLine = watchLines();
+  const sharedLine = sharedWatchLines();
   app.addHook("onClose", async () => {
     for (const w of open) w.end();
     open.clear();
@@ -307,8 +319,12 @@ export async function resourcesPlugin(app: FastifyInstance, opts: ResourcesOptio
     });
     res.flushHeaders();
     let first = true;
+    // lines go to the socket as ready-made chunks, one write each (ServerResponse would frame
+    // every line anew in four writes under a cork); it still ends the stream. No socket: app.inject()
+    const socket = res.socket instanceof Socket ? res.socket : undefined;
+    const send = (l: WatchLine) => (socket === undefined ? res.write(l.text) : socket.write(l.chunk));
     const line = (type: WatchEventType, objJson: string) =>
-      res.write(`{"type":"${type}","object":${objJson}}\n`);
+      send(watchLine(`{"type":"${type}","object":${objJson}}\n`));
     const gv = tg.t.group === "" ? tg.version : `${tg.t.group}/${tg.version}`;
     let handle: { stop(): void } | undefined;
     let timer: ReturnType<typeof api.clock.setTimeout> | undefined;
@@ -338,7 +354,7 @@ export async function resourcesPlugin(app: FastifyInstance, opts: ResourcesOptio
           );
           first = false;
         } else if (s === undefined) line(type, JSON.stringify(obj));
-        else res.write(watchLine(type, s, gv, () => atVersion(tg, s)));
+        else send(sharedLine(type, s, gv, () => atVersion(tg, s)));
       });
     } catch (e) {
       if (e instanceof KubeApiError) {
