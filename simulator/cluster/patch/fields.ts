@@ -47,22 +47,110 @@ export function scopeOf(obj: JsonMap, subresource: string | undefined): JsonMap 
   return out;
 }
 
+/** The key fields of an associative list, sorted (as the key element spells them). */
+const sortedKeys = new WeakMap<object, readonly string[]>();
+
+function keyFields(ssa: { keys: string[] }): readonly string[] {
+  let keys = sortedKeys.get(ssa);
+  if (keys === undefined) {
+    keys = [...ssa.keys].sort();
+    sortedKeys.set(ssa, keys);
+  }
+  return keys;
+}
+
 /** The key element of an associative-list item, or undefined when a key field is missing. */
 export function itemKey(item: unknown, list: ListSchema): string | undefined {
-  if (list.ssa.type === "set") return `v:${stableStringify(item)}`;
-  if (list.ssa.type !== "map" || !isMap(item)) return undefined;
+  const ssa = list.ssa;
+  if (ssa.type === "set") return `v:${stableStringify(item)}`;
+  if (ssa.type !== "map" || !isMap(item)) return undefined;
+  const fields = keyFields(ssa);
+  if (fields.length === 1) {
+    // what JSON.stringify gives the one-member key object, without building it
+    const f = fields[0]!;
+    const v = item[f] ?? list.keyDefaults?.[f];
+    const json = v === undefined ? undefined : (JSON.stringify(v) as string | undefined);
+    return json === undefined ? undefined : `k:{${JSON.stringify(f)}:${json}}`;
+  }
   const key: JsonMap = {};
-  for (const f of [...list.ssa.keys].sort()) {
+  let any = false;
+  for (const f of fields) {
     const v = item[f] ?? list.keyDefaults?.[f];
     if (v === undefined) continue;
     key[f] = v;
+    any = true;
   }
-  if (Object.keys(key).length === 0) return undefined;
-  return `k:${JSON.stringify(key)}`;
+  return any ? `k:${JSON.stringify(key)}` : undefined;
+}
+
+/**
+ * How a walk over an object's members records them: `at` is where the walk
+ * is (a joined path, or a node of a PathTree), `child` steps one element down,
+ * `member` records the member at `at`: an intermediate map or list
+ * (`kind` "exists"), a list item ("item") or a leaf with its value ("leaf").
+ */
+interface MemberSink<P> {
+  child(at: P, el: string): P;
+  member(at: P, kind: "exists" | "item" | "leaf", value: unknown): void;
+}
+
+function walkStruct<P>(
+  obj: JsonMap,
+  schema: StructSchema | undefined,
+  at: P,
+  sink: MemberSink<P>,
+  intermediate: boolean,
+): void {
+  for (const k in obj) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    walkValue(v, schema?.[k], sink.child(at, `f:${k}`), sink, intermediate);
+  }
+}
+
+function walkValue<P>(
+  v: unknown,
+  field: FieldSchema | undefined,
+  at: P,
+  sink: MemberSink<P>,
+  intermediate: boolean,
+): void {
+  const alwaysThere =
+    field?.struct !== undefined || field?.retainKeys === true || field?.list?.zeroValue === true;
+  if (isMap(v) && !field?.atomic && hasKeys(v)) {
+    if (intermediate && !alwaysThere) sink.member(at, "exists", v);
+    walkStruct(v, field?.struct, at, sink, intermediate);
+    return;
+  }
+  const list = field?.list;
+  if (Array.isArray(v) && list !== undefined && list.ssa.type !== "atomic") {
+    if (intermediate && !alwaysThere && v.length > 0) sink.member(at, "exists", v);
+    for (const item of v) {
+      const key = itemKey(item, list);
+      if (key === undefined) continue;
+      const itemAt = sink.child(at, key);
+      sink.member(itemAt, "item", item);
+      if (list.ssa.type === "map" && isMap(item)) walkStruct(item, list.item, itemAt, sink, intermediate);
+    }
+    return;
+  }
+  sink.member(at, "leaf", v);
 }
 
 /** Signature of an intermediate node that exists (its contents are compared through its children). */
 const EXISTS = "\u0000exists";
+
+/** `path` + one element, paths being joined strings ("" is the root). */
+const child = (path: string, el: string) => (path === "" ? el : path + SEP + el);
+
+/** Records members into a map of joined path -> value signature ("" for list items). */
+function signatures(out: Map<string, string>): MemberSink<string> {
+  return {
+    child,
+    member: (at, kind, value) =>
+      out.set(at, kind === "exists" ? EXISTS : kind === "item" ? "" : signature(value)),
+  };
+}
 
 /**
  * Member paths with a value signature each ("" for list items). With
@@ -73,94 +161,111 @@ const EXISTS = "\u0000exists";
  */
 export function flatten(obj: JsonMap, schema: StructSchema, intermediate = false): Map<string, string> {
   const out = new Map<string, string>();
-  walkStruct(obj, schema, "", out, intermediate);
+  walkStruct(obj, schema, "", signatures(out), intermediate);
   return out;
 }
 
-/** `path` + one element, paths being joined strings ("" is the root). */
-const child = (path: string, el: string) => (path === "" ? el : path + SEP + el);
-
-function walkStruct(
-  obj: JsonMap,
-  schema: StructSchema | undefined,
-  path: string,
-  out: Map<string, string>,
-  intermediate: boolean,
-) {
-  for (const k in obj) {
-    const v = obj[k];
-    if (v === undefined) continue;
-    walkValue(v, schema?.[k], child(path, `f:${k}`), out, intermediate);
-  }
+/**
+ * A set of member paths as a tree of path elements (the shape FieldsV1 has):
+ * what a diff produces, and an edit of a FieldsV1 tree applies. `member`
+ * true: the path is in the set (in an edit: becomes a member); false (edits
+ * only): stops being one.
+ */
+export interface PathTree {
+  member?: boolean;
+  children?: Map<string, PathTree>;
 }
 
-function walkValue(
-  v: unknown,
-  field: FieldSchema | undefined,
-  path: string,
-  out: Map<string, string>,
-  intermediate: boolean,
-): void {
-  const alwaysThere =
-    field?.struct !== undefined || field?.retainKeys === true || field?.list?.zeroValue === true;
-  if (isMap(v) && !field?.atomic && hasKeys(v)) {
-    if (intermediate && !alwaysThere) out.set(path, EXISTS);
-    walkStruct(v, field?.struct, path, out, intermediate);
-    return;
+/** The child node of `t` at `el`, created when missing. */
+function sub(t: PathTree, el: string): PathTree {
+  t.children ??= new Map();
+  let n = t.children.get(el);
+  if (n === undefined) {
+    n = {};
+    t.children.set(el, n);
   }
-  const list = field?.list;
-  if (Array.isArray(v) && list !== undefined && list.ssa.type !== "atomic") {
-    if (intermediate && !alwaysThere && v.length > 0) out.set(path, EXISTS);
-    for (const item of v) {
-      const key = itemKey(item, list);
-      if (key === undefined) continue;
-      const itemPath = child(path, key);
-      out.set(itemPath, "");
-      if (list.ssa.type === "map" && isMap(item)) walkStruct(item, list.item, itemPath, out, intermediate);
-    }
-    return;
-  }
-  out.set(path, signature(v));
+  return n;
+}
+
+const MARK: MemberSink<PathTree> = {
+  child: sub,
+  member: (at) => {
+    at.member = true;
+  },
+};
+
+/** Mark `path` (joined, relative to `t`; "" is `t` itself) as a member. */
+function markPath(t: PathTree, path: string): void {
+  let n = t;
+  for (const el of splitPath(path)) n = sub(n, el);
+  n.member = true;
+}
+
+/** Whether the tree holds any member. */
+export function hasMember(t: PathTree): boolean {
+  if (t.member === true) return true;
+  if (t.children !== undefined) for (const c of t.children.values()) if (hasMember(c)) return true;
+  return false;
+}
+
+/** Every member path of `obj` as flatten(obj, schema, true) records them, as a tree. */
+export function memberTree(obj: JsonMap, schema: StructSchema): PathTree {
+  const t: PathTree = {};
+  walkStruct(obj, schema, t, MARK, true);
+  return t;
+}
+
+/** The member paths of a tree (joined), parents before children. */
+export function treeToSet(t: PathTree): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: PathTree, path: string) => {
+    if (n.member === true) out.add(path);
+    if (n.children !== undefined) for (const [el, c] of n.children) walk(c, child(path, el));
+  };
+  walk(t, "");
+  return out;
 }
 
 /**
  * What `flatten(after, schema, true)` against `flatten(before, schema, true)`
- * would show: member paths whose signature changed or that are new
+ * would show, as trees: member paths whose signature changed or that are new
  * (`changed`), and paths that are gone (`removed`). Subtrees that are the same
  * object in both are skipped (writes share what they did not touch), so the
  * cost follows the size of the change rather than of the object.
  */
+export function diffFields(
+  before: JsonMap,
+  after: JsonMap,
+  schema: StructSchema,
+): { changed: PathTree; removed: PathTree } {
+  const changed: PathTree = {};
+  const removed: PathTree = {};
+  diffStruct(before, after, schema, changed, removed);
+  return { changed, removed };
+}
+
+/** diffFields as sets of joined paths. */
 export function diffFlat(
   before: JsonMap,
   after: JsonMap,
   schema: StructSchema,
 ): { changed: Set<string>; removed: Set<string> } {
-  const changed = new Set<string>();
-  const removed = new Set<string>();
-  diffStruct(before, after, schema, "", changed, removed);
-  return { changed, removed };
+  const d = diffFields(before, after, schema);
+  return { changed: treeToSet(d.changed), removed: treeToSet(d.removed) };
 }
 
 function diffStruct(
   b: JsonMap,
   a: JsonMap,
   schema: StructSchema | undefined,
-  path: string,
-  changed: Set<string>,
-  removed: Set<string>,
+  changed: PathTree,
+  removed: PathTree,
 ): void {
-  for (const k in a) diffValue(b[k], a[k], schema?.[k], child(path, `f:${k}`), changed, removed);
+  for (const k in a) diffValue(b[k], a[k], schema?.[k], `f:${k}`, changed, removed);
   for (const k in b) {
     if (a[k] !== undefined || b[k] === undefined) continue;
-    addAll(b[k], schema?.[k], child(path, `f:${k}`), removed);
+    walkValue(b[k], schema?.[k], sub(removed, `f:${k}`), MARK, true);
   }
-}
-
-/** Every member path of the value at `path` (as flatten records it), into `to`. */
-function addAll(v: unknown, field: FieldSchema | undefined, path: string, to: Set<string>): void {
-  const m = new Map<string, string>();
-  walkValue(v, field, path, m, true);
-  for (const p of m.keys()) to.add(p);
 }
 
 /** How walkValue treats a value: "map" and "list" recurse, "leaf" has a signature. */
@@ -170,38 +275,43 @@ function shapeOf(v: unknown, field: FieldSchema | undefined): "map" | "list" | "
   return "leaf";
 }
 
+/** Diff the values `b` (before) and `a` (after) at element `el` below the given nodes. */
 function diffValue(
   b: unknown,
   a: unknown,
   field: FieldSchema | undefined,
-  path: string,
-  changed: Set<string>,
-  removed: Set<string>,
+  el: string,
+  changed: PathTree,
+  removed: PathTree,
 ): void {
   if (b === a || a === undefined) {
-    if (a === undefined && b !== undefined) addAll(b, field, path, removed);
+    if (a === undefined && b !== undefined) walkValue(b, field, sub(removed, el), MARK, true);
     return;
   }
   if (b === undefined) {
-    addAll(a, field, path, changed);
+    walkValue(a, field, sub(changed, el), MARK, true);
     return;
   }
   const shape = shapeOf(a, field);
-  if (
-    shape !== shapeOf(b, field) ||
-    (shape === "list" && !diffList(b as unknown[], a as unknown[], field!, path, changed, removed))
-  ) {
-    const bm = new Map<string, string>();
-    const am = new Map<string, string>();
-    walkValue(b, field, path, bm, true);
-    walkValue(a, field, path, am, true);
-    for (const [p, v] of am) if (bm.get(p) !== v) changed.add(p);
-    for (const p of bm.keys()) if (!am.has(p)) removed.add(p);
-    return;
+  if (shape === shapeOf(b, field)) {
+    // leaves: equal JSON values have equal signatures (compared without rendering either)
+    if (shape === "leaf") {
+      if (!deepEqual(a, b)) sub(changed, el).member = true;
+      return;
+    }
+    if (shape === "map") {
+      diffStruct(b as JsonMap, a as JsonMap, field?.struct, sub(changed, el), sub(removed, el));
+      return;
+    }
+    if (diffList(b as unknown[], a as unknown[], field!, el, changed, removed)) return;
   }
-  if (shape === "map") diffStruct(b as JsonMap, a as JsonMap, field?.struct, path, changed, removed);
-  // leaves: equal JSON values have equal signatures (compared without rendering either)
-  else if (shape === "leaf" && !deepEqual(a, b)) changed.add(path);
+  // the shape changed, or a list repeats a key: compare the member signatures in full
+  const bm = new Map<string, string>();
+  const am = new Map<string, string>();
+  walkValue(b, field, "", signatures(bm), true);
+  walkValue(a, field, "", signatures(am), true);
+  for (const [p, v] of am) if (bm.get(p) !== v) markPath(sub(changed, el), p);
+  for (const p of bm.keys()) if (!am.has(p)) markPath(sub(removed, el), p);
 }
 
 /** Items of an associative list by key, or undefined when a key repeats (then the caller compares in full). */
@@ -221,40 +331,38 @@ function diffList(
   b: unknown[],
   a: unknown[],
   field: FieldSchema,
-  path: string,
-  changed: Set<string>,
-  removed: Set<string>,
+  el: string,
+  changed: PathTree,
+  removed: PathTree,
 ): boolean {
   const list = field.list!;
   const bi = itemsByKey(b, list);
   const ai = itemsByKey(a, list);
   if (bi === undefined || ai === undefined) return false;
   const alwaysThere = field.struct !== undefined || field.retainKeys === true || list.zeroValue === true;
-  if (!alwaysThere && b.length > 0 !== a.length > 0) (a.length > 0 ? changed : removed).add(path);
+  if (!alwaysThere && b.length > 0 !== a.length > 0) sub(a.length > 0 ? changed : removed, el).member = true;
   const walkItems = list.ssa.type === "map";
   for (const [key, item] of ai) {
-    const itemPath = child(path, key);
     const old = bi.get(key);
     if (old === undefined) {
-      changed.add(itemPath);
-      if (walkItems && isMap(item)) {
-        const m = new Map<string, string>();
-        walkStruct(item, list.item, itemPath, m, true);
-        for (const p of m.keys()) changed.add(p);
-      }
+      const n = sub(sub(changed, el), key);
+      n.member = true;
+      if (walkItems && isMap(item)) walkStruct(item, list.item, n, MARK, true);
     } else if (walkItems && old !== item) {
-      diffStruct(isMap(old) ? old : {}, isMap(item) ? item : {}, list.item, itemPath, changed, removed);
+      diffStruct(
+        isMap(old) ? old : {},
+        isMap(item) ? item : {},
+        list.item,
+        sub(sub(changed, el), key),
+        sub(sub(removed, el), key),
+      );
     }
   }
   for (const [key, item] of bi) {
     if (ai.has(key)) continue;
-    const itemPath = child(path, key);
-    removed.add(itemPath);
-    if (walkItems && isMap(item)) {
-      const m = new Map<string, string>();
-      walkStruct(item, list.item, itemPath, m, true);
-      for (const p of m.keys()) removed.add(p);
-    }
+    const n = sub(sub(removed, el), key);
+    n.member = true;
+    if (walkItems && isMap(item)) walkStruct(item, list.item, n, MARK, true);
   }
   return true;
 }
@@ -360,13 +468,23 @@ export function setToFields(set: Iterable<string>): FieldsV1 {
   return out;
 }
 
-function renderTree(node: TreeNode): JsonMap {
-  const out: JsonMap = {};
-  if (node.member && node.children.size > 0) out["."] = {};
+function renderTree(node: TreeNode, root = true): JsonMap {
+  if (node.children.size === 0) return root ? {} : LEAF;
+  const out = fieldsNode(node.member);
   const keys = [...node.children.keys()];
   if (keys.length > 1) keys.sort(byElement);
-  for (const k of keys) out[k] = renderTree(node.children.get(k)!);
+  for (const k of keys) out[k] = renderTree(node.children.get(k)!, false);
   return out;
+}
+
+/** The node of a member without children, and the value of "." (shared: frozen). */
+const LEAF: JsonMap = Object.freeze({});
+
+/** A FieldsV1 node with children to come, "." first when it is a member. */
+function fieldsNode(member: boolean): JsonMap {
+  const n: JsonMap = {};
+  if (member) n["."] = LEAF;
+  return n;
 }
 
 /**
@@ -389,7 +507,7 @@ class RepeatedKey extends Error {}
  */
 export function fieldsOf(obj: JsonMap, schema: StructSchema): FieldsV1 {
   try {
-    const out: JsonMap = {};
+    const out = fieldsNode(false);
     structFields(obj, schema, out);
     canonical.add(out);
     return out;
@@ -400,15 +518,20 @@ export function fieldsOf(obj: JsonMap, schema: StructSchema): FieldsV1 {
   }
 }
 
-function structFields(obj: JsonMap, schema: StructSchema | undefined, out: JsonMap): void {
+/** Add the nodes of `obj`'s fields to `out`; whether there was any. */
+function structFields(obj: JsonMap, schema: StructSchema | undefined, out: JsonMap): boolean {
   const keys = Object.keys(obj);
   if (keys.length > 1) keys.sort();
+  let any = false;
   for (const k of keys) {
     const v = obj[k];
     if (v === undefined) continue;
     const node = valueFields(v, schema?.[k]);
-    if (node !== undefined) out[`f:${k}`] = node;
+    if (node === undefined) continue;
+    out[`f:${k}`] = node;
+    any = true;
   }
+  return any;
 }
 
 /** The node of one value (as walkValue records it), or undefined when it has no member at all. */
@@ -416,9 +539,9 @@ function valueFields(v: unknown, field: FieldSchema | undefined): JsonMap | unde
   const alwaysThere =
     field?.struct !== undefined || field?.retainKeys === true || field?.list?.zeroValue === true;
   if (isMap(v) && !field?.atomic && hasKeys(v)) {
-    const children: JsonMap = {};
-    structFields(v, field?.struct, children);
-    return withMember(!alwaysThere, children);
+    const node = fieldsNode(!alwaysThere);
+    if (structFields(v, field?.struct, node)) return node;
+    return alwaysThere ? undefined : LEAF;
   }
   const list = field?.list;
   if (Array.isArray(v) && list !== undefined && list.ssa.type !== "atomic") {
@@ -429,28 +552,21 @@ function valueFields(v: unknown, field: FieldSchema | undefined): JsonMap | unde
       if (key === undefined) continue;
       if (seen.has(key)) throw new RepeatedKey();
       seen.add(key);
-      const children: JsonMap = {};
-      if (list.ssa.type === "map" && isMap(item)) structFields(item, list.item, children);
-      items.push([key, withMember(true, children)!]);
+      let node = LEAF;
+      if (list.ssa.type === "map" && isMap(item)) {
+        const fields = fieldsNode(true);
+        if (structFields(item, list.item, fields)) node = fields;
+      }
+      items.push([key, node]);
     }
+    const member = !alwaysThere && v.length > 0;
+    if (items.length === 0) return member ? LEAF : undefined;
     if (items.length > 1) items.sort((a, b) => byElement(a[0], b[0]));
-    const children: JsonMap = {};
-    for (const [k, node] of items) children[k] = node;
-    return withMember(!alwaysThere && v.length > 0, children);
+    const node = fieldsNode(member);
+    for (const [k, n] of items) node[k] = n;
+    return node;
   }
-  return {};
-}
-
-/** A node as renderTree prints it: "." first when it is a member with children; {} for a member leaf. */
-function withMember(member: boolean, children: JsonMap): JsonMap | undefined {
-  if (!hasKeys(children)) return member ? {} : undefined;
-  return member ? { ".": {}, ...children } : children;
-}
-
-interface Edit {
-  /** true: becomes a member; false: stops being one; undefined: unchanged. */
-  member?: boolean;
-  children?: Map<string, Edit>;
+  return LEAF;
 }
 
 /**
@@ -459,33 +575,50 @@ interface Edit {
  * setToFields(parsed base - dels + adds) gives when `base` is canonical.
  */
 export function editFields(base: FieldsV1, adds: Iterable<string>, dels: Iterable<string>): FieldsV1 {
-  const root: Edit = {};
+  const root: PathTree = {};
   for (const p of dels) markEdit(root, p, false);
   for (const p of adds) markEdit(root, p, true);
-  const out = applyEdit(base, root, true) ?? {};
+  return finishEdit(applyEdit(base, root, true, undefined));
+}
+
+/**
+ * `base` (canonical, or empty) with the members of `tree` added (`as` true)
+ * or removed (false), like editFields; `base` itself when that changes nothing.
+ */
+export function editTree(base: FieldsV1, tree: PathTree, as: boolean): FieldsV1 {
+  if (tree.member === undefined && (tree.children === undefined || tree.children.size === 0)) return base;
+  const out = applyEdit(base, tree, true, as);
+  return out === base ? base : finishEdit(out);
+}
+
+function finishEdit(edited: JsonMap | undefined): FieldsV1 {
+  const out = edited ?? {};
   canonical.add(out);
   return out;
 }
 
-function markEdit(root: Edit, path: string, member: boolean): void {
+function markEdit(root: PathTree, path: string, member: boolean): void {
   let e = root;
-  for (const el of splitPath(path)) {
-    e.children ??= new Map();
-    let next = e.children.get(el);
-    if (next === undefined) {
-      next = {};
-      e.children.set(el, next);
-    }
-    e = next;
-  }
+  for (const el of splitPath(path)) e = sub(e, el);
   e.member = member;
 }
 
-function applyEdit(node: JsonMap | undefined, e: Edit, root: boolean): JsonMap | undefined {
-  let member = !root && node !== undefined && (!hasKeys(node) || "." in node);
-  if (e.member !== undefined) member = e.member;
+/**
+ * Apply edit `e` to `node`: with `as` undefined, each edited node becomes a
+ * member or stops being one as its `member` says; otherwise every member of
+ * `e` becomes a member (as true) or stops being one (false). Returns `node`
+ * itself when nothing changes, undefined when nothing is left.
+ */
+function applyEdit(
+  node: JsonMap | undefined,
+  e: PathTree,
+  root: boolean,
+  as: boolean | undefined,
+): JsonMap | undefined {
+  const was = !root && node !== undefined && (!hasKeys(node) || "." in node);
+  const member = e.member === undefined ? was : (as ?? e.member);
+  let changed = member !== was;
   const kids: Array<[string, unknown]> = [];
-  let added = false;
   if (node !== undefined) {
     for (const k in node) {
       if (k === ".") continue;
@@ -493,23 +626,27 @@ function applyEdit(node: JsonMap | undefined, e: Edit, root: boolean): JsonMap |
       const sub = node[k];
       if (ce === undefined) kids.push([k, sub]);
       else {
-        const next = applyEdit(isMap(sub) ? sub : undefined, ce, false);
+        const next = applyEdit(isMap(sub) ? sub : undefined, ce, false, as);
+        if (next !== sub) changed = true;
         if (next !== undefined) kids.push([k, next]);
       }
     }
   }
-  if (e.children !== undefined) {
+  let added = false;
+  // removals never add a node: only additions look at the elements `node` lacks
+  if (e.children !== undefined && as !== false) {
     for (const [k, ce] of e.children) {
       if (node !== undefined && k in node) continue;
-      const next = applyEdit(undefined, ce, false);
+      const next = applyEdit(undefined, ce, false, as);
       if (next === undefined) continue;
       kids.push([k, next]);
       added = true;
     }
   }
+  if (!changed && !added && node !== undefined) return node;
   if (added && kids.length > 1) kids.sort((a, b) => byElement(a[0], b[0]));
-  if (kids.length === 0) return member ? {} : undefined;
-  const out: JsonMap = member ? { ".": {} } : {};
+  if (kids.length === 0) return member ? LEAF : undefined;
+  const out = fieldsNode(member);
   for (const [k, v] of kids) out[k] = v;
   return out;
 }

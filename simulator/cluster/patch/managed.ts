@@ -5,20 +5,26 @@
  */
 import type { KubeObject, KubeStatus, ManagedFieldsEntry } from "../../../engine/kube/types.ts";
 import {
+  diffFields,
   diffFlat,
   editFields,
+  editTree,
   type FieldsV1,
   fieldsOf,
   fieldsToSet,
   flatten,
+  hasMember,
   isCanonical,
   itemKey,
+  memberTree,
+  type PathTree,
   pathString,
   removePath,
   scopeOf,
   setToFields,
   splitPath,
   treeOwns,
+  treeToSet,
 } from "./fields.ts";
 import { isMap, type JsonMap } from "./json.ts";
 import { type FieldSchema, schemaOf } from "./schema.ts";
@@ -60,19 +66,27 @@ function parsedSet(fields: unknown): ReadonlySet<string> {
  * One managedFields entry. Its FieldsV1 is parsed only when a question needs
  * the whole set; changes are kept as additions and removals and applied to
  * the tree (copying only the edited paths) when the entry is written out.
+ * Whole trees of changes (edit()) go straight into a canonical tree.
  */
 class Owner {
   /** The whole set, after replace() (server-side apply). */
   private replaced: Set<string> | undefined;
   private adds: Set<string> | undefined;
   private dels: Set<string> | undefined;
+  /** The FieldsV1 after edit(), when that changed it. */
+  private tree: FieldsV1 | undefined;
 
   constructor(public entry: ManagedFieldsEntry) {}
+
+  /** The FieldsV1 the additions and removals apply to. */
+  private get fields(): unknown {
+    return this.tree ?? this.entry.fieldsV1;
+  }
 
   /** The member paths (read only). */
   get set(): ReadonlySet<string> {
     if (this.replaced !== undefined) return this.replaced;
-    const base = parsedSet(this.entry.fieldsV1);
+    const base = parsedSet(this.fields);
     if (this.adds === undefined && this.dels === undefined) return base;
     const out = new Set(base);
     for (const p of this.dels ?? []) out.delete(p);
@@ -81,7 +95,7 @@ class Owner {
   }
 
   private baseHas(p: string): boolean {
-    const f = this.entry.fieldsV1;
+    const f = this.fields;
     const known = isMap(f) ? parsedTrees.get(f) : undefined;
     return known === undefined ? treeOwns(f, p) : known.has(p);
   }
@@ -111,10 +125,25 @@ class Owner {
     }
   }
 
+  /** Add (`as` true) or remove every member of `t`. */
+  edit(t: PathTree, as: boolean): void {
+    const f = this.fields;
+    if (this.replaced === undefined && !this.edited && isMap(f) && (isCanonical(f) || !hasKeys(f))) {
+      const next = editTree(f, t, as);
+      if (next !== f) this.tree = next;
+      return;
+    }
+    for (const p of treeToSet(t)) {
+      if (as) this.add(p);
+      else this.delete(p);
+    }
+  }
+
   replace(set: Set<string>): void {
     this.replaced = set;
     this.adds = undefined;
     this.dels = undefined;
+    this.tree = undefined;
   }
 
   private get edited(): boolean {
@@ -124,19 +153,22 @@ class Owner {
   /** Whether it owns nothing (as it stands, before toEntry). */
   isEmpty(): boolean {
     if (this.replaced !== undefined) return this.replaced.size === 0;
-    const f = this.entry.fieldsV1;
+    const f = this.fields;
     if (!this.edited) return !isMap(f) || !hasKeys(f);
     return parsedSet(f).size - (this.dels?.size ?? 0) + (this.adds?.size ?? 0) === 0;
   }
 
   toEntry(): ManagedFieldsEntry {
     let fieldsV1: FieldsV1;
+    const f = this.fields;
     if (this.replaced !== undefined) {
       fieldsV1 = setToFields(this.replaced);
       parsedTrees.set(fieldsV1, this.replaced);
-    } else if (!this.edited) return this.entry;
-    else if (isCanonical(this.entry.fieldsV1) || !hasKeys(this.entry.fieldsV1 ?? {}))
-      fieldsV1 = editFields(this.entry.fieldsV1 as FieldsV1, this.adds ?? [], this.dels ?? []);
+    } else if (!this.edited) {
+      if (this.tree === undefined) return this.entry;
+      fieldsV1 = this.tree;
+    } else if (isCanonical(f) || !hasKeys(f ?? {}))
+      fieldsV1 = editFields(f as FieldsV1, this.adds ?? [], this.dels ?? []);
     else fieldsV1 = setToFields(this.set);
     return { ...this.entry, fieldsType: "FieldsV1", fieldsV1 };
   }
@@ -323,22 +355,22 @@ export function recordUpdate(
   }
   const { changed, removed } =
     before === undefined
-      ? { changed: new Set(flatten(scopeOf(after, sub), schema, true).keys()), removed: new Set<string>() }
-      : diffFlat(scopeOf(before, sub), scopeOf(after, sub), schema);
+      ? { changed: memberTree(scopeOf(after, sub), schema), removed: {} }
+      : diffFields(scopeOf(before, sub), scopeOf(after, sub), schema);
 
   let mine = all.find((o) => sameOwner(o.entry, opts.manager, "Update", opts.subresource));
   for (const o of all) {
-    for (const p of removed) o.delete(p);
-    if (o !== mine) for (const p of changed) o.delete(p);
+    o.edit(removed, false);
+    if (o !== mine) o.edit(changed, false);
   }
-  if (changed.size > 0) {
+  if (hasMember(changed)) {
     if (mine === undefined) {
       mine = new Owner(updateEntry(after, opts, {}));
       all.push(mine);
     } else {
       mine.entry = { ...mine.entry, time: opts.time, apiVersion: after.apiVersion };
     }
-    for (const p of changed) mine.add(p);
+    mine.edit(changed, true);
   }
   return entriesOf(all);
 }
