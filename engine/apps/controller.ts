@@ -26,7 +26,7 @@ import {
   objectKey,
   sameExceptStatus,
 } from "../kube/cluster-cache.ts";
-import { mergePatchDelta } from "../kube/json.ts";
+import { jsonEqualExcept, mergePatchDelta } from "../kube/json.ts";
 import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { type RendererSet, selectRenderer } from "../render/select.ts";
 import type { RenderedManifest } from "../render/types.ts";
@@ -59,6 +59,7 @@ import {
   type HistoryEntry,
   type OperationState,
   REFRESH_ANNOTATION,
+  type ResourceStatus,
   type SyncOperationSpec,
   type SyncStatusCode,
   type Trigger,
@@ -66,6 +67,7 @@ import {
 import { sourceKey, validateApplication } from "./validate.ts";
 
 export const DEFAULT_NAMESPACE = "argocd";
+const RECONCILED_AT: ReadonlySet<string> = new Set(["reconciledAt"]);
 export const DEFAULT_FIELD_MANAGER = "argocd-controller";
 
 /**
@@ -192,7 +194,8 @@ interface AppRuntime {
   recorded: { revision: string; statuses: Map<string, SyncStatusCode> } | undefined;
   compareInputs: CompareInputs | undefined;
   health: HealthStatusCode | undefined;
-  lastStatusJson: string;
+  /** The status last written (reconciledAt aside, an unchanged status is not written again). */
+  lastStatus: ApplicationStatus | undefined;
   reconciledAt: number | undefined;
   opSeq: number;
 }
@@ -221,6 +224,10 @@ export class AppController {
   private readonly renderCache = new Map<string, Promise<Rendered>>();
   private readonly commitCache = new Map<string, Promise<CommitRef>>();
   private readonly compareMemo: CompareMemo;
+  private readonly statusPartsMemo = new WeakMap<
+    Comparison,
+    { resources: ResourceStatus[]; summary: ApplicationStatus["summary"] }
+  >();
   private scope: ScopeLookup = defaultScope;
   private statusSubresource = true;
   private unsubscribe: Array<() => void> = [];
@@ -448,7 +455,7 @@ export class AppController {
         recorded: undefined,
         compareInputs: undefined,
         health: undefined,
-        lastStatusJson: "",
+        lastStatus: undefined,
         reconciledAt: undefined,
         opSeq: 0,
       };
@@ -1181,10 +1188,9 @@ export class AppController {
       const h = c.health;
       status.health =
         h.message !== undefined ? { status: h.status, message: h.message } : { status: h.status };
-      status.resources = resourceStatuses(c);
-      const images = new Set<string>();
-      for (const r of c.resources) collectImages(r.live, images);
-      status.summary = images.size > 0 ? { images: [...images].sort() } : {};
+      const parts = this.statusParts(c);
+      status.resources = parts.resources;
+      status.summary = parts.summary;
       if (rt.health !== h.status) {
         this.emit({
           type: "app.health.changed",
@@ -1199,11 +1205,11 @@ export class AppController {
     } else status.health = { status: "Unknown" };
     const conditions: AppCondition[] = [...rt.conditions].map(([type, message]) => ({ type, message }));
     status.conditions = conditions;
-    status.history = rt.history;
+    status.history = [...rt.history];
     if (rt.reconciledAt !== undefined) status.reconciledAt = rfc3339(rt.reconciledAt);
-    const json = JSON.stringify({ ...status, reconciledAt: undefined });
-    if (json === rt.lastStatusJson && !refreshed) return;
-    rt.lastStatusJson = json;
+    const same = rt.lastStatus !== undefined && jsonEqualExcept(status, rt.lastStatus, RECONCILED_AT);
+    if (same && !refreshed) return;
+    rt.lastStatus = status;
     if (rt.lastOp !== undefined && rt.op === undefined) status.operationState = rt.lastOp.state;
     await this.patchStatus(rt, status);
   }
@@ -1213,6 +1219,21 @@ export class AppController {
    * sends the two-way merge patch between the informer's copy and the new status); nothing is
    * written when nothing would change.
    */
+  /** status.resources and status.summary of a comparison (the same comparison is often written again). */
+  private statusParts(c: Comparison): { resources: ResourceStatus[]; summary: ApplicationStatus["summary"] } {
+    let parts = this.statusPartsMemo.get(c);
+    if (parts === undefined) {
+      const images = new Set<string>();
+      for (const r of c.resources) collectImages(r.live, images);
+      parts = {
+        resources: resourceStatuses(c),
+        summary: images.size > 0 ? { images: [...images].sort() } : {},
+      };
+      this.statusPartsMemo.set(c, parts);
+    }
+    return parts;
+  }
+
   private async patchStatus(rt: AppRuntime, status: ApplicationStatus): Promise<void> {
     const delta = mergePatchDelta(status, rt.app?.status);
     if (delta === undefined) {

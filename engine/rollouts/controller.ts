@@ -57,6 +57,8 @@ export interface RolloutControllerOptions {
    * reconcile reads the API server (a get and two namespace lists).
    */
   caches?: RolloutCaches;
+  /** Told every object this controller wrote, as the API server returned it. */
+  onWrite?: (obj: KubeObject) => void;
 }
 
 export interface ReconcileResult {
@@ -223,6 +225,7 @@ export class RolloutController {
 
   /** Record the response of a write in the caches, so the next reconcile reads it even before its watch event. */
   private wrote<T extends KubeObject>(obj: T): T {
+    this.opts.onWrite?.(obj);
     const caches = this.opts.caches;
     if (caches === undefined) return obj;
     if (obj.kind === "ReplicaSet") caches.replicaSets.upsert(obj as KubeObject as ReplicaSet);

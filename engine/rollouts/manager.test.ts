@@ -86,3 +86,69 @@ it("a dropped watch is re-listed; failed re-lists are reported and retried until
   });
   expect(ro.status?.phase).toBe("Healthy");
 });
+
+it("a controller's own status write does not re-run its reconcile; another's change to the same object does", async () => {
+  const clock = new VirtualClock();
+  const cluster = new EmbeddedCluster({ clock, controllers: true, seed: "manager-own-writes" });
+  await cluster.start();
+  const admin = cluster.adminClient("admin");
+  const manager = new RolloutsManager({
+    client: cluster.adminClient("argo-rollouts"),
+    clock,
+    provider: new FunctionProvider(() => 0),
+    freezeCache: true,
+    onError: (e, where) => {
+      throw new Error(`${where}: ${e instanceof Error ? e.stack : String(e)}`);
+    },
+  });
+  stop = async () => {
+    manager.stop();
+    await cluster.close();
+  };
+  const runReconciles: number[] = [];
+  const reconcileRun = manager.analysis.reconcile.bind(manager.analysis);
+  manager.analysis.reconcile = (ns, name) => {
+    runReconciles.push(clock.now());
+    return reconcileRun(ns, name);
+  };
+  await manager.start();
+  await admin.create({
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "AnalysisTemplate",
+    metadata: { name: "slo", namespace: "default" },
+    spec: {
+      metrics: [
+        {
+          name: "errors",
+          interval: "10m",
+          successCondition: "result < 1",
+          provider: { prometheus: { address: "http://prometheus:9090", query: "errors" } },
+        },
+      ],
+    },
+  });
+  const steps = [{ setWeight: 50 }, { pause: { duration: "15m" } }];
+  const analysis = { templates: [{ templateName: "slo" }] };
+  await admin.create(rollout("web:1", { replicas: 2 }, steps));
+  await advance(clock, 60_000);
+  const ref = { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", namespace: "default", name: "web" };
+  const ro = await admin.get<Rollout>(ref);
+  const tpl = structuredClone(ro.spec.template!);
+  (tpl.spec as { containers: Array<{ image: string }> }).containers[0]!.image = "web:2";
+  await admin.patch(ref, { spec: { template: tpl, strategy: { canary: { steps, analysis } } } }, "merge");
+  const start = clock.now();
+  await advance(clock, 20 * 60_000);
+  const runs = (await admin.list("argoproj.io/v1alpha1", "AnalysisRun", { namespace: "default" }))
+    .items as Array<{
+    status?: { phase?: string; metricResults?: Array<{ count?: number }> };
+  }>;
+  expect(runs).toHaveLength(1);
+  // measured at 0 and 10 min; the rollout completed after the 15-minute pause and terminated the run,
+  // which its controller saw at once (the terminate is another controller's write), not at 20 min
+  expect(runs[0]!.status?.phase).toBe("Successful");
+  expect(runs[0]!.status?.metricResults?.[0]?.count).toBe(2);
+  const minutes = runReconciles.map((t) => Math.floor((t - start) / 60_000));
+  // one reconcile per measurement, one for the terminate and the one the 10-minute measurement
+  // scheduled (it finds the run completed): none for the run's own status writes
+  expect(minutes).toEqual([0, 10, 15, 20]);
+});

@@ -50,6 +50,13 @@ export class RolloutsManager {
   readonly caches: RolloutCaches;
   /** Last seen phase of each AnalysisRun. */
   private readonly runPhases = new Map<string, string>();
+  /**
+   * Versions the controllers wrote whose watch event has not come yet: `ro|Kind/ns/name@rv` for the
+   * Rollout controller's writes, `ar|AnalysisRun/ns/name@rv` for the AnalysisRun controller's.
+   */
+  private readonly written = new Set<string>();
+  /** Per `ro|key` / `ar|key` being reconciled: watch events that came meanwhile, decided afterwards. */
+  private readonly inflight = new Map<string, string[]>();
   private stopped = false;
   /** False until every kind is listed: reconciles wait for complete caches. */
   private synced = false;
@@ -70,6 +77,7 @@ export class RolloutsManager {
       events: events as EventSink<RolloutEvent>,
       recorder,
       caches: this.caches,
+      onWrite: (obj) => this.written.add(`ro|${writeId(obj)}`),
     };
     if (opts.trafficRouter !== undefined) rolloutOpts.trafficRouter = opts.trafficRouter;
     this.rollouts = new RolloutController(rolloutOpts);
@@ -77,7 +85,13 @@ export class RolloutsManager {
       client: opts.client,
       clock: opts.clock,
       provider: opts.provider,
-      runs: this.caches.analysisRuns,
+      runs: {
+        get: (namespace, name) => this.caches.analysisRuns.get(namespace, name),
+        upsert: (run) => {
+          this.written.add(`ar|${writeId(run)}`);
+          return this.caches.analysisRuns.upsert(run);
+        },
+      },
       events: events as EventSink<AnalysisEvent>,
       record: (obj, type, reason, message) => recorder.record(obj, type, reason, message),
     });
@@ -102,6 +116,9 @@ export class RolloutsManager {
     const [ns, name] = key.split("/") as [string, string];
     this.reconciles++;
     const queue = which === "ro" ? this.roQueue : this.arQueue;
+    const flight = `${which}|${key}`;
+    const seen: string[] = [];
+    this.inflight.set(flight, seen);
     try {
       const res =
         which === "ro" ? await this.rollouts.reconcile(ns, name) : await this.analysis.reconcile(ns, name);
@@ -109,7 +126,33 @@ export class RolloutsManager {
     } catch (e) {
       queue.addAfter(key, 1000);
       throw e;
+    } finally {
+      this.inflight.delete(flight);
+      // changes seen while reconciling: the reconcile's own writes need no second look, others do
+      let again = false;
+      for (const w of seen) if (!this.written.delete(w)) again = true;
+      if (again) queue.add(key);
     }
+  }
+
+  /**
+   * Enqueue `key` on a queue for a change, unless the change is the version a write of that queue's
+   * own controller returned (`id`: the changed object's writeId, for updates): the reconcile that
+   * wrote it has taken it into account (upstream re-runs it; it would find nothing to do). While
+   * `key` is being reconciled, the decision waits for the reconcile's end, by which its writes'
+   * responses are known.
+   */
+  private enqueueFor(which: "ro" | "ar", key: string, id: string | undefined): void {
+    const queue = which === "ro" ? this.roQueue : this.arQueue;
+    if (id === undefined) {
+      queue.add(key);
+      return;
+    }
+    const w = `${which}|${id}`;
+    if (this.written.delete(w)) return;
+    const seen = this.inflight.get(`${which}|${key}`);
+    if (seen !== undefined) seen.push(w);
+    else queue.add(key);
   }
 
   private ownerKey(obj: KubeObject): string | undefined {
@@ -124,15 +167,17 @@ export class RolloutsManager {
     this.roQueue.add(`${namespace}/${name}`);
   }
 
-  private onObject(kind: string, obj: KubeObject, deleted = false): void {
+  /** Enqueue what a change concerns; `modified`: an update (not an add, delete or list). */
+  private onObject(kind: string, obj: KubeObject, deleted = false, modified = false): void {
     if (!this.synced) return; // start() enqueues everything once all caches are filled
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    const id = modified ? writeId(obj) : undefined;
     if (kind === "Rollout") {
-      this.roQueue.add(key);
+      this.enqueueFor("ro", key, id);
       return;
     }
     if (kind === "AnalysisRun") {
-      this.arQueue.add(key);
+      this.enqueueFor("ar", key, id);
       // a Rollout only reads a run's phase: skip the owner when only measurements changed
       const phase = `${(obj as { status?: { phase?: string } }).status?.phase ?? ""}/${obj.metadata.labels?.[SUPERSEDED_LABEL] ?? ""}`;
       if (deleted) this.runPhases.delete(key);
@@ -140,7 +185,7 @@ export class RolloutsManager {
       else this.runPhases.set(key, phase);
     }
     const owner = this.ownerKey(obj);
-    if (owner !== undefined) this.roQueue.add(owner);
+    if (owner !== undefined) this.enqueueFor("ro", owner, id);
   }
 
   /**
@@ -168,7 +213,7 @@ export class RolloutsManager {
         if (ev.type === "ADDED" || ev.type === "MODIFIED") cache.upsert(ev.object);
         else if (ev.type === "DELETED") cache.remove(ev.object);
         else return;
-        this.onObject(kind, ev.object, ev.type === "DELETED");
+        this.onObject(kind, ev.object, ev.type === "DELETED", ev.type === "MODIFIED");
       },
       () => this.rewatch(apiVersion, kind, cache, 0),
     );
@@ -216,4 +261,9 @@ export class RolloutsManager {
     this.roQueue.stop();
     this.arQueue.stop();
   }
+}
+
+/** `Kind/namespace/name@resourceVersion`: one version of one object. */
+function writeId(obj: KubeObject): string {
+  return `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}@${obj.metadata.resourceVersion}`;
 }

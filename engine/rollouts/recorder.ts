@@ -2,10 +2,11 @@
  * Kubernetes Events (core/v1 Event objects) as the Argo Rollouts controller
  * records them: involvedObject, reason, message, type Normal|Warning, source
  * component "rollouts-controller"; a repeat of the same reason+message on the
- * same object bumps `count` and `lastTimestamp`.
+ * same object bumps `count` and `lastTimestamp` (from the count the recorder remembers, as
+ * client-go's EventCorrelator: no read per event).
  */
 import { type Clock, rfc3339, rfc3339Micro } from "../core/clock.ts";
-import { type KubeClient, type KubeObject, isConflict, isNotFound } from "../kube/types.ts";
+import { type KubeClient, type KubeObject, type ObjectRef, isConflict, isNotFound } from "../kube/types.ts";
 
 export type EventType = "Normal" | "Warning";
 
@@ -22,7 +23,16 @@ function fnv(text: string): string {
   return h.toString(16).padStart(8, "0");
 }
 
+/** client-go's event cache size (record.maxLruCacheEntries). */
+const CACHE_ENTRIES = 4096;
+
 export class KubeEventRecorder implements EventRecorder {
+  /**
+   * count of each Event this recorder wrote (by name), oldest first: as client-go's
+   * EventCorrelator, a repeat is a patch of the count it remembers, without reading the Event.
+   */
+  private readonly counts = new Map<string, number>();
+
   constructor(
     private readonly client: KubeClient,
     private readonly clock: Clock,
@@ -34,17 +44,8 @@ export class KubeEventRecorder implements EventRecorder {
     const name = `${obj.metadata.name}.${fnv(`${obj.metadata.uid}/${reason}/${message}`)}`;
     const now = this.clock.now();
     const ref = { apiVersion: "v1", kind: "Event", name, namespace: ns };
-    try {
-      const existing = await this.client.get(ref);
-      await this.client.patch(
-        ref,
-        { count: ((existing.count as number | undefined) ?? 1) + 1, lastTimestamp: rfc3339(now) },
-        "merge",
-      );
-      return;
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    const known = this.counts.get(name);
+    if (known !== undefined && (await this.bump(ref, known + 1, now))) return;
     try {
       await this.client.create({
         apiVersion: "v1",
@@ -70,9 +71,38 @@ export class KubeEventRecorder implements EventRecorder {
         source: { component: this.component },
         action: reason,
       });
+      this.remember(name, 1);
     } catch (e) {
       if (!isConflict(e)) throw e;
+      // recorded before this recorder remembers (e.g. a controller restart): count on from the server's
+      const existing = await this.client.get(ref).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
+      if (existing !== undefined)
+        await this.bump(ref, ((existing.count as number | undefined) ?? 1) + 1, now);
     }
+  }
+
+  /** Patch the Event's count; false when it is gone (expired or deleted). */
+  private async bump(ref: ObjectRef, count: number, now: number): Promise<boolean> {
+    try {
+      await this.client.patch(ref, { count, lastTimestamp: rfc3339(now) }, "merge");
+    } catch (e) {
+      if (isNotFound(e)) {
+        this.counts.delete(ref.name);
+        return false;
+      }
+      throw e;
+    }
+    this.remember(ref.name, count);
+    return true;
+  }
+
+  private remember(name: string, count: number): void {
+    this.counts.delete(name);
+    this.counts.set(name, count);
+    if (this.counts.size > CACHE_ENTRIES) this.counts.delete(this.counts.keys().next().value as string);
   }
 }
 
