@@ -58,6 +58,8 @@ interface VersionEntry {
   /** Behaviours set, by time; `baseline` when equal to the service's default behaviour. */
   behaviours: Array<{ from: number; behaviour: VersionBehaviour; baseline: boolean }>;
   sources?: TrafficSeries[];
+  /** The same, by metric name. */
+  byName?: Map<string, TrafficSeries[]>;
 }
 
 const REQUESTS = "http_requests_total";
@@ -328,7 +330,9 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
       if (ns !== undefined && svc.spec.namespace !== ns) continue;
       for (const e of this.orderedVersions(svc)) {
         if (hash !== undefined && e.series.hash !== hash) continue;
-        for (const s of this.sources(svc, e)) if (this.matches(s.labels, matchers)) out.push(s);
+        const all = this.sources(svc, e);
+        const named = name === undefined ? all : (e.byName?.get(name) ?? NO_SERIES);
+        for (const s of named) if (this.matches(s.labels, matchers)) out.push(s);
       }
     }
     return out;
@@ -478,6 +482,11 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
       new TrafficSeries({ __name__: `${DURATION}_sum`, ...base }, e.series, cols.sum, cols.count, init),
     );
     e.sources = out;
+    e.byName = new Map();
+    for (const s of out) {
+      const n = s.labels.__name__!;
+      e.byName.set(n, [...(e.byName.get(n) ?? []), s]);
+    }
     return out;
   }
 
@@ -588,6 +597,7 @@ class TrafficSeries implements SeriesSource {
   }
 }
 
+const NO_SERIES: readonly TrafficSeries[] = [];
 const EMPTY_BLOCK: SampleBlock = { t: new Float64Array(0), v: new Float64Array(0) };
 
 function percentages(shares: ReadonlyMap<string, number>): Record<string, number> {

@@ -120,6 +120,8 @@ function notificationSubscriptions(channel: string): Record<string, string> {
   return out;
 }
 
+const TAG_MARKER = "gtb-image-tag-marker";
+
 /** values-production.yaml of a service: the scenario's canary policy on top of the chart's values. */
 function productionValues(s: FleetService, scenario: Scenario, analysis: boolean, tag: string): string {
   return stringify(
@@ -218,15 +220,28 @@ export async function startGitopsOperator(
   const repoURL = "https://git.example.com/platform/fleet.git";
   const repo = FleetRepo.init({ dir: repoDir, clock });
 
+  /** values-production.yaml last written per service, and its text with a marker for the tag. */
+  const written = new Map<string, string>();
+  const templates = new Map<string, string>();
+  function valuesWithTag(s: FleetService, tag: string): string {
+    let text: string;
+    if (stringify(tag) === `${tag}\n`) {
+      // a plain scalar: YAML writes it as is wherever it stands
+      let template = templates.get(s.name);
+      if (template === undefined) {
+        template = productionValues(s, scenario, world.canaryAnalysis, TAG_MARKER);
+        templates.set(s.name, template);
+      }
+      text = template.replace(TAG_MARKER, () => tag);
+    } else text = productionValues(s, scenario, world.canaryAnalysis, tag);
+    written.set(s.name, text);
+    return text;
+  }
+
   /** A service's chart (values-production.yaml at `tag`) and Application. */
   function serviceFiles(s: FleetService, tag: string, files: Record<string, string>): KubeObject {
     Object.assign(files, chartFiles(s));
-    files[`charts/${s.name}/values-production.yaml`] = productionValues(
-      s,
-      scenario,
-      world.canaryAnalysis,
-      tag,
-    );
+    files[`charts/${s.name}/values-production.yaml`] = valuesWithTag(s, tag);
     const app = parseYaml(applicationYaml(s, { repoURL, argocdNamespace: ARGOCD_NS })) as KubeObject & {
       spec: { syncPolicy: { automated: { selfHeal: boolean } } };
     };
@@ -480,10 +495,15 @@ export async function startGitopsOperator(
     reviewer?: string,
   ): Promise<string> {
     const path = `charts/${b.s.name}/values-production.yaml`;
-    const current = repo.read(path) ?? productionValues(b.s, scenario, world.canaryAnalysis, b.version);
+    const current = repo.read(path);
+    // the file is written only by valuesWithTag(): rewritten whole, not parsed and re-serialized
+    const next =
+      current === undefined || current === written.get(b.s.name)
+        ? valuesWithTag(b.s, tag)
+        : setValues(current, { image: { tag } });
     const who = (x: string) => ({ name: x.split("@")[0]!, email: `${x.split("@")[0]}@example.com` });
     const sha = repo.commit({
-      files: { [path]: setValues(current, { image: { tag } }) },
+      files: { [path]: next },
       message,
       author: who(author),
       ...(reviewer === undefined ? {} : { reviewer: who(reviewer) }),
