@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryEventLog } from "../../../engine/core/events.ts";
-import type { KubeClient, KubeObject } from "../../../engine/kube/types.ts";
+import { type KubeClient, KubeApiError, type KubeObject } from "../../../engine/kube/types.ts";
 import { SeededRng } from "../../clock/rng.ts";
 import { VirtualClock } from "../../clock/virtual.ts";
 import { EmbeddedCluster } from "../cluster.ts";
@@ -21,6 +21,7 @@ interface Env {
   kube: KubeClient;
   ctl: BuiltinControllers;
   log: MemoryEventLog;
+  cluster: EmbeddedCluster;
 }
 
 /**
@@ -40,16 +41,33 @@ afterEach(() => {
   running = undefined;
 });
 
-async function env(behaviour?: PodBehaviour): Promise<Env> {
+async function env(
+  behaviour?: PodBehaviour,
+  wrap: (client: KubeClient) => KubeClient = (c) => c,
+  opts: Parameters<typeof startBuiltinControllers>[2] = { rng: new SeededRng("ctl") },
+): Promise<Env> {
   const clock = new VirtualClock();
   const cluster = new EmbeddedCluster({ clock });
   const log = new MemoryEventLog();
-  const opts: Parameters<typeof startBuiltinControllers>[2] = { rng: new SeededRng("ctl"), events: log };
+  opts.events = log;
   if (behaviour !== undefined) opts.behaviour = behaviour;
-  const ctl = startBuiltinControllers(cluster.adminClient("system:kube-controller-manager"), clock, opts);
+  const ctl = startBuiltinControllers(
+    wrap(cluster.adminClient("system:kube-controller-manager")),
+    clock,
+    opts,
+  );
   running = ctl;
   await ctl.ready;
-  return { clock, kube: cluster.adminClient("tester"), ctl, log };
+  return { clock, kube: cluster.adminClient("tester"), ctl, log, cluster };
+}
+
+/** The controllers' writes audited since `from`, as "verb Kind[/subresource] name". */
+function writesSince(cluster: EmbeddedCluster, from: number): string[] {
+  return cluster
+    .audit()
+    .slice(from)
+    .filter((e) => e.identity === "system:kube-controller-manager")
+    .map((e) => `${e.verb} ${e.kind}${e.subresource === undefined ? "" : `/${e.subresource}`} ${e.name}`);
 }
 
 function deployment(name: string, image: string, replicas: number, spec: Json = {}): KubeObject {
@@ -392,6 +410,93 @@ describe("built-in controllers", () => {
     expect(statusOf(job)).toMatchObject({ succeeded: 1 });
     expect(cond(job, "Complete")?.status).toBe("True");
     expect(statusOf((await list(kube, "Pod"))[0]!).phase).toBe("Succeeded");
+  });
+
+  it("a pod stays Pending as created, then turns Running and Ready in one kubelet write", async () => {
+    // no jitter: start-up takes 2,000 + 3,000 / 2 ms
+    const { clock, kube, cluster } = await env(undefined, (c) => c, {});
+    const created = clock.now();
+    await kube.create(deployment("web", "web:v1", 1));
+    await advance(clock, 3000);
+    const [pending] = await list(kube, "Pod");
+    expect(statusOf(pending!)).toEqual({ phase: "Pending", qosClass: "BestEffort" });
+    await advance(clock, 60_000);
+    const [pod] = await list(kube, "Pod");
+    const podWrites = writesSince(cluster, 0).filter((w) => w.includes(" Pod"));
+    expect(podWrites).toEqual([`create Pod ${pod!.metadata.name}`, `patch Pod/status ${pod!.metadata.name}`]);
+    const at = (type: string) => cond(pod!, type)?.lastTransitionTime;
+    expect(at("PodScheduled")).toBe(new Date(created).toISOString().replace(".000Z", "Z"));
+    expect(at("Initialized")).toBe(at("PodScheduled"));
+    expect(statusOf(pod!).startTime).toBe(at("PodScheduled"));
+    expect(at("PodReadyToStartContainers")).toBe(
+      new Date(created + 3000).toISOString().replace(".000Z", "Z"),
+    );
+    expect(at("Ready")).toBe(at("PodReadyToStartContainers"));
+    expect(statusOf(pod!)).toMatchObject({ phase: "Running", podIP: expect.stringMatching(/^10\.244\./) });
+  });
+
+  it("pods that start together are reported in one ReplicaSet status write, and idle time writes nothing", async () => {
+    const { clock, kube, cluster } = await env(undefined, (c) => c, {});
+    await kube.create(deployment("web", "web:v1", 4));
+    await advance(clock, 60_000);
+    const from = cluster.audit().length;
+    await kube.patch(ref("Deployment", "web"), { spec: { replicas: 8 } }, "merge");
+    await advance(clock, 60_000);
+    const writes = writesSince(cluster, from);
+    const rsName = (await list(kube, "ReplicaSet"))[0]!.metadata.name;
+    // one write once the new pods exist, one once they are all Ready
+    expect(writes.filter((w) => w === `patch ReplicaSet/status ${rsName}`)).toHaveLength(2);
+    expect(writes.filter((w) => w.startsWith("patch Pod/status"))).toHaveLength(4);
+    expect(writes.filter((w) => w === "patch Deployment/status web")).toHaveLength(2);
+    expect(statusOf(await kube.get(ref("Deployment", "web")))).toMatchObject({
+      observedGeneration: 2,
+      replicas: 8,
+      readyReplicas: 8,
+      availableReplicas: 8,
+    });
+    const idle = cluster.audit().length;
+    await advance(clock, 86_400_000);
+    expect(cluster.audit().length).toBe(idle);
+  });
+
+  it("a ReplicaSet that cannot create pods reports ReplicaFailure, and clears it once it can", async () => {
+    let failing = true;
+    const quota = (c: KubeClient): KubeClient =>
+      new Proxy(c, {
+        get(target, prop, receiver) {
+          if (prop === "create")
+            return async (obj: KubeObject, o?: Parameters<KubeClient["create"]>[1]) => {
+              if (failing && obj.kind === "Pod")
+                throw new KubeApiError({
+                  kind: "Status",
+                  apiVersion: "v1",
+                  metadata: {},
+                  status: "Failure",
+                  message: 'pods "web-x" is forbidden: exceeded quota: pods',
+                  reason: "Forbidden",
+                  code: 403,
+                });
+              return target.create(obj, o);
+            };
+          return Reflect.get(target, prop, receiver) as unknown;
+        },
+      });
+    const { clock, kube, log } = await env(undefined, quota);
+    await kube.create(deployment("web", "web:v1", 2));
+    await advance(clock, 5000);
+    const [rs] = await list(kube, "ReplicaSet");
+    expect(statusOf(rs!)).toMatchObject({ replicas: 0, observedGeneration: 1 });
+    expect(cond(rs!, "ReplicaFailure")).toMatchObject({
+      status: "True",
+      reason: "FailedCreate",
+      message: 'pods "web-x" is forbidden: exceeded quota: pods',
+    });
+    expect(log.ofType("cluster.controller.error").length).toBeGreaterThan(0);
+    failing = false;
+    await advance(clock, 60_000);
+    const [healed] = await list(kube, "ReplicaSet");
+    expect(cond(healed!, "ReplicaFailure")).toBeUndefined();
+    expect(statusOf(healed!)).toMatchObject({ replicas: 2, availableReplicas: 2 });
   });
 
   it("is deterministic for a seed", async () => {

@@ -40,6 +40,8 @@ const revisionOf = (rs: KubeObject): number => Number(rs.metadata.annotations?.[
 const replicasOf = (rs: KubeObject): number => num(specOf(rs).replicas, 1);
 const sum = (rss: KubeObject[], f: (rs: KubeObject) => number) => rss.reduce((n, rs) => n + f(rs), 0);
 const statusNum = (field: string) => (rs: KubeObject) => num(statusOf(rs)[field], 0);
+/** The ReplicaSet controller has not reported on this ReplicaSet's current spec yet. */
+const unobserved = (rs: KubeObject) => statusOf(rs).observedGeneration !== rs.metadata.generation;
 const byAge = (a: KubeObject, b: KubeObject) => {
   const ca = a.metadata.creationTimestamp ?? "";
   const cb = b.metadata.creationTimestamp ?? "";
@@ -392,9 +394,7 @@ export class DeploymentController extends WorkloadController {
     const now = this.replicaSets.byIndex("controller", d.metadata.uid ?? "");
     if (now.length !== before.length) return true;
     const was = new Set(before);
-    return now.some(
-      (rs) => !was.has(rs) || (!isDeleting(rs) && statusOf(rs).observedGeneration !== rs.metadata.generation),
-    );
+    return now.some((rs) => !was.has(rs) || (!isDeleting(rs) && unobserved(rs)));
   }
 
   /** Scale the new ReplicaSet up within maxSurge (or down to spec.replicas). Returns whether it scaled. */
