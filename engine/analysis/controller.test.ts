@@ -5,13 +5,13 @@
  * returns, the next is due an interval after that, and a query past the metric's
  * timeout is an Error measurement (5 in a row fail the run, as upstream).
  */
+import { strictManager } from "../rollouts/test-fixtures.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../simulator/clock/virtual.ts";
 import { EmbeddedCluster } from "../../simulator/cluster/cluster.ts";
 import { advance } from "../../test/rollouts/harness.ts";
 import type { Clock } from "../core/clock.ts";
 import type { KubeClient } from "../kube/types.ts";
-import { RolloutsManager } from "../rollouts/manager.ts";
 import { type MetricsProvider, type PrometheusApi, PrometheusProvider } from "./provider.ts";
 import type { AnalysisRun, Measurement } from "./types.ts";
 
@@ -56,14 +56,10 @@ async function runWith(
   const cluster = new EmbeddedCluster({ clock, seed: "analysis-controller-test" });
   await cluster.start();
   const client: KubeClient = cluster.adminClient("argo-rollouts");
-  const manager = new RolloutsManager({
+  const manager = strictManager({
     client,
     clock,
     provider: makeProvider(clock),
-    freezeCache: true,
-    onError: (e, where) => {
-      throw new Error(`${where}: ${e instanceof Error ? e.stack : String(e)}`);
-    },
   });
   stop = async () => {
     manager.stop();

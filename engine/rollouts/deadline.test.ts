@@ -15,9 +15,8 @@ import type { ReplicaSet } from "./controller.ts";
 import { progressMade } from "./controller.ts";
 import type { AnalysisEvent } from "../analysis/events.ts";
 import type { RolloutEvent } from "./events.ts";
-import { RolloutsManager } from "./manager.ts";
 import { podTemplateHash } from "./replicas.ts";
-import { rollout } from "./test-fixtures.ts";
+import { rollout, strictManager } from "./test-fixtures.ts";
 import type { Rollout, RolloutStatus } from "./types.ts";
 
 const REF = { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", namespace: "default", name: "web" };
@@ -55,15 +54,11 @@ async function start(ro: Rollout): Promise<World> {
   await cluster.start();
   const client = cluster.adminClient("argo-rollouts");
   const log = new MemoryEventLog<RolloutEvent | AnalysisEvent>();
-  const manager = new RolloutsManager({
+  const manager = strictManager({
     client,
     clock,
     provider: new FunctionProvider(() => 0),
     events: log,
-    freezeCache: true,
-    onError: (e, where) => {
-      throw new Error(`${where}: ${e instanceof Error ? e.stack : String(e)}`);
-    },
   });
   await manager.start();
   await client.create(ro);

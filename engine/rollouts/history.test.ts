@@ -12,8 +12,7 @@ import { VirtualClock } from "../../simulator/clock/virtual.ts";
 import { EmbeddedCluster } from "../../simulator/cluster/cluster.ts";
 import { advance } from "../../test/rollouts/harness.ts";
 import { type ReplicaSet, analysisRunsToDelete } from "./controller.ts";
-import { RolloutsManager } from "./manager.ts";
-import { rollout } from "./test-fixtures.ts";
+import { rollout, strictManager } from "./test-fixtures.ts";
 import { POD_HASH_LABEL, type Rollout } from "./types.ts";
 
 function run(
@@ -152,15 +151,11 @@ async function start(ro: Rollout): Promise<{
   await cluster.start();
   const client = cluster.adminClient("argo-rollouts");
   let image = "";
-  const manager = new RolloutsManager({
+  const manager = strictManager({
     client,
     clock,
     // a version tagged bad-* measures 1 error (fails the step analysis), any other 0
     provider: new FunctionProvider(() => (image.startsWith("web:bad") ? 1 : 0)),
-    freezeCache: true,
-    onError: (e, where) => {
-      throw new Error(`${where}: ${e instanceof Error ? e.stack : String(e)}`);
-    },
   });
   await manager.start();
   await client.create(TEMPLATE);

@@ -9,7 +9,7 @@ import { advance } from "../../test/rollouts/harness.ts";
 import { FunctionProvider } from "../analysis/provider.ts";
 import type { KubeClient, WatchEvent, WatchHandle } from "../kube/types.ts";
 import { RolloutsManager } from "./manager.ts";
-import { rollout } from "./test-fixtures.ts";
+import { rollout, strictManager } from "./test-fixtures.ts";
 import type { Rollout } from "./types.ts";
 
 let stop: (() => Promise<void>) | undefined;
@@ -92,14 +92,10 @@ it("a controller's own status write does not re-run its reconcile; another's cha
   const cluster = new EmbeddedCluster({ clock, controllers: true, seed: "manager-own-writes" });
   await cluster.start();
   const admin = cluster.adminClient("admin");
-  const manager = new RolloutsManager({
+  const manager = strictManager({
     client: cluster.adminClient("argo-rollouts"),
     clock,
     provider: new FunctionProvider(() => 0),
-    freezeCache: true,
-    onError: (e, where) => {
-      throw new Error(`${where}: ${e instanceof Error ? e.stack : String(e)}`);
-    },
   });
   stop = async () => {
     manager.stop();

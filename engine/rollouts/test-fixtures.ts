@@ -1,4 +1,5 @@
 /** Objects the rollouts tests share (not used by the library). */
+import { RolloutsManager, type RolloutsManagerOptions } from "./manager.ts";
 import type { CanaryStep, Rollout } from "./types.ts";
 
 /** A canary Rollout `default/web` with 4 replicas (unless `spec` says otherwise) running `image`. */
@@ -18,4 +19,20 @@ export function rollout(image: string, spec: Partial<Rollout["spec"]>, steps: Ca
       ...spec,
     },
   };
+}
+
+/**
+ * A RolloutsManager for tests: frozen caches (a controller mutating a cached object throws) and
+ * reconcile errors thrown (failing the test) rather than swallowed.
+ */
+export function strictManager(
+  opts: Omit<RolloutsManagerOptions, "freezeCache" | "onError">,
+): RolloutsManager {
+  return new RolloutsManager({
+    ...opts,
+    freezeCache: true,
+    onError: (e, where) => {
+      throw new Error(`${where}: ${e instanceof Error ? e.stack : String(e)}`);
+    },
+  });
 }
