@@ -286,6 +286,7 @@ export class VersionSeries {
   /** Drop everything drawn for intervals ending after t (inputs changed at t). */
   invalidateAfter(t: number): void {
     this.epoch++;
+    this.windows = [];
     const k = this.firstScrapeAtOrAfter(t);
     // the interval ending exactly at t is unaffected by a change at t
     const first = this.scrapeTime(k) === t ? k + 1 : k;
