@@ -169,9 +169,14 @@ export class Informer<T extends KubeObject = KubeObject> {
     for (const h of this.handlers) h(old === undefined ? "ADDED" : "MODIFIED", o, old);
   }
 
-  /** Forget an object this process just deleted. */
+  /**
+   * Forget an object this process just deleted. Until its DELETED event
+   * arrives, late events of it are ignored (once that event is in, none can
+   * follow, so nothing is remembered).
+   */
   forget(o: T): void {
-    if (o.metadata.uid !== undefined) this.tombstones.add(o.metadata.uid);
+    const uid = o.metadata.uid;
+    if (uid !== undefined && this.items.get(keyOf(o))?.metadata.uid === uid) this.tombstones.add(uid);
     this.remove(o);
   }
 
