@@ -247,6 +247,51 @@ describe("determinism and cost", () => {
     expect(traffic.stats.intervals - first).toBeLessThanOrEqual(240);
   });
 
+  it("a change at now leaves drawn scrapes alone: each interval is drawn once under a rollout's churn", async () => {
+    const { clock, traffic, prom } = setup();
+    traffic.setWeight(svc, undefined, "s", 0);
+    await clock.runFor(60_000);
+    traffic.setWeight(svc, "c", "s", 5);
+    const seen: number[] = [];
+    for (let minute = 0; minute < 60; minute++) {
+      // replicas moving every 10 s, as a rolling update's do, and one query a minute
+      for (let i = 0; i < 6; i++) {
+        await clock.runFor(10_000);
+        traffic.setWeight(svc, "c", "s", 5 + ((minute * 6 + i) % 20));
+      }
+      seen.push(values(prom.evaluate(`sum(rate(http_requests_total{${sel("c")}}[5m]))`, clock.now()))[0]!);
+    }
+    // two versions x at most ~61 minutes of 15 s scrapes (a redraw per change would be ~60x that)
+    expect(traffic.stats.intervals).toBeLessThanOrEqual(2 * 4 * 62);
+    expect(seen.every((v) => v > 0)).toBe(true);
+  });
+
+  it("deviatesDuring: a version with a behaviour other than the default ran in the window", async () => {
+    const { clock, traffic } = setup();
+    traffic.setWeight(svc, undefined, "s", 0);
+    await clock.runFor(10 * 60_000);
+    const t0 = clock.now();
+    expect(traffic.deviatesDuring(svc, t0 - 60_000, t0)).toBe(false);
+    traffic.setVersionBehaviour(svc, "bad", { errorRatio: 0.2 });
+    traffic.setWeight(svc, "bad", "s", 10);
+    await clock.runFor(10 * 60_000);
+    expect(traffic.deviatesDuring(svc, clock.now() - 60_000, clock.now())).toBe(true);
+    traffic.setWeight(svc, undefined, "s", 0);
+    traffic.stopVersion(svc, "bad");
+    const stopped = clock.now();
+    await clock.runFor(10 * 60_000);
+    expect(traffic.deviatesDuring(svc, stopped - 60_000, stopped)).toBe(true);
+    expect(traffic.deviatesDuring(svc, stopped + 1, clock.now())).toBe(false);
+    // a behaviour set back to the service's default is no deviation
+    traffic.setVersionBehaviour(svc, "s", { errorRatio: 0.05 });
+    await clock.runFor(60_000);
+    traffic.setVersionBehaviour(svc, "s", {});
+    const healed = clock.now();
+    await clock.runFor(10 * 60_000);
+    expect(traffic.deviatesDuring(svc, healed - 30_000, healed)).toBe(true);
+    expect(traffic.deviatesDuring(svc, healed, clock.now())).toBe(false);
+  });
+
   it("history drawn in aggregate, looked at later in detail: counters never go back, rates stay true", async () => {
     const { clock, traffic, prom } = setup();
     traffic.deploy(svc, "v1");
