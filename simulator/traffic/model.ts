@@ -270,7 +270,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     const byCode: Record<string, number> = Object.fromEntries(CODES.map((c) => [c, 0]));
     const out = { requests: 0, errors: 0, byCode };
     if (e === undefined) return out;
-    this.forEachDelta(e.series, fromMs, toMs, (_t, d) => {
+    e.series.forEachDelta(fromMs, toMs, (_t, d) => {
       for (let c = 0; c < CODES.length; c++) byCode[CODES[c]!]! += d[c]!;
     });
     for (const c of CODES) out.requests += byCode[c]!;
@@ -294,7 +294,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     const slo = opts.errorRatioSlo ?? 0.005;
     const minutes = new Map<number, { req: number; err: number; mine: number }>();
     for (const [h, e] of this.versions.get(svc.key)!) {
-      this.forEachDelta(e.series, fromMs, toMs, (t, d) => {
+      e.series.forEachDelta(fromMs, toMs, (t, d) => {
         const m = Math.floor((t - 1) / 60_000);
         let acc = minutes.get(m);
         if (acc === undefined) {
@@ -518,31 +518,6 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
       this.regexCache.set(src, re);
     }
     return re;
-  }
-
-  /** Per-interval increments of every column for scrapes in (fromMs, toMs]. */
-  private forEachDelta(
-    v: VersionSeries,
-    fromMs: number,
-    toMs: number,
-    fn: (t: number, d: Float64Array) => void,
-  ): void {
-    const d = new Float64Array(v.width);
-    const I = this.grid.intervalMs;
-    for (let k = Math.floor(fromMs / I) - 1; ; k++) {
-      const t = v.scrapeTime(k);
-      if (t > toMs) break;
-      if (t <= fromMs) continue;
-      const lt = v.lifetimeAt(t);
-      if (lt === undefined) continue;
-      const cur = v.row(k);
-      const same = v.lifetimeAt(t - I) === lt;
-      const prev = same ? v.row(k - 1) : undefined;
-      for (let c = 0; c < d.length; c++) {
-        d[c] = cur.data[cur.base + c]! - (prev === undefined ? 0 : prev.data[prev.base + c]!);
-      }
-      fn(t, d);
-    }
   }
 }
 

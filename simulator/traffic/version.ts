@@ -326,6 +326,52 @@ export class VersionSeries {
     return { data: d.data, base: i * this.cols.width };
   }
 
+  /** Per-interval increments of every column for the scrapes in (fromMs, toMs] while the version runs. */
+  forEachDelta(fromMs: number, toMs: number, fn: (t: number, d: Float64Array) => void): void {
+    const width = this.cols.width;
+    const I = this.grid.intervalMs;
+    const d = new Float64Array(width);
+    const prev = new Float64Array(width);
+    let k = this.firstScrapeAtOrAfter(fromMs);
+    if (this.scrapeTime(k) <= fromMs) k++;
+    let prevLt = this.lifetimeAt(this.scrapeTime(k) - I);
+    let havePrev = false;
+    let c: ChunkDetail | undefined;
+    for (; ; k++) {
+      const t = this.scrapeTime(k);
+      if (t > toMs) break;
+      const lt = this.lifetimeAt(t);
+      if (lt === undefined) {
+        prevLt = undefined;
+        havePrev = false;
+        const next = this.nextStartAfter(t);
+        if (next === undefined || next > toMs) break;
+        k = Math.max(k, this.firstScrapeAtOrAfter(next) - 1);
+        continue;
+      }
+      const j = Math.floor(k / CHUNK);
+      const i = k - j * CHUNK;
+      if (lt === prevLt && !havePrev) {
+        const r = this.row(k - 1);
+        for (let x = 0; x < width; x++) prev[x] = r.data[r.base + x]!;
+        havePrev = true;
+      }
+      if (c === undefined || c.j !== j) c = this.chunk(j);
+      if (i >= c.filled) this.fill(c, i + 1);
+      const src = c.data;
+      const o = i * width;
+      const same = lt === prevLt;
+      for (let x = 0; x < width; x++) {
+        const v = src[o + x]!;
+        d[x] = same ? v - prev[x]! : v;
+        prev[x] = v;
+      }
+      havePrev = true;
+      prevLt = lt;
+      fn(t, d);
+    }
+  }
+
   /** The scrapes in [startMs, endMs] and the one before, with their rows (see WindowRows). */
   window(startMs: number, endMs: number): WindowRows {
     for (const w of this.windows)
