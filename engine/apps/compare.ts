@@ -11,6 +11,7 @@ import type { HealthStatus } from "../health/types.ts";
 import { type KubeObject, splitApiVersion } from "../kube/types.ts";
 import type { FieldChange } from "./events.ts";
 import { keyOf, sameExceptStatus } from "../kube/cluster-cache.ts";
+import { jsonEqual } from "../kube/json.ts";
 import type { IgnoreDifference, ResourceStatus, SyncStatusCode } from "./types.ts";
 import { TRACKING_ANNOTATION } from "./types.ts";
 
@@ -115,25 +116,16 @@ interface ResourceDiff {
   changes: FieldChange[];
 }
 
-const ownership = new WeakMap<KubeObject, string>();
-
 /** What the diff reads of managedFields: who owns which fields of the main resource. */
-function mainOwnership(obj: KubeObject): string {
-  let s = ownership.get(obj);
-  if (s === undefined) {
-    s = JSON.stringify(
-      (obj.metadata.managedFields ?? [])
-        .filter((e) => e.subresource === undefined || e.subresource === "")
-        .map((e) => [e.manager, e.operation, e.apiVersion, e.fieldsV1]),
-    );
-    ownership.set(obj, s);
-  }
-  return s;
+function mainOwnership(obj: KubeObject): unknown[] {
+  return (obj.metadata.managedFields ?? [])
+    .filter((e) => e.subresource === undefined || e.subresource === "")
+    .map((e) => [e.manager, e.operation, e.apiVersion, e.fieldsV1]);
 }
 
 /** Two versions of a live object the diff cannot tell apart (status, resourceVersion, times aside). */
 function sameForDiff(a: KubeObject, b: KubeObject): boolean {
-  return a === b || (sameExceptStatus(a, b) && mainOwnership(a) === mainOwnership(b));
+  return a === b || (sameExceptStatus(a, b) && jsonEqual(mainOwnership(a), mainOwnership(b)));
 }
 
 /**
