@@ -4,7 +4,9 @@
  * rollouts_pod_template_hash) against 200 services (counters by code and hash + an 11-bucket
  * histogram, 15 s scrapes). In-process and HTTP p50/p99, memory, and the real `prometheus`
  * (2.42, backfilled with `promtool tsdb create-blocks-from openmetrics`) side by side.
- * BENCH_PROM_HOURS sets the data span (default 1); BENCH_PROM_REAL=0 skips the real server.
+ * BENCH_PROM_HOURS sets the data span (default 1); BENCH_PROM_REAL=0 skips the real server;
+ * BENCH_PROM_YOUNG_MB gives the mock server's thread that young generation (V8's
+ * maxYoungGenerationSizeMb; default: V8's own), to see how much of the HTTP tail is scavenges.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -298,7 +300,12 @@ export async function run(): Promise<void> {
   const N = 2000;
   // the mock server runs in its own thread, like the real server runs in its own process
   const boot = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: { role: WORKER_ROLE, hours, startMs } });
+  const young = Number(process.env.BENCH_PROM_YOUNG_MB ?? "0");
+  const worker = new Worker(boot, {
+    eval: true,
+    workerData: { role: WORKER_ROLE, hours, startMs },
+    ...(young > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: young } } : {}),
+  });
   const url = await new Promise<string>((resolve, reject) => {
     worker.once("message", (m: string) => resolve(m));
     worker.once("error", reject);

@@ -4,6 +4,8 @@
  * re-listing after a 410 Expired, bearer-token auth, the kubeconfig.
  */
 import { type KubernetesListObject, type KubernetesObject, makeInformer } from "@kubernetes/client-node";
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../simulator/clock/virtual.ts";
 import { EmbeddedCluster } from "../../simulator/cluster/cluster.ts";
@@ -89,5 +91,92 @@ describe("HTTP adapter on the wire", () => {
     } finally {
       await cluster.close();
     }
+  });
+
+  describe("watch streams from a server that misbehaves", () => {
+    /** A plain-HTTP server with core/v1 discovery and `watch` answering the ConfigMap watch. */
+    async function fake(watch: (res: ServerResponse) => void) {
+      const srv = createServer((req, res) => {
+        if (req.url === "/api/v1") {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(
+            JSON.stringify({
+              kind: "APIResourceList",
+              groupVersion: "v1",
+              resources: [{ name: "configmaps", namespaced: true, kind: "ConfigMap", verbs: ["watch"] }],
+            }),
+          );
+        } else if (req.url?.startsWith("/api/v1/namespaces/default/configmaps?") === true) watch(res);
+        else res.writeHead(404).end();
+      });
+      await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+      const { port } = srv.address() as AddressInfo;
+      const client = new HttpKubeClient({
+        kubeconfig: {
+          apiVersion: "v1",
+          kind: "Config",
+          clusters: [
+            { name: "c", cluster: { server: `http://127.0.0.1:${port}`, "insecure-skip-tls-verify": true } },
+          ],
+          users: [{ name: "u", user: { token: "t" } }],
+          contexts: [{ name: "x", context: { cluster: "c", user: "u", namespace: "default" } }],
+          "current-context": "x",
+        },
+      });
+      return { client, close: () => new Promise<void>((r) => srv.close(() => r())) };
+    }
+
+    const watchOnce = (client: HttpKubeClient) =>
+      new Promise<{ events: string[]; err: unknown }>((resolve, reject) => {
+        const events: string[] = [];
+        client
+          .watch(
+            "v1",
+            "ConfigMap",
+            { namespace: "default", resourceVersion: "5" },
+            (e) => events.push(`${e.type} ${e.object.metadata.name}`),
+            (err) => resolve({ events, err }),
+          )
+          .catch(reject);
+      });
+
+    it("ends the watch with an error on a line that is not JSON (instead of dropping the event)", async () => {
+      const { client, close } = await fake((res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write('{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"a"}}}\n{"type":"MODI');
+        res.write('FIED","object":{"kind":"ConfigMap","metadata":{"name":"a"}}}\nnot json\n');
+      });
+      try {
+        const { events, err } = await watchOnce(client);
+        expect(events).toEqual(["ADDED a", "MODIFIED a"]);
+        expect(String(err)).toMatch(/undecodable watch event/);
+      } finally {
+        await close();
+      }
+    });
+
+    it("reports a refused watch with the server's Status", async () => {
+      const { client, close } = await fake((res) => {
+        res.writeHead(403, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            kind: "Status",
+            apiVersion: "v1",
+            status: "Failure",
+            reason: "Forbidden",
+            message: 'configmaps is forbidden: User "u" cannot watch resource "configmaps"',
+            code: 403,
+          }),
+        );
+      });
+      try {
+        const { events, err } = await watchOnce(client);
+        expect(events).toEqual([]);
+        expect(err).toBeInstanceOf(KubeApiError);
+        expect((err as KubeApiError).status).toMatchObject({ code: 403, reason: "Forbidden" });
+      } finally {
+        await close();
+      }
+    });
   });
 });

@@ -1,15 +1,23 @@
 /**
  * The HTTP KubeClient adapter on @kubernetes/client-node 1.4 (1.4 because
- * 2.x needs undici 8 and Node >= 22.19). client-node does the transport:
- * kubeconfig, TLS, bearer/exec auth, discovery (kind -> plural) and its
- * discovery cache in KubernetesObjectApi, watches in Watch. This adapter only
+ * 2.x needs undici 8 and Node >= 22.19). client-node supplies the
+ * configuration: kubeconfig, TLS material, bearer/exec auth, discovery (kind ->
+ * plural) and its discovery cache in KubernetesObjectApi; requests (on shared
+ * keep-alive connections) and watches go out on node:https with it (transmit,
+ * watchStream: client-node's own fetch layers cost more CPU than the requests). This adapter only
  * keeps objects exactly as the server sent them (client-node's typed model
  * (de)serialization would turn timestamps into Dates and drop fields it does
  * not know, which a GitOps diff cannot afford), adds subresources and the
  * JSON-patch body shape, and maps failures to KubeApiError with the server's
  * Status.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+  STATUS_CODES,
+} from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import {
   ApiException,
@@ -23,7 +31,6 @@ import {
   type RequestContext,
   type ResponseContext,
   ServerConfiguration,
-  Watch,
 } from "@kubernetes/client-node";
 import {
   type ApiResourceInfo,
@@ -196,6 +203,102 @@ function transmit(ctx: RequestContext, agent: HttpAgent | undefined): Promise<Ra
 }
 
 /**
+ * client-node's Watch (same URL, query, auth, one connection per watch with
+ * TCP keep-alive, `done` once), reading the event lines straight off the
+ * response instead of through a PassThrough and readline. Unlike client-node,
+ * a line that is not JSON ends the watch with an error instead of being
+ * dropped: a lost event would be missed drift, a closed watch is re-listed.
+ * Resolves once the server answered the watch request (as client-node does).
+ */
+async function watchStream(
+  kc: KubeConfig,
+  path: string,
+  query: Record<string, string>,
+  onLine: (type: string, object: unknown) => void,
+  done: (err: unknown) => void,
+): Promise<{ abort(): void }> {
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null) throw new Error("No currently active cluster");
+  const url = new URL(cluster.server + path);
+  url.searchParams.set("watch", "true");
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  const opts: RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  let finished = false;
+  const finish = (err: unknown) => {
+    if (finished) return;
+    finished = true;
+    req.destroy();
+    done(err);
+  };
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  const req = send(url, { ...opts, method: "GET" });
+  const answered = new Promise<void>((resolve) => {
+    req.on("error", (e) => {
+      resolve();
+      finish(e);
+    });
+    req.on("response", (res) => {
+      resolve();
+      res.setEncoding("utf8");
+      if (res.statusCode !== 200) {
+        let text = "";
+        res.on("data", (c: string) => {
+          text += c;
+        });
+        res.on("end", () => {
+          const code = res.statusCode ?? 0;
+          let body: unknown;
+          try {
+            body = JSON.parse(text) as unknown;
+          } catch {
+            // not a Status: the status line below
+          }
+          if (isStatus(body)) return finish(new KubeApiError(body));
+          const e = new Error(res.statusMessage || STATUS_CODES[code] || "Internal Server Error");
+          finish(Object.assign(e, { statusCode: code }));
+        });
+        return;
+      }
+      res.socket.setKeepAlive(true, 30_000);
+      let buf = "";
+      const line = (text: string): boolean => {
+        if (text.trim() === "") return true;
+        let ev: { type?: unknown; object?: unknown };
+        try {
+          ev = JSON.parse(text) as { type?: unknown; object?: unknown };
+        } catch (e) {
+          finish(new Error(`undecodable watch event: ${e instanceof Error ? e.message : String(e)}`));
+          return false;
+        }
+        try {
+          onLine(String(ev.type), ev.object);
+        } catch (e) {
+          finish(e);
+        }
+        return !finished;
+      };
+      res.on("data", (chunk: string) => {
+        buf += chunk;
+        for (let nl = buf.indexOf("\n"); nl >= 0 && !finished; nl = buf.indexOf("\n")) {
+          const text = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          if (!line(text)) return;
+        }
+      });
+      res.on("end", () => {
+        if (line(buf)) finish(null);
+      });
+      res.on("error", finish);
+      res.on("close", () => finish(null));
+    });
+  });
+  req.end();
+  await answered;
+  return { abort: () => finish(null) };
+}
+
+/**
  * KubernetesObjectApi with raw JSON in and out (no typed models) and
  * requests to arbitrary paths of the same server (subresources, discovery).
  */
@@ -303,14 +406,12 @@ export class HttpKubeClient implements KubeClient {
   readonly identity: string;
   readonly kubeConfig: KubeConfig;
   private readonly api: RawObjectApi;
-  private readonly watcher: Watch;
   private readonly agents = new KeepAliveAgents();
 
   constructor(opts: HttpKubeClientOptions) {
     this.kubeConfig = loadKubeConfig(opts.kubeconfig, opts.context);
     this.identity = opts.identity ?? this.kubeConfig.getCurrentUser()?.name ?? "unknown";
     this.api = RawObjectApi.fromConfig(this.kubeConfig, this.agents);
-    this.watcher = new Watch(this.kubeConfig);
   }
 
   /** Close the idle keep-alive connections (they do not keep the process alive either way). */
@@ -484,7 +585,8 @@ export class HttpKubeClient implements KubeClient {
       closed = true;
       onClose?.(err);
     };
-    const controller = await this.watcher.watch(
+    const controller = await watchStream(
+      this.kubeConfig,
       path,
       query,
       (type: string, object: unknown) => {
