@@ -12,10 +12,10 @@ export function setCondition(
   nowMs: number,
 ): void {
   const conds = status.conditions ?? [];
-  const now = rfc3339(nowMs);
   const i = conds.findIndex((c) => c.type === type);
   const prev = conds[i];
   if (prev !== undefined && prev.status === s && prev.reason === reason && prev.message === message) return;
+  const now = rfc3339(nowMs);
   const next: RolloutCondition = {
     type,
     status: s,
