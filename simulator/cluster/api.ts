@@ -22,9 +22,10 @@ import {
   type PatchType,
   type WatchEventType,
 } from "../../engine/kube/types.ts";
+import { DEFAULT_EVENT_TTL_MS, EventExpiry } from "./event-ttl.ts";
 import type { AuditWriteEvent, WriteVerb } from "./events.ts";
 import { IdGenerator } from "./ids.ts";
-import { deepEqual, getPath, isPlainObject, mergePatch, withPath } from "./objutil.ts";
+import { deepEqual, getPath, isPlainObject, mergePatch, shareMembers, withPath } from "./objutil.ts";
 import {
   applyConflictStatus,
   PatchError,
@@ -95,6 +96,11 @@ export interface ApiServerOptions {
   autoCreateNamespaces?: boolean;
   /** How many audit records to keep in memory (oldest dropped first). */
   auditLimit?: number;
+  /**
+   * Clock ms after its last write that an Event is deleted (kube-apiserver
+   * --event-ttl; default 1h). 0 keeps Events forever.
+   */
+  eventTtlMs?: number;
 }
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -149,6 +155,7 @@ export class ApiServer {
   private auditLog: AuditWriteEvent[] = [];
   private auditCount = 0;
   private serviceIp = 0;
+  private readonly eventExpiry: EventExpiry | undefined;
   policy: WritePolicy | undefined;
 
   constructor(opts: ApiServerOptions) {
@@ -170,6 +177,35 @@ export class ApiServer {
     }
     const crdType = this.type("apiextensions.k8s.io/v1", "CustomResourceDefinition");
     for (const crd of argoCrds()) this.create(SYSTEM, crdType, undefined, crd);
+    const ttl = opts.eventTtlMs ?? DEFAULT_EVENT_TTL_MS;
+    if (ttl > 0) {
+      const events = this.type("v1", "Event");
+      const expiry = new EventExpiry(this.clock, ttl, (ns, name, rv) =>
+        this.expireEvent(events, ns, name, rv),
+      );
+      this.eventExpiry = expiry;
+      this.store.subscribe((r) => {
+        if (r.type !== "DELETED") expiry.written(r.namespace, r.stored.obj.metadata.name ?? "", r.rv);
+      }, events.key);
+    }
+  }
+
+  /** Stop the server's own timers (Event expiry). */
+  stop(): void {
+    this.eventExpiry?.stop();
+  }
+
+  /** TTL expiry of an Event still at `rv`: gone as etcd drops a key whose lease ran out (no request, no finalizers). */
+  private expireEvent(t: ResourceType, namespace: string, name: string, rv: number): void {
+    const live = this.store.get(t, namespace, name);
+    if (live === undefined || live.rv !== rv) return;
+    const next = this.store.nextRv();
+    const last: KubeObject = {
+      ...live.obj,
+      metadata: { ...live.obj.metadata, resourceVersion: String(next) },
+    };
+    this.store.remove(t, last, next, live);
+    this.afterRemove(t, last);
   }
 
   // ---------------------------------------------------------------- lookup
@@ -326,15 +362,15 @@ export class ApiServer {
 
   // ---------------------------------------------------------------- writes
 
-  private lastMs = Number.NaN;
+  private lastSecond = Number.NaN;
   private lastStamp = "";
 
-  /** RFC 3339 time of the clock (memoized per millisecond: many writes share one virtual instant). */
+  /** RFC 3339 time of the clock (seconds: memoized per second, as many writes fall in one). */
   private now(): string {
-    const ms = this.clock.now();
-    if (ms !== this.lastMs) {
-      this.lastMs = ms;
-      this.lastStamp = rfc3339(ms);
+    const second = Math.floor(this.clock.now() / 1000);
+    if (second !== this.lastSecond) {
+      this.lastSecond = second;
+      this.lastStamp = rfc3339(second * 1000);
     }
     return this.lastStamp;
   }
@@ -621,6 +657,9 @@ export class ApiServer {
     }
     if (t.kind === "Namespace") obj.spec = old.spec;
     if (t.key === "/secrets" && isPlainObject(obj.stringData)) this.defaults(t, obj);
+    // what the write left as it was becomes the stored version's own (frozen) subtrees again
+    shareMembers(old, obj, "metadata");
+    shareMembers(old.metadata as Record<string, unknown>, obj.metadata as Record<string, unknown>);
     if (deepEqual(obj, old)) return live;
     if (tracksGeneration(t) && !deepEqual(obj, old, t.status ? SKIP_META_STATUS : SKIP_META))
       obj.metadata.generation = (old.metadata.generation ?? 0) + 1;

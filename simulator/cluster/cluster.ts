@@ -45,6 +45,8 @@ export interface EmbeddedClusterOptions {
   autoCreateNamespaces?: boolean;
   /** Audit records kept in memory, oldest dropped first (default 100,000). */
   auditLimit?: number;
+  /** Clock ms after its last write that an Event is deleted (kube-apiserver --event-ttl; default 1h; 0: never). */
+  eventTtlMs?: number;
 }
 
 export interface ListenOptions {
@@ -121,6 +123,7 @@ export class EmbeddedCluster {
     if (opts.policy !== undefined) apiOpts.policy = opts.policy;
     if (opts.autoCreateNamespaces !== undefined) apiOpts.autoCreateNamespaces = opts.autoCreateNamespaces;
     if (opts.auditLimit !== undefined) apiOpts.auditLimit = opts.auditLimit;
+    if (opts.eventTtlMs !== undefined) apiOpts.eventTtlMs = opts.eventTtlMs;
     this.api = new ApiServer(apiOpts);
   }
 
@@ -268,6 +271,7 @@ export class EmbeddedCluster {
   /** Stop controllers and close servers. */
   async close(): Promise<void> {
     this.controllers?.stop();
+    this.api.stop();
     this.controllers = undefined;
     const closers = this.closers;
     this.closers = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cloneJson, ownJson } from "./objutil.ts";
+import { cloneJson, ownJson, share, shareMembers } from "./objutil.ts";
 import { deepFreeze } from "./store.ts";
 
 describe("cloneJson and ownJson", () => {
@@ -32,5 +32,67 @@ describe("cloneJson and ownJson", () => {
     expect(top.spec).toBe(stored.spec);
     // cloneJson copies everything
     expect(cloneJson(stored).spec).not.toBe(stored.spec);
+  });
+});
+
+describe("share", () => {
+  const old = deepFreeze({
+    spec: { replicas: 2, template: { labels: { app: "a" } } },
+    status: {
+      conditions: [
+        { type: "Ready", status: "True" },
+        { type: "Progressing", status: "True" },
+      ],
+    },
+    list: [1, 2],
+  });
+
+  // [name, next, paths (into the result) that must be old's own objects, paths that must not]
+  const cases: Array<[string, () => Record<string, unknown>, string[][], string[][]]> = [
+    ["an equal copy is old itself", () => structuredClone(old), [[]], []],
+    [
+      "a changed leaf keeps its siblings' subtrees",
+      () => ({ ...structuredClone(old), spec: { replicas: 3, template: { labels: { app: "a" } } } }),
+      [["status"], ["list"], ["spec", "template"]],
+      [[], ["spec"]],
+    ],
+    [
+      "list items are shared one by one",
+      () => ({
+        ...structuredClone(old),
+        status: {
+          conditions: [
+            { type: "Ready", status: "False" },
+            { type: "Progressing", status: "True" },
+          ],
+        },
+      }),
+      [["status", "conditions", "1"], ["spec"]],
+      [["status"], ["status", "conditions"], ["status", "conditions", "0"]],
+    ],
+    ["an added member makes a map differ", () => ({ ...structuredClone(old), extra: 1 }), [["spec"]], [[]]],
+    ["a removed member makes a map differ", () => ({ spec: structuredClone(old.spec) }), [["spec"]], [[]]],
+    ["a longer list differs", () => ({ ...structuredClone(old), list: [1, 2, 3] }), [["spec"]], [["list"]]],
+    ["a list is never a map", () => ({ ...structuredClone(old), spec: [] }), [["status"]], [["spec"]]],
+  ];
+  const at = (v: unknown, path: string[]): unknown =>
+    path.reduce<unknown>((cur, k) => (cur as Record<string, unknown>)[k], v);
+
+  it.each(cases)("%s", (_name, make, same, fresh) => {
+    const next = make();
+    const want = structuredClone(next);
+    const got = share(old, next);
+    expect(got).toEqual(want);
+    for (const p of same) expect(at(got, p)).toBe(at(old, p));
+    for (const p of fresh) expect(at(got, p)).not.toBe(at(old, p));
+  });
+
+  it("leaves frozen values and the member the caller keeps alone", () => {
+    const frozen = deepFreeze(structuredClone(old));
+    expect(share(old, frozen)).toBe(frozen);
+    const next = structuredClone(old) as Record<string, unknown>;
+    expect(shareMembers(old, next, "spec")).toBe(false);
+    expect(next.spec).not.toBe(old.spec);
+    expect(next.status).toBe(old.status);
   });
 });

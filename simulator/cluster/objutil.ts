@@ -38,6 +38,62 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/**
+ * `next` made to share what equals `old`: `old` itself when the two are equal
+ * JSON values, else `next` with each member (at any depth) that equals the
+ * one at the same place in `old` replaced by that one. Frozen values are
+ * returned as they are, others changed in place. A new version that shares
+ * the untouched subtrees of the stored one is frozen, diffed and compared in
+ * time that follows the size of the change, however the writer built it.
+ */
+export function share<T>(old: unknown, next: T): T {
+  if (old === next || typeof next !== "object" || next === null || Object.isFrozen(next)) return next;
+  if (typeof old !== "object" || old === null) return next;
+  if (Array.isArray(next)) {
+    if (!Array.isArray(old)) return next;
+    let same = old.length === next.length;
+    for (let i = 0; i < next.length; i++) {
+      const v: unknown = next[i];
+      const s = share(old[i], v);
+      if (s !== v) next[i] = s;
+      if (s !== old[i]) same = false;
+    }
+    return same ? (old as T) : next;
+  }
+  if (Array.isArray(old)) return next;
+  return shareMembers(old as Record<string, unknown>, next as Record<string, unknown>) ? (old as T) : next;
+}
+
+/**
+ * share() for the members of `next` (changed in place), except those named in
+ * `keep` (left as they are: the caller still changes them); whether `next`
+ * has exactly `old`'s members, all equal (then never when `keep` names one).
+ */
+export function shareMembers(
+  old: Record<string, unknown>,
+  next: Record<string, unknown>,
+  keep?: string,
+): boolean {
+  let same = true;
+  let n = 0;
+  for (const k in next) {
+    const v = next[k];
+    if (v === undefined) continue;
+    n++;
+    if (k === keep) {
+      same = false;
+      continue;
+    }
+    const s = share(old[k], v);
+    if (s !== v) next[k] = s;
+    if (s !== old[k]) same = false;
+  }
+  if (!same) return false;
+  let m = 0;
+  for (const k in old) if (old[k] !== undefined) m++;
+  return m === n;
+}
+
 /** Segments of a simple JSONPath such as `.spec.replicas` or `.status.HPAReplicas`. */
 export function pathSegments(path: string): string[] {
   return path
