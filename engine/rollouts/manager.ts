@@ -51,12 +51,13 @@ export class RolloutsManager {
   /** Last seen phase of each AnalysisRun. */
   private readonly runPhases = new Map<string, string>();
   /**
-   * Versions the controllers wrote whose watch event has not come yet: `ro|Kind/ns/name@rv` for the
-   * Rollout controller's writes, `ar|AnalysisRun/ns/name@rv` for the AnalysisRun controller's.
+   * resourceVersion of the last write to each object by each controller: `ro|Kind/ns/name` for the
+   * Rollout controller's writes, `ar|AnalysisRun/ns/name` for the AnalysisRun controller's (one entry
+   * per object, dropped when it is deleted).
    */
-  private readonly written = new Set<string>();
-  /** Per `ro|key` / `ar|key` being reconciled: watch events that came meanwhile, decided afterwards. */
-  private readonly inflight = new Map<string, string[]>();
+  private readonly written = new Map<string, string | undefined>();
+  /** Per `ro|key` / `ar|key` being reconciled: updates seen meanwhile ([writer|object, rv]), decided afterwards. */
+  private readonly inflight = new Map<string, Array<[string, string | undefined]>>();
   private stopped = false;
   /** False until every kind is listed: reconciles wait for complete caches. */
   private synced = false;
@@ -77,7 +78,7 @@ export class RolloutsManager {
       events: events as EventSink<RolloutEvent>,
       recorder,
       caches: this.caches,
-      onWrite: (obj) => this.written.add(`ro|${writeId(obj)}`),
+      onWrite: (obj) => this.written.set(`ro|${objectId(obj)}`, obj.metadata.resourceVersion),
     };
     if (opts.trafficRouter !== undefined) rolloutOpts.trafficRouter = opts.trafficRouter;
     this.rollouts = new RolloutController(rolloutOpts);
@@ -88,7 +89,7 @@ export class RolloutsManager {
       runs: {
         get: (namespace, name) => this.caches.analysisRuns.get(namespace, name),
         upsert: (run) => {
-          this.written.add(`ar|${writeId(run)}`);
+          this.written.set(`ar|${objectId(run)}`, run.metadata.resourceVersion);
           return this.caches.analysisRuns.upsert(run);
         },
       },
@@ -117,7 +118,7 @@ export class RolloutsManager {
     this.reconciles++;
     const queue = which === "ro" ? this.roQueue : this.arQueue;
     const flight = `${which}|${key}`;
-    const seen: string[] = [];
+    const seen: Array<[string, string | undefined]> = [];
     this.inflight.set(flight, seen);
     try {
       const res =
@@ -130,28 +131,29 @@ export class RolloutsManager {
       this.inflight.delete(flight);
       // changes seen while reconciling: the reconcile's own writes need no second look, others do
       let again = false;
-      for (const w of seen) if (!this.written.delete(w)) again = true;
+      for (const [w, rv] of seen) if (this.written.get(w) !== rv) again = true;
       if (again) queue.add(key);
     }
   }
 
   /**
    * Enqueue `key` on a queue for a change, unless the change is the version a write of that queue's
-   * own controller returned (`id`: the changed object's writeId, for updates): the reconcile that
+   * own controller returned (`changed`: the updated object): the reconcile that
    * wrote it has taken it into account (upstream re-runs it; it would find nothing to do). While
    * `key` is being reconciled, the decision waits for the reconcile's end, by which its writes'
    * responses are known.
    */
-  private enqueueFor(which: "ro" | "ar", key: string, id: string | undefined): void {
+  private enqueueFor(which: "ro" | "ar", key: string, changed: KubeObject | undefined): void {
     const queue = which === "ro" ? this.roQueue : this.arQueue;
-    if (id === undefined) {
+    if (changed === undefined) {
       queue.add(key);
       return;
     }
-    const w = `${which}|${id}`;
-    if (this.written.delete(w)) return;
+    const w = `${which}|${objectId(changed)}`;
+    const rv = changed.metadata.resourceVersion;
+    if (rv !== undefined && this.written.get(w) === rv) return;
     const seen = this.inflight.get(`${which}|${key}`);
-    if (seen !== undefined) seen.push(w);
+    if (seen !== undefined) seen.push([w, rv]);
     else queue.add(key);
   }
 
@@ -171,13 +173,17 @@ export class RolloutsManager {
   private onObject(kind: string, obj: KubeObject, deleted = false, modified = false): void {
     if (!this.synced) return; // start() enqueues everything once all caches are filled
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
-    const id = modified ? writeId(obj) : undefined;
+    const changed = modified ? obj : undefined;
+    if (deleted) {
+      this.written.delete(`ro|${objectId(obj)}`);
+      this.written.delete(`ar|${objectId(obj)}`);
+    }
     if (kind === "Rollout") {
-      this.enqueueFor("ro", key, id);
+      this.enqueueFor("ro", key, changed);
       return;
     }
     if (kind === "AnalysisRun") {
-      this.enqueueFor("ar", key, id);
+      this.enqueueFor("ar", key, changed);
       // a Rollout only reads a run's phase: skip the owner when only measurements changed
       const phase = `${(obj as { status?: { phase?: string } }).status?.phase ?? ""}/${obj.metadata.labels?.[SUPERSEDED_LABEL] ?? ""}`;
       if (deleted) this.runPhases.delete(key);
@@ -185,7 +191,7 @@ export class RolloutsManager {
       else this.runPhases.set(key, phase);
     }
     const owner = this.ownerKey(obj);
-    if (owner !== undefined) this.enqueueFor("ro", owner, id);
+    if (owner !== undefined) this.enqueueFor("ro", owner, changed);
   }
 
   /**
@@ -263,7 +269,7 @@ export class RolloutsManager {
   }
 }
 
-/** `Kind/namespace/name@resourceVersion`: one version of one object. */
-function writeId(obj: KubeObject): string {
-  return `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}@${obj.metadata.resourceVersion}`;
+/** `Kind/namespace/name` of an object. */
+function objectId(obj: KubeObject): string {
+  return `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}`;
 }
