@@ -322,21 +322,22 @@ export class ApiServer {
     code: number,
   ): void {
     if (ctx.groups.includes("system:masters") && ctx.user === SYSTEM.user) return;
-    const e: AuditWriteEvent = {
+    // members set one by one in a fixed order (optional ones only when present), no spread temporaries
+    const e: { -readonly [K in keyof AuditWriteEvent]: AuditWriteEvent[K] } = {
       type: "audit.write",
       time: this.clock.now(),
       identity: ctx.user,
       verb,
       apiVersion: gvString(t.group, t.version),
       kind: t.kind,
-      ...(namespace === undefined ? {} : { namespace }),
-      name,
-      ...(p.subresource === undefined ? {} : { subresource: p.subresource }),
-      resourceVersion,
-      fieldManager: this.fieldManager(ctx, p),
-      code,
-      ...(p.dryRun === true ? { dryRun: true } : {}),
-    };
+    } as AuditWriteEvent;
+    if (namespace !== undefined) e.namespace = namespace;
+    e.name = name;
+    if (p.subresource !== undefined) e.subresource = p.subresource;
+    e.resourceVersion = resourceVersion;
+    e.fieldManager = this.fieldManager(ctx, p);
+    e.code = code;
+    if (p.dryRun === true) e.dryRun = true;
     this.auditCount++;
     this.auditLog.push(e);
     // drop the oldest in bulk once the log holds twice the limit: amortized O(1) per write

@@ -136,14 +136,11 @@ export class Store {
     if (ns !== undefined && ns !== "") this.nsBucket(t, ns).set(key, s);
     if (prev !== undefined) this.unindex(t, key, prev.obj);
     this.index(t, key, obj);
-    this.record({
-      rv,
-      type: prev === undefined ? "ADDED" : "MODIFIED",
-      key: t.key,
-      namespace: obj.metadata.namespace ?? "",
-      stored: s,
-      ...(prev === undefined ? {} : { prev: prev.obj }),
-    });
+    this.record(
+      prev === undefined
+        ? { rv, type: "ADDED", key: t.key, namespace: ns ?? "", stored: s }
+        : { rv, type: "MODIFIED", key: t.key, namespace: ns ?? "", stored: s, prev: prev.obj },
+    );
     return s;
   }
 

@@ -34,15 +34,19 @@ const SERVER_META = new Set([
 export function scopeOf(obj: JsonMap, subresource: string | undefined): JsonMap {
   if (subresource === "status") return obj.status === undefined ? {} : { status: obj.status };
   const out: JsonMap = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (k === "apiVersion" || k === "kind" || k === "status") continue;
+  for (const k in obj) {
+    const v = obj[k];
+    if (v === undefined || k === "apiVersion" || k === "kind" || k === "status") continue;
     if (k === "metadata" && isMap(v)) {
-      const meta: JsonMap = {};
-      for (const [mk, mv] of Object.entries(v)) if (!SERVER_META.has(mk) && mv !== undefined) meta[mk] = mv;
-      if (Object.keys(meta).length > 0) out.metadata = meta;
+      let meta: JsonMap | undefined;
+      for (const mk in v) {
+        const mv = v[mk];
+        if (mv !== undefined && !SERVER_META.has(mk)) (meta ??= {})[mk] = mv;
+      }
+      if (meta !== undefined) out.metadata = meta;
       continue;
     }
-    if (v !== undefined) out[k] = v;
+    out[k] = v;
   }
   return out;
 }
@@ -463,9 +467,7 @@ export function setToFields(set: Iterable<string>): FieldsV1 {
     }
     node.member = true;
   }
-  const out = renderTree(root);
-  canonical.add(out);
-  return out;
+  return renderTree(root);
 }
 
 function renderTree(node: TreeNode, root = true): JsonMap {
@@ -487,15 +489,13 @@ function fieldsNode(member: boolean): JsonMap {
   return n;
 }
 
-/**
- * FieldsV1 trees this module produced (rendered from a set, from an object, or
- * edited from one of those): their children are in the API server's order, so
- * an edit may keep the untouched parts as they are.
+/*
+ * Every FieldsV1 tree the server stores is in the API server's order (children
+ * sorted as setToFields sorts them): rendered here from a set or an object,
+ * edited from such a tree, or a client's tree re-rendered on the way in
+ * (managed.ts), as upstream decodes and re-encodes every managedFields entry.
+ * So an edit may keep the untouched parts of a stored tree as they are.
  */
-const canonical = new WeakSet<object>();
-
-/** Whether `fields` came out of setToFields, fieldsOf or editFields (not from a client). */
-export const isCanonical = (fields: unknown): boolean => isMap(fields) && canonical.has(fields);
 
 /** A repeated key in an associative list: the direct rendering gives up (flatten handles it). */
 class RepeatedKey extends Error {}
@@ -509,7 +509,6 @@ export function fieldsOf(obj: JsonMap, schema: StructSchema): FieldsV1 {
   try {
     const out = fieldsNode(false);
     structFields(obj, schema, out);
-    canonical.add(out);
     return out;
   } catch (e) {
     if (!(e instanceof RepeatedKey)) throw e;
@@ -572,7 +571,7 @@ function valueFields(v: unknown, field: FieldSchema | undefined): JsonMap | unde
 /**
  * `base` with the member paths `adds` added and `dels` removed, copying only
  * the nodes on the edited paths (the rest is shared with `base`). Gives what
- * setToFields(parsed base - dels + adds) gives when `base` is canonical.
+ * setToFields(parsed base - dels + adds) gives when `base` is in the server's order.
  */
 export function editFields(base: FieldsV1, adds: Iterable<string>, dels: Iterable<string>): FieldsV1 {
   const root: PathTree = {};
@@ -582,7 +581,7 @@ export function editFields(base: FieldsV1, adds: Iterable<string>, dels: Iterabl
 }
 
 /**
- * `base` (canonical, or empty) with the members of `tree` added (`as` true)
+ * `base` (in the server's order) with the members of `tree` added (`as` true)
  * or removed (false), like editFields; `base` itself when that changes nothing.
  */
 export function editTree(base: FieldsV1, tree: PathTree, as: boolean): FieldsV1 {
@@ -592,9 +591,7 @@ export function editTree(base: FieldsV1, tree: PathTree, as: boolean): FieldsV1 
 }
 
 function finishEdit(edited: JsonMap | undefined): FieldsV1 {
-  const out = edited ?? {};
-  canonical.add(out);
-  return out;
+  return edited ?? {};
 }
 
 function markEdit(root: PathTree, path: string, member: boolean): void {

@@ -218,6 +218,33 @@ describe("serverSideApply", () => {
 });
 
 describe("recordUpdate", () => {
+  it("stores the managedFields a client sends in the server's order, edited or not", () => {
+    const live = apply(undefined, config({ replicas: 2 }), "argocd-controller");
+    const sent: ManagedFieldsEntry = {
+      manager: "someone",
+      operation: "Update",
+      apiVersion: "apps/v1",
+      time: T0,
+      fieldsType: "FieldsV1",
+      fieldsV1: { "f:spec": { "f:template": {}, "f:minReadySeconds": {} }, "f:metadata": { "f:labels": {} } },
+    };
+    const edited = structuredClone(live);
+    edited.metadata.managedFields = [...(live.metadata.managedFields ?? []), sent];
+    const mf = recordUpdate(live, edited, { manager: "kubectl", time: T1, operation: "Update" });
+    const got = mf.find((e) => e.manager === "someone")!;
+    expect(JSON.stringify(got.fieldsV1)).toBe(
+      JSON.stringify({
+        "f:metadata": { "f:labels": {} },
+        "f:spec": { "f:minReadySeconds": {}, "f:template": {} },
+      }),
+    );
+    (edited.spec as Spec).replicas = 3;
+    const mf2 = recordUpdate(live, edited, { manager: "kubectl", time: T1, operation: "Update" });
+    expect(JSON.stringify(mf2.find((e) => e.manager === "someone")!.fieldsV1)).toBe(
+      JSON.stringify(got.fieldsV1),
+    );
+  });
+
   it("kubectl scale: an Update on /scale owns .spec.replicas", () => {
     const live = apply(undefined, config({ replicas: 2 }), "argocd-controller");
     const scaled = structuredClone(live);

@@ -14,7 +14,6 @@ import {
   fieldsToSet,
   flatten,
   hasMember,
-  isCanonical,
   itemKey,
   memberTree,
   type PathTree,
@@ -66,7 +65,7 @@ function parsedSet(fields: unknown): ReadonlySet<string> {
  * One managedFields entry. Its FieldsV1 is parsed only when a question needs
  * the whole set; changes are kept as additions and removals and applied to
  * the tree (copying only the edited paths) when the entry is written out.
- * Whole trees of changes (edit()) go straight into a canonical tree.
+ * Whole trees of changes (edit()) go straight into the tree.
  */
 class Owner {
   /** The whole set, after replace() (server-side apply). */
@@ -128,7 +127,7 @@ class Owner {
   /** Add (`as` true) or remove every member of `t`. */
   edit(t: PathTree, as: boolean): void {
     const f = this.fields;
-    if (this.replaced === undefined && !this.edited && isMap(f) && (isCanonical(f) || !hasKeys(f))) {
+    if (this.replaced === undefined && !this.edited && isMap(f)) {
       const next = editTree(f, t, as);
       if (next !== f) this.tree = next;
       return;
@@ -167,7 +166,7 @@ class Owner {
     } else if (!this.edited) {
       if (this.tree === undefined) return this.entry;
       fieldsV1 = this.tree;
-    } else if (isCanonical(f) || !hasKeys(f ?? {}))
+    } else if (isMap(f) || f === undefined)
       fieldsV1 = editFields(f as FieldsV1, this.adds ?? [], this.dels ?? []);
     else fieldsV1 = setToFields(this.set);
     return { ...this.entry, fieldsType: "FieldsV1", fieldsV1 };
@@ -182,10 +181,18 @@ const hasKeys = (m: object): boolean => {
 const sameOwner = (e: ManagedFieldsEntry, manager: string, op: string, sub: string | undefined) =>
   e.manager === manager && e.operation === op && (e.subresource ?? undefined) === sub;
 
-function owners(obj: KubeObject | undefined): Owner[] {
+/**
+ * The owners of `obj`'s managedFields. `fromClient`: entries a client sent
+ * (not the stored ones), whose trees are re-rendered in the server's order.
+ */
+function owners(obj: KubeObject | undefined, fromClient = false): Owner[] {
   return (obj?.metadata.managedFields ?? [])
     .filter((e) => isMap(e) && typeof e.manager === "string")
-    .map((entry) => new Owner(entry));
+    .map((entry) =>
+      fromClient && isMap(entry.fieldsV1)
+        ? new Owner({ ...entry, fieldsV1: setToFields(fieldsToSet(entry.fieldsV1)) })
+        : new Owner(entry),
+    );
 }
 
 /** The entries of owners that still own something (an edited tree is checked once it is written out). */
@@ -347,7 +354,7 @@ export function recordUpdate(
   const sub = opts.subresource === "scale" ? undefined : opts.subresource;
   const clientSent = after.metadata.managedFields;
   const base = clientSent !== undefined && clientSent !== before?.metadata.managedFields ? after : before;
-  const all = owners(base);
+  const all = owners(base, base === after);
   if (before === undefined && all.length === 0) {
     // a create: everything is this manager's, rendered straight from the object
     const fieldsV1 = fieldsOf(scopeOf(after, sub), schema);
