@@ -50,7 +50,68 @@ async function inProcess(): Promise<void> {
   report(BENCH, "inprocess_writes_per_cpu_s", IN_PROCESS_WRITES / cpuS, "writes/s", {
     cpuUsPerWrite: Number(((cpuS * 1e6) / IN_PROCESS_WRITES).toFixed(1)),
   });
+  await statusPatches(cluster);
   await cluster.close();
+}
+
+const IN_PROCESS_PATCHES = Number(process.env.BENCH_API_PATCHES ?? 20_000);
+
+/** A kubelet-style status merge patch: the whole status, one condition and the container flipping. */
+function podStatus(ready: boolean, i: number): Record<string, unknown> {
+  const s = ready ? "True" : "False";
+  const at = `2026-01-05T00:${String(Math.floor(i / 60) % 60).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}Z`;
+  const cond = (type: string, status: string) => ({
+    type,
+    status,
+    lastProbeTime: null,
+    lastTransitionTime: at,
+  });
+  return {
+    status: {
+      phase: "Running",
+      conditions: [
+        cond("PodReadyToStartContainers", "True"),
+        cond("Initialized", "True"),
+        cond("Ready", s),
+        cond("ContainersReady", s),
+        cond("PodScheduled", "True"),
+      ],
+      hostIP: "10.0.0.11",
+      podIP: "10.244.0.7",
+      startTime: "2026-01-05T00:00:00Z",
+      containerStatuses: [
+        { name: "app", image: "registry.example.com/web:1.0.0", ready, restartCount: 0, started: true },
+      ],
+    },
+  };
+}
+
+/**
+ * Status merge patches to the /status subresource (the writes the simulated
+ * kubelet and controllers make most), per CPU second.
+ */
+async function statusPatches(cluster: EmbeddedCluster): Promise<void> {
+  const client = cluster.client("bench");
+  const pods = 500;
+  for (let i = 0; i < pods; i++)
+    await client.create({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: `p-${i}`, namespace: "default", labels: { app: "bench" } },
+      spec: { containers: [{ name: "app", image: "registry.example.com/web:1.0.0" }] },
+    });
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < IN_PROCESS_PATCHES; i++) {
+    const ref = { apiVersion: "v1", kind: "Pod", namespace: "default", name: `p-${i % pods}` };
+    const patch = podStatus(Math.floor(i / pods) % 2 === 0, i);
+    await client.patch(ref, patch, "merge", { subresource: "status", fieldManager: "kubelet" });
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  report(BENCH, "inprocess_status_patches_per_cpu_s", IN_PROCESS_PATCHES / cpuS, "writes/s", {
+    patches: IN_PROCESS_PATCHES,
+    cpuUsPerWrite: Number(((cpuS * 1e6) / IN_PROCESS_PATCHES).toFixed(1)),
+  });
 }
 
 /**

@@ -41,7 +41,9 @@ export function scopeOf(obj: JsonMap, subresource: string | undefined): JsonMap 
       let meta: JsonMap | undefined;
       for (const mk in v) {
         const mv = v[mk];
-        if (mv !== undefined && !SERVER_META.has(mk)) (meta ??= {})[mk] = mv;
+        if (mv === undefined || SERVER_META.has(mk)) continue;
+        meta ??= {};
+        meta[mk] = mv;
       }
       if (meta !== undefined) out.metadata = meta;
       continue;
@@ -615,32 +617,39 @@ function applyEdit(
   const was = !root && node !== undefined && (!hasKeys(node) || "." in node);
   const member = e.member === undefined ? was : (as ?? e.member);
   let changed = member !== was;
+  let added = false;
+  // the edited children first (a walk of the edit, not of the node: most edits change nothing)
+  let edited: Map<string, JsonMap | undefined> | undefined;
+  if (e.children !== undefined) {
+    for (const [k, ce] of e.children) {
+      const has = node !== undefined && k in node;
+      // removals never add a node: only additions look at the elements `node` lacks
+      if (!has && as === false) continue;
+      const sub = has ? node[k] : undefined;
+      const next = applyEdit(has && isMap(sub) ? sub : undefined, ce, false, as);
+      if (has ? next === sub : next === undefined) continue;
+      edited ??= new Map();
+      edited.set(k, next);
+      if (has) changed = true;
+      else added = true;
+    }
+  }
+  if (!changed && !added && node !== undefined) return node;
   const kids: Array<[string, unknown]> = [];
   if (node !== undefined) {
     for (const k in node) {
       if (k === ".") continue;
-      const ce = e.children?.get(k);
-      const sub = node[k];
-      if (ce === undefined) kids.push([k, sub]);
+      if (edited?.has(k) !== true) kids.push([k, node[k]]);
       else {
-        const next = applyEdit(isMap(sub) ? sub : undefined, ce, false, as);
-        if (next !== sub) changed = true;
+        const next = edited.get(k);
         if (next !== undefined) kids.push([k, next]);
       }
     }
   }
-  let added = false;
-  // removals never add a node: only additions look at the elements `node` lacks
-  if (e.children !== undefined && as !== false) {
-    for (const [k, ce] of e.children) {
-      if (node !== undefined && k in node) continue;
-      const next = applyEdit(undefined, ce, false, as);
-      if (next === undefined) continue;
-      kids.push([k, next]);
-      added = true;
-    }
+  if (added) {
+    for (const [k, next] of edited!)
+      if (next !== undefined && !(node !== undefined && k in node)) kids.push([k, next]);
   }
-  if (!changed && !added && node !== undefined) return node;
   if (added && kids.length > 1) kids.sort((a, b) => byElement(a[0], b[0]));
   if (kids.length === 0) return member ? LEAF : undefined;
   const out = fieldsNode(member);
