@@ -133,6 +133,9 @@ export class Infra {
       clock: this.clock,
       seed: `cluster/${scenario.seed}`,
       sink: { emit: (e) => this.onAuditEvent(e as AuditWriteEvent) },
+      // the world reads every write from the sink above; the server's own trail only serves a
+      // look at recent writes (the default 100k-200k records cost 30-60 MB a world over 10 weeks)
+      auditLimit: 10_000,
     });
     this.admin = this.systemClient("platform-admin");
     // Same seed in every world: the same requests arrive in both, so the comparison is paired.
