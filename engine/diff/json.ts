@@ -1,20 +1,14 @@
 /** JSON helpers for diffing: deep clone/equal, JSON Pointer (RFC 6901), JSON Patch generation (RFC 6902). */
 import { isObject } from "../health/access.ts";
+import { jsonEqual } from "../kube/json.ts";
 
 export { isObject };
 
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  }
-  if (isObject(a) && isObject(b)) {
-    const ka = Object.keys(a);
-    if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
-}
+/**
+ * Equality of two JSON documents (key order ignored). One implementation for the engine:
+ * engine/kube/json.ts's jsonEqual, which the controllers' status diffs use too.
+ */
+export const deepEqual: (a: unknown, b: unknown) => boolean = jsonEqual;
 
 export function escapePointer(token: string): string {
   return token.replace(/~/g, "~0").replace(/\//g, "~1");
