@@ -3,25 +3,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FunctionProvider } from "../../engine/analysis/provider.ts";
 import type { MetricValue } from "../../engine/analysis/types.ts";
 import type { KubeObject } from "../../engine/kube/types.ts";
+import { rollout as baseRollout } from "../../engine/rollouts/test-fixtures.ts";
 import type { CanaryStep } from "../../engine/rollouts/types.ts";
 import { abort, pause, promote, retry, undo } from "../../engine/rollouts/verbs.ts";
 import { type Harness, startHarness } from "./harness.ts";
 
+/** The shared test Rollout `default/web` at web:1, with `extra` merged into its canary strategy. */
 function rollout(steps: CanaryStep[], extra: Record<string, unknown> = {}): KubeObject {
-  return {
-    apiVersion: "argoproj.io/v1alpha1",
-    kind: "Rollout",
-    metadata: { name: "web", namespace: "default" },
-    spec: {
-      replicas: 4,
-      selector: { matchLabels: { app: "web" } },
-      template: {
-        metadata: { labels: { app: "web" } },
-        spec: { containers: [{ name: "web", image: "web:1" }] },
-      },
-      strategy: { canary: { steps, ...extra } },
-    },
-  };
+  return baseRollout("web:1", { strategy: { canary: { steps, ...extra } } }, steps) as unknown as KubeObject;
 }
 
 const template = (successCondition: string): KubeObject => ({
