@@ -197,10 +197,11 @@ export class RolloutsManager {
   /**
    * List, then watch from the list's resourceVersion, keeping `cache` equal to the server's
    * state; a closed watch is re-established from a fresh list, so no change is missed.
-   * Not engine/kube's Informer: it clock.track()s its re-lists, and when the client itself
-   * waits on the virtual clock (an API latency fault) a tracked re-list holds time still
-   * and never finishes (ci-api-latency-watch-drop hangs). These lists are not tracked: an
-   * in-process client does no real I/O, and a live clock does not wait for tracked work.
+   * A near-copy of engine/kube's Informer, kept for now because the two report failures
+   * differently: the Informer reports a dropped watch as an error and not each failed re-list,
+   * while this reports each failed re-list once (manager.test.ts "a dropped watch is re-listed").
+   * Moving onto the Informer otherwise works (the threaded-vs-one-thread determinism failure that
+   * stopped it was the git I/O race clock.io() fixed); fold it once the reporting is aligned.
    */
   private async watchKind<T extends KubeObject>(
     apiVersion: string,
