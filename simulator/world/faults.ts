@@ -9,6 +9,8 @@ import type { ReleaseFault } from "../scenario/catalogue.ts";
 import type { Params } from "../scenario/load.ts";
 import type { PodBehaviour } from "../cluster/controllers/index.ts";
 import type { VersionBehaviour } from "../traffic/behaviour.ts";
+import type { TrafficModel } from "../traffic/model.ts";
+import type { ActiveDrift } from "./book.ts";
 
 const num = (p: Params, k: string, d: number): number => (typeof p[k] === "number" ? (p[k] as number) : d);
 
@@ -73,6 +75,26 @@ export function harmfulDriftBehaviour(
   params: Params,
 ): VersionBehaviour {
   return { ...releaseBehaviour(s, fault, params), errorRatio: 0.05 };
+}
+
+/**
+ * A harmful drift takes hold of a version: the drift-started ReplicaSet's version, or (a ConfigMap
+ * edit) the version serving when it was made, carrying that version's own fault. The drift's record
+ * keeps which version it harmed, so healing it can give the version its behaviour back.
+ */
+export function harmVersion(
+  traffic: Pick<TrafficModel, "setVersionBehaviour">,
+  s: FleetService,
+  active: ActiveDrift,
+  hash: string,
+  serving?: { fault?: ReleaseFault | undefined; params: Params },
+): void {
+  traffic.setVersionBehaviour(
+    { namespace: s.namespace, service: s.name },
+    hash,
+    harmfulDriftBehaviour(s, serving?.fault, serving?.params ?? {}),
+  );
+  active.harmfulHash = hash;
 }
 
 /** Whether a fault keeps the version's pods from ever becoming ready. */

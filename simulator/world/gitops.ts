@@ -39,7 +39,7 @@ import type { Scenario } from "../scenario/load.ts";
 import { type AlertFiring, AlertScanner } from "./alerts.ts";
 import { TrafficBinder, type VersionInfo } from "./binder.ts";
 import { type ActiveDrift, type Deploy, type ServiceBook, WorldBook } from "./book.ts";
-import { crashLoopPods, harmfulDriftBehaviour, neverReady, releaseBehaviour } from "./faults.ts";
+import { crashLoopPods, harmVersion, neverReady, releaseBehaviour } from "./faults.ts";
 import { scheduleInfraFaults } from "./infra-faults.ts";
 import { imageOf, Infra, tagOf, type WorldInput, type WorldResult } from "./infra.ts";
 import { drawDelay } from "./people.ts";
@@ -465,8 +465,7 @@ export async function startGitopsOperator(
     if (pending !== undefined && tag.endsWith("-dev")) {
       b.pendingDriftRs = undefined;
       if (pending.drift.harmful) {
-        traffic.setVersionBehaviour(target, v.hash, harmfulDriftBehaviour(b.s, undefined, {}));
-        pending.harmfulHash = v.hash;
+        harmVersion(traffic, b.s, pending, v.hash);
       }
       return;
     }
@@ -738,12 +737,7 @@ export async function startGitopsOperator(
     if (active.healedAt !== undefined) return; // reverted before the writer saw its response
     if (dr.kind === "image-override") b.pendingDriftRs = active;
     if (dr.kind === "configmap-edit" && dr.harmful && b.serving?.hash !== undefined) {
-      traffic.setVersionBehaviour(
-        { namespace: s.namespace, service: s.name },
-        b.serving.hash,
-        harmfulDriftBehaviour(s, b.serving.fault, b.serving.params),
-      );
-      active.harmfulHash = b.serving.hash;
+      harmVersion(traffic, s, active, b.serving.hash, b.serving);
     }
   }
 

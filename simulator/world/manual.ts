@@ -16,7 +16,7 @@ import type { KubeObject } from "../../engine/kube/types.ts";
 import type { FleetService } from "../fleet/generate.ts";
 import { type AlertFiring, AlertScanner } from "./alerts.ts";
 import { TrafficBinder, type VersionInfo } from "./binder.ts";
-import { crashLoopPods, harmfulDriftBehaviour, neverReady, releaseBehaviour } from "./faults.ts";
+import { crashLoopPods, harmVersion, neverReady, releaseBehaviour } from "./faults.ts";
 import { scheduleInfraFaults } from "./infra-faults.ts";
 import { imageOf, Infra, tagOf, type WorldInput, type WorldResult } from "./infra.ts";
 import { drawDelay } from "./people.ts";
@@ -152,8 +152,7 @@ export async function startManualOperator(
       // a ReplicaSet started by a drift (image override or env change)
       b.pendingDriftRs = undefined;
       if (pending.drift.harmful) {
-        traffic.setVersionBehaviour(target, v.hash, harmfulDriftBehaviour(b.s, undefined, {}));
-        pending.harmfulHash = v.hash;
+        harmVersion(traffic, b.s, pending, v.hash);
         alerts.watch(b.s);
       }
       return;
@@ -368,12 +367,7 @@ export async function startManualOperator(
     if (!allowed) return;
     if (pendingRs) b.pendingDriftRs = active;
     if (dr.kind === "configmap-edit" && dr.harmful && b.serving?.hash !== undefined) {
-      traffic.setVersionBehaviour(
-        { namespace: s.namespace, service: s.name },
-        b.serving.hash,
-        harmfulDriftBehaviour(s, b.serving.fault, b.serving.params),
-      );
-      active.harmfulHash = b.serving.hash;
+      harmVersion(traffic, s, active, b.serving.hash, b.serving);
       alerts.watch(s);
     }
   }
