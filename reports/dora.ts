@@ -125,6 +125,19 @@ interface Indexed {
   verdicts: CanaryVerdictEvent[];
 }
 
+/** Which list of the index each event type goes to. */
+const INDEX_OF: Readonly<Record<string, keyof Indexed>> = {
+  "change.committed": "changes",
+  "deploy.started": "started",
+  "deploy.finished": "finished",
+  "incident.opened": "opened",
+  "incident.resolved": "resolved",
+  exposure: "exposures",
+  "drift.injected": "driftIn",
+  "drift.resolved": "driftOut",
+  "canary.verdict": "verdicts",
+};
+
 function index(events: readonly EventBase[], world: WorldName, tier?: Tier): Indexed {
   const ix: Indexed = {
     changes: [],
@@ -150,37 +163,9 @@ function index(events: readonly EventBase[], world: WorldName, tier?: Tier): Ind
     if ((e as { world?: string }).world !== world) continue;
     const svc = (e as { service?: string }).service;
     if (svc !== undefined && !keep(svc)) continue;
-    switch (e.type) {
-      case "change.committed":
-        ix.changes.push(e as ChangeCommittedEvent);
-        break;
-      case "deploy.started":
-        ix.started.push(e as DeployStartedEvent);
-        break;
-      case "deploy.finished":
-        ix.finished.push(e as DeployFinishedEvent);
-        break;
-      case "incident.opened":
-        ix.opened.push(e as IncidentOpenedEvent);
-        break;
-      case "incident.resolved":
-        ix.resolved.push(e as IncidentResolvedEvent);
-        break;
-      case "exposure":
-        ix.exposures.push(e as ExposureEvent);
-        break;
-      case "drift.injected":
-        ix.driftIn.push(e as DriftInjectedEvent);
-        break;
-      case "drift.resolved":
-        ix.driftOut.push(e as DriftResolvedEvent);
-        break;
-      case "canary.verdict":
-        ix.verdicts.push(e as CanaryVerdictEvent);
-        break;
-      default:
-        break;
-    }
+    const list = Object.hasOwn(INDEX_OF, e.type) ? INDEX_OF[e.type] : undefined;
+    // each list holds exactly the events of its type (INDEX_OF pairs them)
+    if (list !== undefined) (ix[list] as EventBase[]).push(e);
   }
   return ix;
 }
