@@ -534,25 +534,26 @@ class TrafficSeries implements SeriesSource {
   /** Samples of the window, read from the version's rows (drawn once for all its series). */
   samples(startMs: number, endMs: number): SampleBlock {
     const w = this.v.window(startMs, endMs);
-    const { n, alive } = w;
+    const { n, alive, data } = w;
     if (n <= 1) return EMPTY_BLOCK;
-    const col = w.cols[this.col]!;
-    const exist = w.cols[this.existCol]!;
+    const col = w.offset + this.col * w.stride;
+    const exist = w.offset + this.existCol * w.stride;
     const init = this.init;
-    if (w.allAlive && (init || exist[1]! > 0)) {
+    if (w.allAlive && (init || data[exist + 1]! > 0)) {
       // counters never go down within a lifetime: present at the first scrape, present at all
-      return { t: w.t.subarray(1, n), v: col.subarray(1, n) };
+      w.tail ??= w.t.subarray(1, n);
+      return { t: w.tail, v: data.subarray(col + 1, col + n) };
     }
     const t = new Float64Array(n - 1);
     const v = new Float64Array(n - 1);
     let stale: Uint8Array | undefined;
     let m = 0;
-    let prevPresent = alive[0] === 1 && (init || exist[0]! > 0);
+    let prevPresent = alive[0] === 1 && (init || data[exist]! > 0);
     for (let e = 1; e < n; e++) {
-      const here = alive[e] === 1 && (init || exist[e]! > 0);
+      const here = alive[e] === 1 && (init || data[exist + e]! > 0);
       if (here) {
         t[m] = w.t[e]!;
-        v[m] = col[e]!;
+        v[m] = data[col + e]!;
         m++;
       } else if (prevPresent) {
         stale ??= new Uint8Array(n - 1);

@@ -39,7 +39,11 @@ export interface Grid {
   seedKey: string;
 }
 
-/** Column layout of a detailed chunk: codes, cumulative buckets (last = +Inf = count), sum. */
+/**
+ * Columns of a detailed chunk: codes, cumulative buckets (last = +Inf = count), sum. A chunk stores
+ * them column by column (value of column c at row i: data[c * CHUNK + i]), so the rows of a window
+ * inside one chunk are read in place, without a copy.
+ */
 export function columns(g: Grid): {
   codes: number;
   bucket0: number;
@@ -62,12 +66,15 @@ export function columns(g: Grid): {
  */
 export interface ChunkDetail {
   readonly j: number;
+  /** Column-major: data[c * CHUNK + i]. */
   readonly data: Float64Array;
   filled: number;
   /** Running totals after the last drawn row (the previous chunk's anchor before the first). */
   readonly cum: Float64Array;
   rng: SeededRng | undefined;
   lastLt: Lifetime | undefined;
+  /** Scrape times of the chunk's rows (made when a window first reads the chunk in place). */
+  times?: Float64Array;
 }
 
 /** Bounded LRU of detailed chunks across all versions. */
@@ -208,18 +215,23 @@ export interface GenerationStats {
 /**
  * The scrapes of a window, drawn once and shared by every series of the version: entry 0 is the
  * scrape before the window (for staleness), then each scrape in it, except that a stretch without
- * the version running is one entry (its first scrape).
+ * the version running is one entry (its first scrape). A window inside one chunk and one lifetime
+ * (most are) reads the chunk's columns in place; others are copied.
  */
 export interface WindowRows {
   n: number;
-  width: number;
+  /** Scrape time of each entry (at least n long). */
   t: Float64Array;
-  /** 1 when the version runs at the scrape. */
+  /** 1 when the version runs at the scrape (at least n long). */
   alive: Uint8Array;
-  /** Cumulative values of each entry, per column. */
-  cols: Float64Array[];
+  /** Cumulative value of column c at entry e: data[offset + c * stride + e]. */
+  data: Float64Array;
+  offset: number;
+  stride: number;
   /** The version runs at every scrape of the window (entries 1..n-1), in one lifetime. */
   allAlive: boolean;
+  /** t of entries 1..n-1 (shared by the version's series; made on first use). */
+  tail?: Float64Array;
 }
 
 interface LatencyShape {
@@ -321,13 +333,13 @@ export class VersionSeries {
     this.cache.remove(this, j);
   }
 
-  /** Cumulative values at scrape k (row view into the chunk). */
-  row(k: number): { data: Float64Array; base: number } {
+  /** Cumulative values at scrape k: column c is data[c * CHUNK + i]. */
+  row(k: number): { data: Float64Array; i: number } {
     const j = Math.floor(k / CHUNK);
     const i = k - j * CHUNK;
     const d = this.chunk(j);
     if (i >= d.filled) this.fill(d, i + 1);
-    return { data: d.data, base: i * this.cols.width };
+    return { data: d.data, i };
   }
 
   /** Per-interval increments of every column for the scrapes in (fromMs, toMs] while the version runs. */
@@ -357,16 +369,15 @@ export class VersionSeries {
       const i = k - j * CHUNK;
       if (lt === prevLt && !havePrev) {
         const r = this.row(k - 1);
-        for (let x = 0; x < width; x++) prev[x] = r.data[r.base + x]!;
+        for (let x = 0; x < width; x++) prev[x] = r.data[x * CHUNK + r.i]!;
         havePrev = true;
       }
       if (c === undefined || c.j !== j) c = this.chunk(j);
       if (i >= c.filled) this.fill(c, i + 1);
       const src = c.data;
-      const o = i * width;
       const same = lt === prevLt;
       for (let x = 0; x < width; x++) {
-        const v = src[o + x]!;
+        const v = src[x * CHUNK + i]!;
         d[x] = same ? v - prev[x]! : v;
         prev[x] = v;
       }
@@ -380,22 +391,58 @@ export class VersionSeries {
   window(startMs: number, endMs: number): WindowRows {
     for (const w of this.windows)
       if (w.start === startMs && w.end === endMs && w.epoch === this.epoch) return w.rows;
-    const width = this.cols.width;
     const I = this.grid.intervalMs;
     if (!this.runsDuring(startMs - I, endMs)) return EMPTY_WINDOW;
-    let k = this.firstScrapeAtOrAfter(startMs) - 1;
+    const k0 = this.firstScrapeAtOrAfter(startMs) - 1;
     const kEnd = Math.floor((endMs - this.grid.offsetMs) / I);
-    let cap = Math.max(2, Math.min(kEnd - k + 1, 64));
+    const rows = this.inPlace(k0, kEnd) ?? this.copied(k0, kEnd, endMs);
+    this.windows.unshift({ start: startMs, end: endMs, epoch: this.epoch, rows });
+    if (this.windows.length > 2) this.windows.length = 2;
+    return rows;
+  }
+
+  /** Scrapes k0..kEnd read in place, when they lie in one chunk and one lifetime. */
+  private inPlace(k0: number, kEnd: number): WindowRows | undefined {
+    const j = Math.floor(k0 / CHUNK);
+    if (kEnd < k0 || Math.floor(kEnd / CHUNK) !== j) return undefined;
+    const lt = this.lifetimeAt(this.scrapeTime(k0));
+    // lifetimes are intervals: both ends in the same one means every scrape between is in it
+    if (lt === undefined || this.lifetimeAt(this.scrapeTime(kEnd)) !== lt) return undefined;
+    const i0 = k0 - j * CHUNK;
+    const iEnd = kEnd - j * CHUNK;
+    const d = this.chunk(j);
+    if (iEnd >= d.filled) this.fill(d, iEnd + 1);
+    let times = d.times;
+    if (times === undefined) {
+      times = new Float64Array(CHUNK);
+      for (let i = 0; i < CHUNK; i++) times[i] = this.scrapeTime(j * CHUNK + i);
+      d.times = times;
+    }
+    const n = iEnd - i0 + 1;
+    return {
+      n,
+      t: times.subarray(i0, i0 + n),
+      alive: ALIVE,
+      data: d.data,
+      offset: i0,
+      stride: CHUNK,
+      allAlive: true,
+    };
+  }
+
+  /** Scrapes k0..kEnd copied entry by entry (stretches without the version collapsed). */
+  private copied(k0: number, kEnd: number, endMs: number): WindowRows {
+    const width = this.cols.width;
+    let cap = Math.max(2, Math.min(kEnd - k0 + 1, 64));
     let t = new Float64Array(cap);
     let alive = new Uint8Array(cap);
-    let cols: Float64Array[] = [];
-    for (let c = 0; c < width; c++) cols.push(new Float64Array(cap));
+    let data = new Float64Array(width * cap);
     let n = 0;
     let allAlive = true;
     let firstLt: Lifetime | undefined;
     let prevAlive = false;
     let d: ChunkDetail | undefined;
-    for (; k <= kEnd; k++) {
+    for (let k = k0; k <= kEnd; k++) {
       const tk = this.scrapeTime(k);
       const lt = this.lifetimeAt(tk);
       if (lt === undefined && !prevAlive && n > 0) {
@@ -406,10 +453,12 @@ export class VersionSeries {
         continue;
       }
       if (n === cap) {
+        const wider = new Float64Array(width * cap * 2);
+        for (let c = 0; c < width; c++) wider.set(data.subarray(c * cap, (c + 1) * cap), c * cap * 2);
+        data = wider;
         cap *= 2;
         t = grow(t, cap);
         alive = grow(alive, cap);
-        cols = cols.map((col) => grow(col, cap));
       }
       t[n] = tk;
       if (lt !== undefined) {
@@ -421,15 +470,12 @@ export class VersionSeries {
         if (d === undefined || d.j !== j) d = this.chunk(j);
         if (i >= d.filled) this.fill(d, i + 1);
         const src = d.data;
-        for (let c = 0, o = i * width; c < width; c++) cols[c]![n] = src[o + c]!;
+        for (let c = 0; c < width; c++) data[c * cap + n] = src[c * CHUNK + i]!;
       } else if (n > 0) allAlive = false;
       prevAlive = lt !== undefined;
       n++;
     }
-    const rows: WindowRows = { n, width, t, alive, cols, allAlive };
-    this.windows.unshift({ start: startMs, end: endMs, epoch: this.epoch, rows });
-    if (this.windows.length > 2) this.windows.length = 2;
-    return rows;
+    return { n, t, alive, data, offset: 0, stride: cap, allAlive };
   }
 
   private chunk(j: number): ChunkDetail {
@@ -456,7 +502,7 @@ export class VersionSeries {
         j,
         data,
         filled: CHUNK,
-        cum: data.slice((CHUNK - 1) * this.cols.width),
+        cum: rowOf(data, CHUNK - 1, this.cols.width),
         rng: undefined,
         lastLt: undefined,
       };
@@ -704,10 +750,10 @@ export class VersionSeries {
         cum[count]! += n;
         cum[sum]! += meanWeight > 0 ? (sumTotal * mw[i]!) / meanWeight : 0;
       }
-      out.set(cum, i * width);
+      setRow(out, i, cum);
     }
     // the last row is the anchor exactly (no rounding drift in the sum)
-    out.set(end, (CHUNK - 1) * width);
+    setRow(out, CHUNK - 1, end);
     return out;
   }
 
@@ -726,7 +772,7 @@ export class VersionSeries {
 
   /** Draw rows d.filled..stop-1 of a chunk, interval by interval in time order. */
   private fill(d: ChunkDetail, stop: number): void {
-    const { width, bucket0, count, sum } = this.cols;
+    const { bucket0, count, sum } = this.cols;
     const nb = this.grid.buckets.length + 1;
     const { j, data: out, cum } = d;
     const I = this.grid.intervalMs;
@@ -777,7 +823,7 @@ export class VersionSeries {
           }
         }
       }
-      out.set(cum, i * width);
+      setRow(out, i, cum);
     }
     d.lastLt = lastLt;
     d.filled = Math.max(d.filled, stop);
@@ -787,12 +833,28 @@ export class VersionSeries {
 
 const EMPTY_WINDOW: WindowRows = {
   n: 0,
-  width: 0,
   t: new Float64Array(0),
   alive: new Uint8Array(0),
-  cols: [],
+  data: new Float64Array(0),
+  offset: 0,
+  stride: 0,
   allAlive: false,
 };
+
+/** `alive` of windows read in place (every entry alive). */
+const ALIVE = new Uint8Array(CHUNK).fill(1);
+
+/** Write row i of a column-major chunk. */
+function setRow(data: Float64Array, i: number, row: Float64Array): void {
+  for (let c = 0; c < row.length; c++) data[c * CHUNK + i] = row[c]!;
+}
+
+/** Copy of row i of a column-major chunk. */
+function rowOf(data: Float64Array, i: number, width: number): Float64Array {
+  const row = new Float64Array(width);
+  for (let c = 0; c < width; c++) row[c] = data[c * CHUNK + i]!;
+  return row;
+}
 
 function grow<T extends Float64Array | Uint8Array>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);
