@@ -461,9 +461,12 @@ export class ApiServer {
 
   /** Server-side defaults of a new object (the few a GitOps diff sees). */
   private defaults(t: ResourceType, obj: KubeObject): void {
-    // a copy: the caller's spec may be shared with a stored (frozen) object
-    const spec = isPlainObject(obj.spec) ? { ...obj.spec } : undefined;
-    if (spec !== undefined) obj.spec = spec;
+    // a copy when the caller's spec is shared with a stored (frozen) object
+    let spec = isPlainObject(obj.spec) ? obj.spec : undefined;
+    if (spec !== undefined && Object.isFrozen(spec)) {
+      spec = { ...spec };
+      obj.spec = spec;
+    }
     switch (t.key) {
       case "/namespaces":
         obj.spec = { finalizers: ["kubernetes"] };
@@ -550,7 +553,8 @@ export class ApiServer {
       throw S.badRequest(
         "the namespace of the provided object does not match the namespace sent on the request",
       );
-    const meta = { ...obj.metadata };
+    // the caller's metadata is ours to fill in unless it is a stored (frozen) one
+    const meta = Object.isFrozen(obj.metadata) ? { ...obj.metadata } : obj.metadata;
     if (
       (meta.name === undefined || meta.name === "") &&
       meta.generateName !== undefined &&
@@ -569,19 +573,21 @@ export class ApiServer {
     obj.kind = t.kind;
     meta.uid = this.ids.uid();
     meta.creationTimestamp = this.now();
-    delete meta.deletionTimestamp;
-    delete meta.deletionGracePeriodSeconds;
-    delete meta.resourceVersion;
+    // (deleting a member that is not there still costs a runtime call: only those that are)
+    if (meta.deletionTimestamp !== undefined) delete meta.deletionTimestamp;
+    if (meta.deletionGracePeriodSeconds !== undefined) delete meta.deletionGracePeriodSeconds;
+    if (meta.resourceVersion !== undefined) delete meta.resourceVersion;
     if (tracksGeneration(t)) meta.generation = 1;
-    else delete meta.generation;
+    else if (meta.generation !== undefined) delete meta.generation;
     if (t.status) {
-      if (t.custom) delete obj.status;
-      else obj.status = {};
+      if (t.custom) {
+        if (obj.status !== undefined) delete obj.status;
+      } else obj.status = {};
     }
     this.defaults(t, obj);
     if (managedFields !== undefined) meta.managedFields = managedFields;
     else {
-      delete meta.managedFields;
+      if (meta.managedFields !== undefined) delete meta.managedFields;
       meta.managedFields = recordUpdate(undefined, obj, {
         manager: this.fieldManager(ctx, p),
         time: meta.creationTimestamp,
@@ -624,37 +630,44 @@ export class ApiServer {
           name +
           ")",
       );
-    const meta = { ...next.metadata };
-    meta.name = name;
-    if (ns === undefined) delete meta.namespace;
-    else meta.namespace = ns;
-    meta.uid = old.metadata.uid!;
-    meta.creationTimestamp = old.metadata.creationTimestamp!;
-    if (old.metadata.deletionTimestamp !== undefined) {
-      meta.deletionTimestamp = old.metadata.deletionTimestamp;
-      if (old.metadata.deletionGracePeriodSeconds !== undefined)
-        meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
-    } else {
-      delete meta.deletionTimestamp;
-      delete meta.deletionGracePeriodSeconds;
-    }
-    if (old.metadata.generation !== undefined) meta.generation = old.metadata.generation;
-    else delete meta.generation;
-    if (managedFields !== undefined) meta.managedFields = managedFields;
-    else if (!Array.isArray(meta.managedFields) || meta.managedFields.length === 0) {
-      if (old.metadata.managedFields === undefined) delete meta.managedFields;
-      else meta.managedFields = old.metadata.managedFields;
-    }
-    meta.resourceVersion = old.metadata.resourceVersion!;
-    let obj: KubeObject = { ...next, apiVersion: old.apiVersion, kind: old.kind, metadata: meta };
+    let obj: KubeObject;
     if (p.subresource === "status") {
-      obj = { ...old, metadata: { ...old.metadata, resourceVersion: meta.resourceVersion } };
+      // only the status (and the managedFields an apply computed) change: the rest stays the stored version's
+      obj = { ...old, metadata: { ...old.metadata } };
       if (next.status === undefined) delete obj.status;
       else obj.status = next.status;
       if (managedFields !== undefined) obj.metadata.managedFields = managedFields;
-    } else if (t.status) {
-      if (old.status === undefined) delete obj.status;
-      else obj.status = old.status;
+    } else {
+      // the request's metadata is ours to fill in unless it is the stored (frozen) one
+      const meta = Object.isFrozen(next.metadata) ? { ...next.metadata } : next.metadata;
+      meta.name = name;
+      if (ns === undefined) {
+        if (meta.namespace !== undefined) delete meta.namespace;
+      } else meta.namespace = ns;
+      meta.uid = old.metadata.uid!;
+      meta.creationTimestamp = old.metadata.creationTimestamp!;
+      if (old.metadata.deletionTimestamp !== undefined) {
+        meta.deletionTimestamp = old.metadata.deletionTimestamp;
+        if (old.metadata.deletionGracePeriodSeconds !== undefined)
+          meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+      } else {
+        // (deleting a member that is not there still costs a runtime call: only those that are)
+        if (meta.deletionTimestamp !== undefined) delete meta.deletionTimestamp;
+        if (meta.deletionGracePeriodSeconds !== undefined) delete meta.deletionGracePeriodSeconds;
+      }
+      if (old.metadata.generation !== undefined) meta.generation = old.metadata.generation;
+      else if (meta.generation !== undefined) delete meta.generation;
+      if (managedFields !== undefined) meta.managedFields = managedFields;
+      else if (!Array.isArray(meta.managedFields) || meta.managedFields.length === 0) {
+        if (old.metadata.managedFields !== undefined) meta.managedFields = old.metadata.managedFields;
+        else if (meta.managedFields !== undefined) delete meta.managedFields;
+      }
+      meta.resourceVersion = old.metadata.resourceVersion!;
+      obj = { ...next, apiVersion: old.apiVersion, kind: old.kind, metadata: meta };
+      if (t.status) {
+        if (old.status !== undefined) obj.status = old.status;
+        else if (obj.status !== undefined) delete obj.status;
+      }
     }
     if (t.kind === "Namespace") obj.spec = old.spec;
     if (t.key === "/secrets" && isPlainObject(obj.stringData)) this.defaults(t, obj);
