@@ -16,6 +16,23 @@ const SEP = "\u0000";
 export const joinPath = (elements: readonly string[]): string => elements.join(SEP);
 export const splitPath = (path: string): string[] => (path === "" ? [] : path.split(SEP));
 
+/**
+ * The path element `f:<name>`, one string per name: a string used as a
+ * property or map key again is found without hashing and internalizing a
+ * fresh copy (field names repeat across every write; the cache is bounded).
+ */
+const fieldElements = new Map<string, string>();
+
+function fieldElement(name: string): string {
+  let el = fieldElements.get(name);
+  if (el === undefined) {
+    if (fieldElements.size >= 50_000) fieldElements.clear();
+    el = `f:${name}`;
+    fieldElements.set(name, el);
+  }
+  return el;
+}
+
 /** Metadata fields the server owns: never part of a field set (upstream "stripMeta"). */
 const SERVER_META = new Set([
   "name",
@@ -65,6 +82,30 @@ function keyFields(ssa: { keys: string[] }): readonly string[] {
   return keys;
 }
 
+/** Key elements of one string key field (`k:{"type":"Ready"}`) by field and value, one string each (bounded). */
+const stringKeys = new Map<string, Map<string, string>>();
+let stringKeyCount = 0;
+
+function stringKeyElement(field: string, value: string): string {
+  let byValue = stringKeys.get(field);
+  if (byValue === undefined) {
+    byValue = new Map();
+    stringKeys.set(field, byValue);
+  }
+  let el = byValue.get(value);
+  if (el === undefined) {
+    if (++stringKeyCount > 50_000) {
+      stringKeys.clear();
+      stringKeyCount = 1;
+      stringKeys.set(field, byValue);
+      byValue.clear();
+    }
+    el = `k:{${JSON.stringify(field)}:${JSON.stringify(value)}}`;
+    byValue.set(value, el);
+  }
+  return el;
+}
+
 /** The key element of an associative-list item, or undefined when a key field is missing. */
 export function itemKey(item: unknown, list: ListSchema): string | undefined {
   const ssa = list.ssa;
@@ -75,6 +116,7 @@ export function itemKey(item: unknown, list: ListSchema): string | undefined {
     // what JSON.stringify gives the one-member key object, without building it
     const f = fields[0]!;
     const v = item[f] ?? list.keyDefaults?.[f];
+    if (typeof v === "string") return stringKeyElement(f, v);
     const json = v === undefined ? undefined : (JSON.stringify(v) as string | undefined);
     return json === undefined ? undefined : `k:{${JSON.stringify(f)}:${json}}`;
   }
@@ -110,7 +152,7 @@ function walkStruct<P>(
   for (const k in obj) {
     const v = obj[k];
     if (v === undefined) continue;
-    walkValue(v, schema?.[k], sink.child(at, `f:${k}`), sink, intermediate);
+    walkValue(v, schema?.[k], sink.child(at, fieldElement(k)), sink, intermediate);
   }
 }
 
@@ -267,10 +309,10 @@ function diffStruct(
   changed: PathTree,
   removed: PathTree,
 ): void {
-  for (const k in a) diffValue(b[k], a[k], schema?.[k], `f:${k}`, changed, removed);
+  for (const k in a) diffValue(b[k], a[k], schema?.[k], fieldElement(k), changed, removed);
   for (const k in b) {
     if (a[k] !== undefined || b[k] === undefined) continue;
-    walkValue(b[k], schema?.[k], sub(removed, `f:${k}`), MARK, true);
+    walkValue(b[k], schema?.[k], sub(removed, fieldElement(k)), MARK, true);
   }
 }
 
@@ -529,7 +571,7 @@ function structFields(obj: JsonMap, schema: StructSchema | undefined, out: JsonM
     if (v === undefined) continue;
     const node = valueFields(v, schema?.[k]);
     if (node === undefined) continue;
-    out[`f:${k}`] = node;
+    out[fieldElement(k)] = node;
     any = true;
   }
   return any;
