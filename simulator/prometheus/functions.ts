@@ -6,7 +6,7 @@ import { parseGoFloat } from "./series-file.ts";
 import { compileRegex } from "./store.ts";
 import type { Labels } from "./types.ts";
 import type { RangeSeries, Sample } from "./values.ts";
-import { dropName, keyOf } from "./values.ts";
+import { dropName } from "./values.ts";
 import { PromQLError } from "./parser.ts";
 
 /** Where a range function's window lies (ms): rate extrapolates to these edges. */
@@ -355,17 +355,37 @@ export function bucketQuantile(q: number, buckets: Bucket[]): number {
   return start + (end - start) * (rank / count);
 }
 
+/** Upper bounds by `le` text (a handful of distinct values; parsed once). */
+const leBounds = new Map<string, number>();
+
+function leBound(le: string): number {
+  let upper = leBounds.get(le);
+  if (upper === undefined) {
+    upper = parseGoFloat(le);
+    if (leBounds.size >= 10_000) leBounds.clear();
+    leBounds.set(le, upper);
+  }
+  return upper;
+}
+
+/** keyOf(labels without `le`), without building that label set. */
+function keyWithoutLe(labels: Labels): string {
+  let k = "";
+  for (const n of Object.keys(labels).sort()) if (n !== "le") k += `${n}\u0000${labels[n]}\u0001`;
+  return k;
+}
+
 export function histogramQuantile(q: number, vec: Sample[], t: number): Sample[] {
   const groups = new Map<string, { labels: Labels; buckets: Bucket[] }>();
   for (const s of vec) {
     const le = s.labels.le;
     if (le === undefined) continue;
-    const upper = parseGoFloat(le);
+    const upper = leBound(le);
     if (Number.isNaN(upper) && le.toLowerCase() !== "nan") continue;
-    const { le: _, ...rest } = s.labels;
-    const sig = keyOf(rest);
+    const sig = keyWithoutLe(s.labels);
     let g = groups.get(sig);
     if (g === undefined) {
+      const { le: _, ...rest } = s.labels;
       g = { labels: dropName(rest), buckets: [] };
       groups.set(sig, g);
     }

@@ -214,11 +214,20 @@ export interface MemoryStoreOptions {
   retentionMs?: number;
 }
 
+const NO_SERIES: readonly StoredSeries[] = [];
+
 export class MemoryStore implements SeriesProvider {
   private readonly series: StoredSeries[] = [];
   private readonly byKey = new Map<string, StoredSeries>();
   private readonly postings = new Map<string, Map<string, number[]>>();
   private readonly selectCache = new Map<string, readonly StoredSeries[]>();
+  /** The same by matcher list (a cached parse hands the same list every time), valid for one `generation`. */
+  private readonly selectByList = new WeakMap<
+    readonly LabelMatcher[],
+    { generation: number; out: readonly StoredSeries[] }
+  >();
+  /** Bumped when a series is added. */
+  private generation = 0;
   private readonly retentionMs: number;
   private maxT = Number.NEGATIVE_INFINITY;
 
@@ -253,6 +262,7 @@ export class MemoryStore implements SeriesProvider {
       list.push(id);
     }
     this.selectCache.clear();
+    this.generation++;
     return s;
   }
 
@@ -292,6 +302,15 @@ export class MemoryStore implements SeriesProvider {
 
   /** Series matching all matchers, in label order (like Prometheus' sorted series sets). */
   select(matchers: readonly LabelMatcher[]): readonly StoredSeries[] {
+    if (this.series.length === 0) return NO_SERIES;
+    const byList = this.selectByList.get(matchers);
+    if (byList !== undefined && byList.generation === this.generation) return byList.out;
+    const out = this.selectByKey(matchers);
+    this.selectByList.set(matchers, { generation: this.generation, out });
+    return out;
+  }
+
+  private selectByKey(matchers: readonly LabelMatcher[]): readonly StoredSeries[] {
     const cacheKey = matchers.map((m) => `${m.name}\u0000${m.op}\u0000${m.value}`).join("\u0001");
     const cached = this.selectCache.get(cacheKey);
     if (cached !== undefined) return cached;

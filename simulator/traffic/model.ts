@@ -77,6 +77,13 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
   private readonly regexCache = new Map<string, RegExp>();
   /** Versions of each service in the order select() returns them (by first start, then hash). */
   private readonly ordered = new Map<string, VersionEntry[]>();
+  /** Services whose `ordered` may be out of date (rebuilt on use; kept when unchanged). */
+  private readonly orderedStale = new Set<string>();
+  /** select() of one service, by matcher list (a cached parse hands the same list every time). */
+  private readonly selectCache = new WeakMap<
+    readonly LabelMatcher[],
+    { ordered: VersionEntry[]; out: readonly SeriesSource[] }
+  >();
   /** Work done so far (for benchmarks and cost tests). */
   readonly stats = { intervals: 0, chunks: 0 };
 
@@ -322,20 +329,39 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     const ns = eq("namespace");
     const service = eq("service");
     const hash = eq("rollouts_pod_template_hash");
-    const keys = ns !== undefined && service !== undefined ? [`${ns}/${service}`] : this.sortedKeys;
-    for (const key of keys) {
-      const svc = this.svcs.get(key);
-      if (svc === undefined) continue;
+    if (ns !== undefined && service !== undefined) {
+      const svc = this.svcs.get(`${ns}/${service}`);
+      if (svc === undefined) return out;
+      const ordered = this.orderedVersions(svc);
+      const hit = this.selectCache.get(matchers);
+      if (hit !== undefined && hit.ordered === ordered) return hit.out;
+      this.selectVersions(svc, ordered, matchers, name, hash, out);
+      this.selectCache.set(matchers, { ordered, out });
+      return out;
+    }
+    for (const key of this.sortedKeys) {
+      const svc = this.svcs.get(key)!;
       if (service !== undefined && svc.spec.service !== service) continue;
       if (ns !== undefined && svc.spec.namespace !== ns) continue;
-      for (const e of this.orderedVersions(svc)) {
-        if (hash !== undefined && e.series.hash !== hash) continue;
-        const all = this.sources(svc, e);
-        const named = name === undefined ? all : (e.byName?.get(name) ?? NO_SERIES);
-        for (const s of named) if (this.matches(s.labels, matchers)) out.push(s);
-      }
+      this.selectVersions(svc, this.orderedVersions(svc), matchers, name, hash, out);
     }
     return out;
+  }
+
+  private selectVersions(
+    svc: ServiceState,
+    ordered: readonly VersionEntry[],
+    matchers: readonly LabelMatcher[],
+    name: string | undefined,
+    hash: string | undefined,
+    out: SeriesSource[],
+  ): void {
+    for (const e of ordered) {
+      if (hash !== undefined && e.series.hash !== hash) continue;
+      const all = this.sources(svc, e);
+      const named = name === undefined ? all : (e.byName?.get(name) ?? NO_SERIES);
+      for (const s of named) if (this.matches(s.labels, matchers)) out.push(s);
+    }
   }
 
   labelNames(): readonly string[] {
@@ -389,7 +415,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
       const series = new VersionSeries(`${svc.key}@${hash}`, hash, svc, grid, { at }, this.cache, this.stats);
       e = { series, behaviours };
       map.set(hash, e);
-      this.ordered.delete(svc.key);
+      this.orderedStale.add(svc.key);
     }
     return e;
   }
@@ -426,17 +452,19 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
 
   private changed(svc: ServiceState): void {
     svc.invalidate();
-    this.ordered.delete(svc.key);
+    this.orderedStale.add(svc.key);
     const now = this.clock.now();
     for (const e of this.versions.get(svc.key)!.values()) e.series.invalidateAfter(now);
   }
 
   private orderedVersions(svc: ServiceState): VersionEntry[] {
-    let ordered = this.ordered.get(svc.key);
-    if (ordered === undefined) {
-      ordered = this.orderVersions(svc);
-      this.ordered.set(svc.key, ordered);
-    }
+    const old = this.ordered.get(svc.key);
+    if (old !== undefined && !this.orderedStale.has(svc.key)) return old;
+    this.orderedStale.delete(svc.key);
+    const ordered = this.orderVersions(svc);
+    // most changes (weights, a lifetime's end) keep the order: keep the list (and what select() cached)
+    if (old !== undefined && old.length === ordered.length && old.every((e, i) => e === ordered[i])) return old;
+    this.ordered.set(svc.key, ordered);
     return ordered;
   }
 

@@ -15,8 +15,8 @@
  */
 import type { Clock, TimerHandle } from "../../engine/core/clock.ts";
 import type { FleetService } from "../fleet/generate.ts";
+import type { QueryValue } from "../prometheus/engine.ts";
 import type { MockPrometheus } from "../prometheus/mock.ts";
-import { toData } from "../prometheus/mock.ts";
 
 export interface AlertRules {
   errorRate: number;
@@ -38,19 +38,24 @@ export interface AlertFiring {
 
 interface Watch {
   service: FleetService;
+  queries: RuleQueries;
   since: number;
   timer: TimerHandle | undefined;
   pendingSince: number | undefined;
 }
 
-function scalarOf(prom: MockPrometheus, expr: string, t: number): number {
-  const d = toData(prom.evaluate(expr, t));
-  if (d.resultType === "vector") {
-    const first = d.result[0];
-    return first === undefined ? Number.NaN : Number(first.value[1]);
-  }
-  if (d.resultType === "scalar") return Number(d.result[1]);
-  return Number.NaN;
+/**
+ * The first element's value, as the rules have always read it: through the API's text, where
+ * Number("+Inf") is NaN, so an infinite value compares like NaN (it never crosses a threshold).
+ */
+function scalarOf(v: QueryValue): number {
+  const x = v.type === "vector" ? (v.samples[0]?.v ?? Number.NaN) : v.type === "scalar" ? v.v : Number.NaN;
+  return Number.isFinite(x) ? x : Number.NaN;
+}
+
+interface RuleQueries {
+  errorRatio: string;
+  p99: string;
 }
 
 export function errorRatioQuery(s: FleetService): string {
@@ -71,6 +76,8 @@ export type DeviationProbe = (service: FleetService, fromMs: number, toMs: numbe
 
 export class AlertScanner {
   private readonly watches = new Map<string, Watch>();
+  /** The rules' query texts per service, built once (not per evaluation). */
+  private readonly queries = new Map<string, RuleQueries>();
   /** PromQL evaluations done (for cost reporting). */
   evaluations = 0;
 
@@ -86,7 +93,12 @@ export class AlertScanner {
   /** Start evaluating the service's alert rules (no-op when already watched). */
   watch(service: FleetService): void {
     if (this.watches.has(service.name)) return;
-    const w: Watch = { service, since: this.clock.now(), timer: undefined, pendingSince: undefined };
+    let queries = this.queries.get(service.name);
+    if (queries === undefined) {
+      queries = { errorRatio: errorRatioQuery(service), p99: p99Query(service) };
+      this.queries.set(service.name, queries);
+    }
+    const w: Watch = { service, queries, since: this.clock.now(), timer: undefined, pendingSince: undefined };
     this.watches.set(service.name, w);
     this.schedule(w, this.rules.intervalMs ?? 60_000);
   }
@@ -120,8 +132,8 @@ export class AlertScanner {
       return;
     }
     this.evaluations++;
-    const err = scalarOf(this.prometheus, errorRatioQuery(w.service), now);
-    const p99 = scalarOf(this.prometheus, p99Query(w.service), now);
+    const err = scalarOf(this.prometheus.evaluate(w.queries.errorRatio, now));
+    const p99 = scalarOf(this.prometheus.evaluate(w.queries.p99, now));
     let reason: string | undefined;
     if (err > this.rules.errorRate)
       reason = `error ratio ${(err * 100).toFixed(2)}% > ${(this.rules.errorRate * 100).toFixed(2)}%`;
