@@ -463,7 +463,8 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     this.orderedStale.delete(svc.key);
     const ordered = this.orderVersions(svc);
     // most changes (weights, a lifetime's end) keep the order: keep the list (and what select() cached)
-    if (old !== undefined && old.length === ordered.length && old.every((e, i) => e === ordered[i])) return old;
+    if (old !== undefined && old.length === ordered.length && old.every((e, i) => e === ordered[i]))
+      return old;
     this.ordered.set(svc.key, ordered);
     return ordered;
   }
