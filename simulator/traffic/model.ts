@@ -82,7 +82,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
   /** select() of one service, by matcher list (a cached parse hands the same list every time). */
   private readonly selectCache = new WeakMap<
     readonly LabelMatcher[],
-    { ordered: VersionEntry[]; out: readonly SeriesSource[] }
+    { svc: ServiceState; ordered: VersionEntry[]; out: readonly SeriesSource[] }
   >();
   /** Work done so far (for benchmarks and cost tests). */
   readonly stats = { intervals: 0, chunks: 0 };
@@ -322,21 +322,20 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
   // ---- SeriesProvider ------------------------------------------------------------------------
 
   select(matchers: readonly LabelMatcher[]): readonly SeriesSource[] {
+    const hit = this.selectCache.get(matchers);
+    if (hit !== undefined && this.orderedVersions(hit.svc) === hit.ordered) return hit.out;
     const out: SeriesSource[] = [];
-    const eq = (name: string) => matchers.find((m) => m.name === name && m.op === "=")?.value;
-    const name = eq("__name__");
+    const name = equalTo(matchers, "__name__");
     if (name !== undefined && !name.startsWith(REQUESTS) && !name.startsWith(DURATION)) return out;
-    const ns = eq("namespace");
-    const service = eq("service");
-    const hash = eq("rollouts_pod_template_hash");
+    const ns = equalTo(matchers, "namespace");
+    const service = equalTo(matchers, "service");
+    const hash = equalTo(matchers, "rollouts_pod_template_hash");
     if (ns !== undefined && service !== undefined) {
       const svc = this.svcs.get(`${ns}/${service}`);
       if (svc === undefined) return out;
       const ordered = this.orderedVersions(svc);
-      const hit = this.selectCache.get(matchers);
-      if (hit !== undefined && hit.ordered === ordered) return hit.out;
       this.selectVersions(svc, ordered, matchers, name, hash, out);
-      this.selectCache.set(matchers, { ordered, out });
+      this.selectCache.set(matchers, { svc, ordered, out });
       return out;
     }
     for (const key of this.sortedKeys) {
@@ -573,6 +572,12 @@ class TrafficSeries implements SeriesSource {
       w.tail ??= w.t.subarray(1, n);
       return { t: w.tail, v: data.subarray(col + 1, col + n) };
     }
+    if (w.allAlive && !(alive[0] === 1 && data[exist]! > 0)) {
+      // one lifetime and nothing before it: absent until its first count (e.g. no 503 yet), then present
+      let e = 2;
+      while (e < n && !(data[exist + e]! > 0)) e++;
+      return e === n ? EMPTY_BLOCK : { t: w.t.subarray(e, n), v: data.subarray(col + e, col + n) };
+    }
     const t = new Float64Array(n - 1);
     const v = new Float64Array(n - 1);
     let stale: Uint8Array | undefined;
@@ -603,6 +608,12 @@ class TrafficSeries implements SeriesSource {
 }
 
 const NO_SERIES: readonly TrafficSeries[] = [];
+
+/** The value of an equality matcher on `name`, if any. */
+function equalTo(matchers: readonly LabelMatcher[], name: string): string | undefined {
+  for (const m of matchers) if (m.name === name && m.op === "=") return m.value;
+  return undefined;
+}
 const EMPTY_BLOCK: SampleBlock = { t: new Float64Array(0), v: new Float64Array(0) };
 
 function percentages(shares: ReadonlyMap<string, number>): Record<string, number> {
