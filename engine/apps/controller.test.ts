@@ -146,4 +146,21 @@ describe.each(["in-process", "https"] as const)("Application controller (%s)", (
     await w.until(() => c.comparisons > before, 10_000);
     expect(c.comparisons).toBeGreaterThan(before);
   });
+
+  it("compares a revision that left the app's directory alone without diffing it again", async () => {
+    const c = w.engine.controller;
+    // let the earlier tests' changes settle (live objects still changing are compared again)
+    let before = -1;
+    for (let i = 0; i < 20 && before !== c.comparisons; i++) {
+      before = c.comparisons;
+      await w.run(5_000);
+      await w.engine.idle();
+    }
+    const rev = w.repo.commit({ "apps/other/cm.yaml": cm("other-config", { a: "b" }) }, "another app");
+    c.refresh("heal");
+    expect(await w.until(async () => (await w.app("heal")).status?.sync?.revision === rev, 10_000)).toBe(
+      true,
+    );
+    expect(c.comparisons).toBe(before);
+  });
 });

@@ -120,6 +120,9 @@ interface Compared {
   desired: KubeObject[];
   /** What `desired` was made from (revisions, sources, destination): equal keys, equal objects. */
   desiredKey: string;
+  /** The same without the revisions, and each source's render: equal renders, equal objects. */
+  inputsKey: string;
+  renders: RenderedManifest[][];
   /** The kinds `desired` names (watched before comparing). */
   kinds: Array<{ apiVersion: string; kind: string }>;
   sourceType: string;
@@ -365,7 +368,8 @@ export class AppController {
       );
       if (hit) {
         out.push(rt.name);
-        this.requestRefresh(rt.name, "webhook", true);
+        // upstream's webhook handler asks for a normal refresh (argo.RefreshApp(..., RefreshTypeNormal))
+        this.requestRefresh(rt.name, "webhook");
       }
     }
     return out.sort();
@@ -674,6 +678,8 @@ export class AppController {
     const dest = app.spec.destination?.namespace;
     const revisions: string[] = [];
     const keys: string[] = [];
+    const inputs: string[] = [];
+    const renders: RenderedManifest[][] = [];
     const manifests: KubeObject[] = [];
     let sourceType = "Directory";
     for (const [i, s] of sources.entries()) {
@@ -682,7 +688,9 @@ export class AppController {
         i === 0 && revisionOverride !== undefined ? revisionOverride : (s.targetRevision ?? "HEAD"),
       );
       revisions.push(rev);
-      const key = `${rev}|${sourceKey(s)}|${rt.name}|${dest ?? ""}`;
+      const input = `${sourceKey(s)}|${rt.name}|${dest ?? ""}`;
+      inputs.push(input);
+      const key = `${rev}|${input}`;
       keys.push(key);
       let rendered = hard ? undefined : this.renderCache.get(key);
       if (rendered === undefined) {
@@ -691,14 +699,21 @@ export class AppController {
       }
       const out = await rendered;
       if (i === 0) sourceType = out.sourceType;
+      renders.push(out.manifests);
       for (const m of out.manifests) manifests.push(m.object);
     }
     const revision = revisions[0] ?? "";
     const commit = await this.commitRef(sources[0]!.repoURL, revision);
     const desiredKey = keys.join("\n");
+    const inputsKey = inputs.join("\n");
     const prev = rt.compared;
-    // the same render gives the same desired objects: keep them (and the comparison made from them)
-    const same = !hard && prev !== undefined && prev.desiredKey === desiredKey;
+    // the same render gives the same desired objects: keep them (and the comparison made from them);
+    // so does a new revision whose renders a renderer answered from content it had seen (directory)
+    const same =
+      !hard &&
+      prev !== undefined &&
+      (prev.desiredKey === desiredKey ||
+        (prev.inputsKey === inputsKey && prev.renders.every((r, i) => r === renders[i])));
     const desired = same ? prev.desired : prepareDesired(rt.name, manifests, dest, this.scope);
     rt.compared = {
       revision,
@@ -707,6 +722,8 @@ export class AppController {
       sources,
       desired,
       desiredKey,
+      inputsKey,
+      renders,
       kinds: same ? prev.kinds : kindsOf(desired),
       sourceType: sourceType.charAt(0).toUpperCase() + sourceType.slice(1),
     };

@@ -34,14 +34,24 @@ export interface Clock {
   io<T>(p: Promise<T>): Promise<T>;
 }
 
+/** The last second formatted by rfc3339 (controllers stamp the same second many times over). */
+let lastSecond = Number.NaN;
+let lastStamp = "";
+
 /** RFC 3339 timestamp (second precision, as Kubernetes writes them) of a clock time. */
 export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastStamp = new Date(second * 1000).toISOString().replace(".000Z", "Z");
+    lastSecond = second;
+  }
+  return lastStamp;
 }
 
 /** RFC 3339 with microseconds (Kubernetes MicroTime, used by Events and leases). */
 export function rfc3339Micro(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, -1)}000Z`;
 }
 
 /** Parse a Go/Prometheus/Argo duration ("90s", "10m", "1h30m", "250ms") or a number of seconds into ms. */

@@ -66,6 +66,52 @@ describe("directory renderer", () => {
       "c",
     ]);
   });
+  it("answers a render of content it has seen (same content id) with that render, without reading", async () => {
+    const reads: string[] = [];
+    const identified = (files: Record<string, string>, id: string) => {
+      const t = new MemoryFileTree(files);
+      return {
+        read: (p: string) => {
+          reads.push(p);
+          return t.read(p);
+        },
+        readBytes: (p: string) => t.readBytes(p),
+        list: (d: string) => t.list(d),
+        contentId: async (d: string) => (d === "app" ? id : undefined),
+      };
+    };
+    const fresh = createDirectoryRenderer();
+    const first = await fresh.render({
+      tree: identified({ "app/a.yaml": cm("a") }, "t1"),
+      path: "app",
+      appName: "x",
+    });
+    const again = await fresh.render({
+      tree: identified({ "app/a.yaml": cm("a") }, "t1"),
+      path: "app",
+      appName: "y",
+    });
+    expect(again).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(reads).toEqual(["app/a.yaml"]);
+    // other options or other content render again
+    expect(
+      names(
+        await fresh.render({ tree: identified({ "app/b.yaml": cm("b") }, "t2"), path: "app", appName: "x" }),
+      ),
+    ).toEqual(["b"]);
+    const sub = { "app/a.yaml": cm("a"), "app/s/c.yaml": cm("c") };
+    expect(
+      names(
+        await fresh.render({
+          tree: identified(sub, "t1"),
+          path: "app",
+          appName: "x",
+          directory: { recurse: true },
+        }),
+      ),
+    ).toEqual(["a", "c"]);
+  });
   it("reports YAML errors with file and line", async () => {
     const bad = new MemoryFileTree({
       "p/x.yaml": `${cm("ok")}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n`,

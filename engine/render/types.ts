@@ -14,6 +14,12 @@ export interface FileTree {
   readBytes(path: string): Promise<Uint8Array | undefined>;
   /** Files (not directories) under `dir` (recursively), relative to the tree root, sorted. */
   list(dir: string): Promise<string[]>;
+  /**
+   * An identifier of everything under `dir` (a Git tree's object ID): two trees giving the same
+   * identifier for a directory hold the same files there, so what is made from them alone can be
+   * reused. Undefined when `dir` is not a directory; trees that cannot tell leave this out.
+   */
+  contentId?(dir: string): Promise<string | undefined>;
 }
 
 export interface HelmSourceOptions {

@@ -49,6 +49,17 @@ describe("LocalGitSource", () => {
     ]);
   });
 
+  it("identifies a directory's content by its tree: unchanged directories keep their id", async () => {
+    const before = await git.tree(repo.url, await git.resolve(repo.url, "HEAD"));
+    const next = repo.commit({ "apps/d/z.yaml": "z\n" });
+    const after = await git.tree(repo.url, next);
+    expect(await after.contentId("apps/a")).toBe(await before.contentId("apps/a"));
+    expect(await after.contentId("./apps/a/")).toBe(await before.contentId("apps/a"));
+    expect(await after.contentId("apps")).not.toBe(await before.contentId("apps"));
+    expect(await after.contentId("apps/a/cm.yaml")).toBeUndefined();
+    expect(await after.contentId("nope")).toBeUndefined();
+  });
+
   it("returns commit metadata with trailers", async () => {
     const info = await git.commit(repo.url, c1);
     expect(info.author).toEqual({ name: "Ana Dev", email: "ana@example.com", time: expect.any(Number) });

@@ -138,6 +138,8 @@ class Repo {
   private readonly blobs = new Map<string, Buffer>();
   private blobBytes = 0;
   private readonly commits = new Map<string, CommitInfo>();
+  /** Reads on their way, by object spec. */
+  private readonly reading = new Map<string, Promise<GitObject | undefined>>();
 
   constructor(
     readonly path: string,
@@ -146,7 +148,18 @@ class Repo {
   ) {}
 
   private async object(spec: string, type: GitObject["type"]): Promise<GitObject | undefined> {
-    const o = await this.clock.io(this.proc.read(spec));
+    // readers asking for the same object at the same time (two apps refreshed by one push
+    // resolve HEAD and read its new trees) share one round trip to the cat-file process
+    let read = this.reading.get(spec);
+    if (read === undefined) {
+      read = this.clock.io(this.proc.read(spec));
+      this.reading.set(spec, read);
+      const done = () => {
+        if (this.reading.get(spec) === read) this.reading.delete(spec);
+      };
+      read.then(done, done);
+    }
+    const o = await read;
     if (o !== undefined && o.type !== type) return undefined;
     return o;
   }
@@ -271,6 +284,11 @@ export class GitFileTree implements FileTree {
   async read(path: string): Promise<string | undefined> {
     const b = await this.readBytes(path);
     return b === undefined ? undefined : Buffer.from(b).toString("utf8");
+  }
+
+  async contentId(dir: string): Promise<string | undefined> {
+    const e = await this.repo.entry(this.rootTree, dir);
+    return e?.isTree === true ? e.sha : undefined;
   }
 
   async list(dir: string): Promise<string[]> {
