@@ -79,7 +79,8 @@ export function formatFloatF(v: number): string {
   if (v === Number.POSITIVE_INFINITY) return "+Inf";
   if (v === Number.NEGATIVE_INFINITY) return "-Inf";
   const s = String(v);
-  if (!/e/i.test(s)) return s;
+  // String() writes an exponent (lower-case e) only below 1e-6 and from 1e21
+  if (s.indexOf("e") === -1) return s;
   const [mant, expStr] = s.split(/e/i) as [string, string];
   const exp = Number(expStr);
   const neg = mant.startsWith("-");

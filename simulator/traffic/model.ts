@@ -192,7 +192,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     else lts.push({ start: now, stop: Number.POSITIVE_INFINITY });
     svc.lifetimes.set(hash, lts);
     this.entry(svc, hash);
-    this.changed(svc);
+    this.changed(svc, hash);
     this.events.emit({ type: "traffic.version.started", time: now, ...this.names(svc), hash });
   }
 
@@ -205,7 +205,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     lt.stop = now;
     const lts = svc.lifetimes.get(hash)!;
     if (lt.start === now) lts.splice(lts.indexOf(lt), 1);
-    this.changed(svc);
+    this.changed(svc, hash);
     this.events.emit({ type: "traffic.version.stopped", time: now, ...this.names(svc), hash });
   }
 
@@ -438,7 +438,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     svc.routing.push({ time: now, shares });
     if (port !== undefined) this.weights.set(svc.key, { ...port });
     else this.weights.delete(svc.key);
-    this.changed(svc);
+    this.changed(svc, undefined);
     const pct = percentages(shares);
     this.events.emit({
       type: "traffic.weight",
@@ -449,11 +449,16 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     });
   }
 
-  private changed(svc: ServiceState): void {
-    svc.invalidate();
-    this.orderedStale.add(svc.key);
+  /** The routing changed now, or the lifetimes of version `lifetimesOf`. */
+  private changed(svc: ServiceState, lifetimesOf: string | undefined): void {
     const now = this.clock.now();
-    for (const e of this.versions.get(svc.key)!.values()) e.series.invalidateAfter(now);
+    svc.invalidate(now);
+    if (lifetimesOf !== undefined) this.orderedStale.add(svc.key);
+    for (const [hash, e] of this.versions.get(svc.key)!) {
+      // a version that stopped before now draws nothing after it (its rows there are the stopped
+      // version's zeros whatever the routing): nothing of it depends on a change at now
+      if (hash === lifetimesOf || svc.runsFrom(hash, now)) e.series.invalidateAfter(now);
+    }
   }
 
   private orderedVersions(svc: ServiceState): VersionEntry[] {

@@ -42,6 +42,8 @@ export class ServiceState {
   readonly lifetimes = new Map<string, Lifetime[]>();
   readonly routing: RoutingChange[] = [];
   private epochs: Epoch[] | undefined;
+  /** `epochs` hold every change point before this; later ones are still to be derived. */
+  private validBefore = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly spec: ServiceTrafficSpec,
@@ -54,9 +56,27 @@ export class ServiceState {
     return `${this.spec.namespace}/${this.spec.service}`;
   }
 
-  /** Forget derived routing (after any mutation). */
-  invalidate(): void {
-    this.epochs = undefined;
+  /**
+   * Forget derived routing from `from` on (after a mutation at `from`: lifetimes and routing change
+   * only at or after it, so the epochs before it stay as they are).
+   */
+  invalidate(from: number): void {
+    const ep = this.epochs;
+    if (ep === undefined) return;
+    let keep = ep.length;
+    while (keep > 0 && ep[keep - 1]!.from >= from) keep--;
+    if (keep === 0) this.epochs = undefined;
+    else {
+      ep.length = keep;
+      this.validBefore = Math.min(this.validBefore, from);
+    }
+  }
+
+  /** Does `hash` run at some moment from t on (a lifetime stopping at t included)? */
+  runsFrom(hash: string, t: number): boolean {
+    const lts = this.lifetimes.get(hash);
+    if (lts !== undefined) for (const lt of lts) if (lt.stop >= t) return true;
+    return false;
   }
 
   lifetimeAt(hash: string, t: number): Lifetime | undefined {
@@ -81,17 +101,19 @@ export class ServiceState {
    * to versions that are running (requests routed to a version without pods are lost).
    */
   private getEpochs(): Epoch[] {
-    if (this.epochs !== undefined) return this.epochs;
+    if (this.epochs !== undefined && this.validBefore === Number.POSITIVE_INFINITY) return this.epochs;
+    // change points from `after` on (all of them when nothing is derived yet)
+    const epochs: Epoch[] = this.epochs ?? [];
+    const after = this.epochs === undefined ? Number.NEGATIVE_INFINITY : this.validBefore;
     const points = new Set<number>();
-    for (const r of this.routing) points.add(r.time);
+    for (const r of this.routing) if (r.time >= after) points.add(r.time);
     for (const lts of this.lifetimes.values()) {
       for (const lt of lts) {
-        points.add(lt.start);
-        if (Number.isFinite(lt.stop)) points.add(lt.stop);
+        if (lt.start >= after) points.add(lt.start);
+        if (Number.isFinite(lt.stop) && lt.stop >= after) points.add(lt.stop);
       }
     }
     const sorted = [...points].sort((a, b) => a - b);
-    const epochs: Epoch[] = [];
     let ri = -1;
     for (const from of sorted) {
       while (ri + 1 < this.routing.length && this.routing[ri + 1]!.time <= from) ri++;
@@ -105,6 +127,7 @@ export class ServiceState {
       epochs.push({ from, shares });
     }
     this.epochs = epochs;
+    this.validBefore = Number.POSITIVE_INFINITY;
     return epochs;
   }
 

@@ -77,15 +77,25 @@ export interface ChunkDetail {
   times?: Float64Array;
 }
 
+/** Chunk indexes are hours since the epoch: below 2^24 until the year 3884. */
+const SLOT = 2 ** 24;
+
 /** Bounded LRU of detailed chunks across all versions. */
 export class ChunkCache {
-  private readonly map = new Map<string, { owner: VersionSeries; d: ChunkDetail }>();
+  /** By slot * SLOT + chunk index (a number: no key string per lookup). */
+  private readonly map = new Map<number, { owner: VersionSeries; d: ChunkDetail }>();
   /** Chunk indexes held per version (so dropping a version's chunks does not scan the cache). */
   private readonly byOwner = new Map<VersionSeries, Set<number>>();
+  private slots = 0;
   constructor(private readonly capacity: number) {}
 
+  /** A number identifying a version in the cache's keys. */
+  slot(): number {
+    return this.slots++;
+  }
+
   get(owner: VersionSeries, j: number): ChunkDetail | undefined {
-    const key = `${owner.id}:${j}`;
+    const key = owner.slot * SLOT + j;
     const e = this.map.get(key);
     if (e === undefined) return undefined;
     this.map.delete(key);
@@ -94,7 +104,7 @@ export class ChunkCache {
   }
 
   set(owner: VersionSeries, d: ChunkDetail): void {
-    const key = `${owner.id}:${d.j}`;
+    const key = owner.slot * SLOT + d.j;
     this.map.delete(key);
     this.map.set(key, { owner, d });
     let held = this.byOwner.get(owner);
@@ -118,7 +128,7 @@ export class ChunkCache {
   }
 
   remove(owner: VersionSeries, j: number): void {
-    this.map.delete(`${owner.id}:${j}`);
+    this.map.delete(owner.slot * SLOT + j);
     const held = this.byOwner.get(owner);
     if (held === undefined) return;
     held.delete(j);
@@ -252,6 +262,8 @@ export class VersionSeries {
   private shapeCache: LatencyShape | undefined;
   private effCache: { b: VersionBehaviour; burst: boolean; eff: EffectiveBehaviour } | undefined;
   private burstCache = { window: Number.NaN, bad: false };
+  /** The version's number in the chunk cache's keys. */
+  readonly slot: number;
   /** Bumped whenever the version's inputs change (cached windows are then rebuilt). */
   private epoch = 0;
   private windows: Array<{ start: number; end: number; epoch: number; rows: WindowRows }> = [];
@@ -267,6 +279,7 @@ export class VersionSeries {
   ) {
     this.cols = columns(grid);
     this.anchors = new AnchorStore(this.cols.width);
+    this.slot = cache.slot();
   }
 
   get width(): number {
