@@ -495,6 +495,11 @@ export class AppController {
         selfHeal: os.operation.initiatedBy.automated === true && (spec.resources?.length ?? 0) > 0,
         state: os,
       };
+      // the self-heal backoff goes on from the attempts the last operation recorded
+      if (spec.autoHealAttemptsCount !== undefined && rt.lastOp.revision !== "") {
+        rt.selfHealRevision = rt.lastOp.revision;
+        rt.selfHealAttempts = spec.autoHealAttemptsCount;
+      }
     }
     const revision = st.sync?.revision;
     if (revision !== undefined && st.resources !== undefined) {
@@ -923,6 +928,7 @@ export class AppController {
         {
           revision,
           prune: auto.prune === true,
+          autoHealAttemptsCount: rt.selfHealAttempts,
           resources: only.map((r) => ({
             group: r.group,
             kind: r.kind,

@@ -68,6 +68,8 @@ export interface SyncOperationSpec {
   dryRun?: boolean;
   resources?: Array<{ group?: string; kind: string; name: string; namespace?: string }>;
   syncOptions?: string[];
+  /** Self-heal attempts at this revision, this one included (upstream SelfHealAttemptsCount). */
+  autoHealAttemptsCount?: number;
 }
 
 export interface OperationState {
