@@ -114,6 +114,32 @@ describe("fieldsOf and editFields", () => {
     expect(JSON.stringify(got)).toBe(JSON.stringify(render(o)));
   });
 
+  it.each(objects)("%s: without intermediate members fieldsOf renders the set an apply owns", (_name, o) => {
+    const scope = scopeOf(o, undefined);
+    const got = fieldsOf(scope, schemaOf("v1", "Pod"), false);
+    expect(JSON.stringify(got)).toBe(JSON.stringify(setToFields(flatten(scope, schemaOf("v1", "Pod")).keys())));
+  });
+
+  it.each(objects)("%s: frozen parts render as unfrozen ones do, each mode its own", (_name, o) => {
+    const deepFrozen = (v: unknown): unknown => {
+      if (typeof v === "object" && v !== null) {
+        for (const x of Object.values(v)) deepFrozen(x);
+        Object.freeze(v);
+      }
+      return v;
+    };
+    const copy = structuredClone(o);
+    const spec = deepFrozen(copy.spec);
+    const meta = deepFrozen(copy.metadata);
+    const schema = schemaOf("v1", "Pod");
+    for (const intermediate of [true, false, true]) {
+      // a fresh top level around the same frozen members, as a controller stamping pods from a template
+      const scope = scopeOf({ ...copy, spec, metadata: meta } as JsonMap, undefined);
+      const want = setToFields(flatten(scopeOf(o, undefined), schema, intermediate).keys());
+      expect(JSON.stringify(fieldsOf(scope, schema, intermediate))).toBe(JSON.stringify(want));
+    }
+  });
+
   const edits: Array<[string, JsonMap, JsonMap]> = [
     ["label added", pod(shared), pod(shared, { app: "a", b: "c" })],
     ["labels replaced", pod(shared), pod(shared, { x: "y" })],

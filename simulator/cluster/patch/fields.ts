@@ -545,31 +545,37 @@ function fieldsNode(member: boolean): JsonMap {
 class RepeatedKey extends Error {}
 
 /**
- * The FieldsV1 of every member `flatten(obj, schema, true)` holds, rendered
- * straight from the object (no path strings, no set), children sorted like
- * setToFields. What a create records for its manager.
+ * The FieldsV1 of every member `flatten(obj, schema, intermediate)` holds,
+ * rendered straight from the object (no path strings, no set), children
+ * sorted like setToFields. With `intermediate` (the default): what a create
+ * records for its manager; without: the set an apply owns.
  */
-export function fieldsOf(obj: JsonMap, schema: StructSchema): FieldsV1 {
+export function fieldsOf(obj: JsonMap, schema: StructSchema, intermediate = true): FieldsV1 {
   try {
     const out = fieldsNode(false);
-    structFields(obj, schema, out);
+    structFields(obj, schema, out, intermediate);
     return out;
   } catch (e) {
     if (!(e instanceof RepeatedKey)) throw e;
-    const out = setToFields(flatten(obj, schema, true).keys());
+    const out = setToFields(flatten(obj, schema, intermediate).keys());
     return out;
   }
 }
 
 /** Add the nodes of `obj`'s fields to `out`; whether there was any. */
-function structFields(obj: JsonMap, schema: StructSchema | undefined, out: JsonMap): boolean {
+function structFields(
+  obj: JsonMap,
+  schema: StructSchema | undefined,
+  out: JsonMap,
+  intermediate: boolean,
+): boolean {
   const keys = Object.keys(obj);
   if (keys.length > 1) keys.sort();
   let any = false;
   for (const k of keys) {
     const v = obj[k];
     if (v === undefined) continue;
-    const node = valueFields(v, schema?.[k]);
+    const node = valueFields(v, schema?.[k], intermediate);
     if (node === undefined) continue;
     out[fieldElement(k)] = node;
     any = true;
@@ -577,14 +583,49 @@ function structFields(obj: JsonMap, schema: StructSchema | undefined, out: JsonM
   return any;
 }
 
+/**
+ * The nodes of frozen values (subtrees a writer took from a read, such as the
+ * pod template a controller stamps every pod from) by value, for the schema
+ * field and mode they were rendered for: each is rendered once. Only the
+ * outermost frozen value of a walk is remembered; the nodes are frozen.
+ */
+const frozenNodes = new WeakMap<
+  object,
+  { field: FieldSchema | undefined; intermediate: boolean; node: JsonMap | undefined }
+>();
+let inFrozen = false;
+
 /** The node of one value (as walkValue records it), or undefined when it has no member at all. */
-function valueFields(v: unknown, field: FieldSchema | undefined): JsonMap | undefined {
+function valueFields(v: unknown, field: FieldSchema | undefined, intermediate: boolean): JsonMap | undefined {
+  if (inFrozen || typeof v !== "object" || v === null || !Object.isFrozen(v))
+    return renderValue(v, field, intermediate);
+  const hit = frozenNodes.get(v);
+  if (hit !== undefined && hit.field === field && hit.intermediate === intermediate) return hit.node;
+  inFrozen = true;
+  try {
+    const node = renderValue(v, field, intermediate);
+    if (node !== undefined) freezeTree(node);
+    frozenNodes.set(v, { field, intermediate, node });
+    return node;
+  } finally {
+    inFrozen = false;
+  }
+}
+
+function freezeTree(n: JsonMap): void {
+  if (Object.isFrozen(n)) return;
+  Object.freeze(n);
+  for (const k in n) freezeTree(n[k] as JsonMap);
+}
+
+function renderValue(v: unknown, field: FieldSchema | undefined, intermediate: boolean): JsonMap | undefined {
   const alwaysThere =
     field?.struct !== undefined || field?.retainKeys === true || field?.list?.zeroValue === true;
   if (isMap(v) && !field?.atomic && hasKeys(v)) {
-    const node = fieldsNode(!alwaysThere);
-    if (structFields(v, field?.struct, node)) return node;
-    return alwaysThere ? undefined : LEAF;
+    const member = intermediate && !alwaysThere;
+    const node = fieldsNode(member);
+    if (structFields(v, field?.struct, node, intermediate)) return node;
+    return member ? LEAF : undefined;
   }
   const list = field?.list;
   if (Array.isArray(v) && list !== undefined && list.ssa.type !== "atomic") {
@@ -598,11 +639,11 @@ function valueFields(v: unknown, field: FieldSchema | undefined): JsonMap | unde
       let node = LEAF;
       if (list.ssa.type === "map" && isMap(item)) {
         const fields = fieldsNode(true);
-        if (structFields(item, list.item, fields)) node = fields;
+        if (structFields(item, list.item, fields, intermediate)) node = fields;
       }
       items.push([key, node]);
     }
-    const member = !alwaysThere && v.length > 0;
+    const member = intermediate && !alwaysThere && v.length > 0;
     if (items.length === 0) return member ? LEAF : undefined;
     if (items.length > 1) items.sort((a, b) => byElement(a[0], b[0]));
     const node = fieldsNode(member);

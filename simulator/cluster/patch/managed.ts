@@ -12,7 +12,6 @@ import {
   type FieldsV1,
   fieldsOf,
   fieldsToSet,
-  flatten,
   hasMember,
   itemKey,
   memberTree,
@@ -25,6 +24,7 @@ import {
   treeOwns,
   treeToSet,
 } from "./fields.ts";
+import { deepEqual } from "../objutil.ts";
 import { isMap, type JsonMap } from "./json.ts";
 import { type FieldSchema, schemaOf } from "./schema.ts";
 
@@ -205,12 +205,6 @@ function entriesOf(list: Owner[]): ManagedFieldsEntry[] {
   return out;
 }
 
-function ownerOf(entry: ManagedFieldsEntry, set: Set<string>): Owner {
-  const o = new Owner(entry);
-  o.replace(set);
-  return o;
-}
-
 /** Drop nulls from an applied configuration (an unset field is not applied). */
 function withoutNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutNulls);
@@ -255,25 +249,33 @@ export function serverSideApply(
   const schema = schemaOf(applied.apiVersion, applied.kind);
   const cleanApplied = withoutNulls(applied) as KubeObject;
   const appliedScope = scopeOf(cleanApplied, undefined);
-  const newSet = new Set(flatten(appliedScope, schema).keys());
+  // the applied set rendered straight from the object; re-applying the same set keeps the stored
+  // tree (and its parsed set) as it is
+  let fieldsV1 = fieldsOf(appliedScope, schema, false);
   const myEntry: ManagedFieldsEntry = {
     manager: opts.manager,
     operation: "Apply",
     apiVersion: applied.apiVersion,
     time: opts.time,
     fieldsType: "FieldsV1",
-    fieldsV1: {},
+    fieldsV1,
   };
 
   if (live === undefined) {
-    const object = structuredClone(cleanApplied);
-    delete object.status;
-    object.metadata.managedFields = entriesOf([ownerOf(myEntry, newSet)]);
+    // (cleanApplied is a copy of its own: withoutNulls rebuilt every map and list)
+    const object = cleanApplied;
+    if (object.status !== undefined) delete object.status;
+    object.metadata.managedFields = entriesOf([new Owner(myEntry)]);
     return { object, conflicts: [] };
   }
 
   const all = owners(live);
   const mine = all.find((o) => sameOwner(o.entry, opts.manager, "Apply", undefined));
+  if (mine !== undefined && isMap(mine.entry.fieldsV1) && deepEqual(mine.entry.fieldsV1, fieldsV1)) {
+    fieldsV1 = mine.entry.fieldsV1;
+    myEntry.fieldsV1 = fieldsV1;
+  }
+  const newSet = parsedSet(fieldsV1);
   const others = all.filter((o) => o !== mine);
   const ownedByOthers = (p: string) => others.some((o) => o.has(p));
 
@@ -313,7 +315,7 @@ export function serverSideApply(
   if (conflicts.length > 0 && !opts.force) return { object: live, conflicts };
 
   for (const o of others) for (const p of conflicting) o.delete(p);
-  const mineOwner = ownerOf(myEntry, newSet);
+  const mineOwner = new Owner(myEntry);
   const list = mine === undefined ? [...all, mineOwner] : all.map((o) => (o === mine ? mineOwner : o));
   const object = merged as KubeObject;
   object.metadata = { ...object.metadata, managedFields: entriesOf(list) };
