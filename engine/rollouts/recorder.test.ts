@@ -76,4 +76,35 @@ describe("KubeEventRecorder", () => {
     [ev] = await events(client);
     expect(ev?.count).toBe(1);
   });
+
+  it("creates an Event older than the server's event TTL afresh, without patching it first", async () => {
+    const { clock, client } = await setup();
+    let patches = 0;
+    const inner = client.patch.bind(client);
+    client.patch = (...args: Parameters<KubeClient["patch"]>) => {
+      patches++;
+      return inner(...args);
+    };
+    const rec = new KubeEventRecorder(client, clock);
+    await rec.record(RO, "Normal", "RolloutCompleted", "Rollout completed");
+    await clock.runFor(30 * 60_000);
+    await rec.record(RO, "Normal", "RolloutCompleted", "Rollout completed");
+    expect(patches).toBe(1);
+    // the embedded server drops Events an hour after their last write (kube-apiserver --event-ttl)
+    await clock.runFor(61 * 60_000);
+    expect(await events(client)).toEqual([]);
+    await rec.record(RO, "Normal", "RolloutCompleted", "Rollout completed");
+    expect(patches).toBe(1);
+    expect((await events(client)).map((e) => [e.count, e.firstTimestamp])).toEqual([
+      [1, "2026-01-05T01:31:00Z"],
+    ]);
+    // a server keeping Events longer than the recorder assumes: the create finds the Event, counted on
+    const short = new KubeEventRecorder(client, clock, "rollouts-controller", 60_000);
+    await short.record(RO, "Normal", "RolloutAborted", "aborted");
+    await clock.runFor(2 * 60_000);
+    await short.record(RO, "Normal", "RolloutAborted", "aborted");
+    expect((await events(client)).map((e) => [e.reason, e.count])).toEqual(
+      expect.arrayContaining([["RolloutAborted", 2]]),
+    );
+  });
 });

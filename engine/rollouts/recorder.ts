@@ -3,7 +3,10 @@
  * records them: involvedObject, reason, message, type Normal|Warning, source
  * component "rollouts-controller"; a repeat of the same reason+message on the
  * same object bumps `count` and `lastTimestamp` (from the count the recorder remembers, as
- * client-go's EventCorrelator: no read per event).
+ * client-go's EventCorrelator: no read per event). An Event last written longer ago than the API
+ * server keeps Events (kube-apiserver --event-ttl, 1 h by default) is created afresh rather than
+ * patched: the patch would only find it gone. (Were it still there, the create's AlreadyExists
+ * makes the recorder count on from the server's count.)
  */
 import { type Clock, rfc3339, rfc3339Micro } from "../core/clock.ts";
 import { type KubeClient, type KubeObject, type ObjectRef, isConflict, isNotFound } from "../kube/types.ts";
@@ -26,17 +29,22 @@ function fnv(text: string): string {
 /** client-go's event cache size (record.maxLruCacheEntries). */
 const CACHE_ENTRIES = 4096;
 
+/** kube-apiserver's default --event-ttl. */
+export const DEFAULT_EVENT_TTL_MS = 3_600_000;
+
 export class KubeEventRecorder implements EventRecorder {
   /**
-   * count of each Event this recorder wrote (by name), oldest first: as client-go's
-   * EventCorrelator, a repeat is a patch of the count it remembers, without reading the Event.
+   * count and last write time of each Event this recorder wrote (by name), oldest first: as
+   * client-go's EventCorrelator, a repeat is a patch of the count it remembers, without reading the Event.
    */
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new Map<string, { count: number; at: number }>();
 
   constructor(
     private readonly client: KubeClient,
     private readonly clock: Clock,
     private readonly component = "rollouts-controller",
+    /** How long the API server keeps an Event after its last write (--event-ttl). */
+    private readonly eventTtlMs = DEFAULT_EVENT_TTL_MS,
   ) {}
 
   async record(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
@@ -45,7 +53,12 @@ export class KubeEventRecorder implements EventRecorder {
     const now = this.clock.now();
     const ref = { apiVersion: "v1", kind: "Event", name, namespace: ns };
     const known = this.counts.get(name);
-    if (known !== undefined && (await this.bump(ref, known + 1, now))) return;
+    if (
+      known !== undefined &&
+      now - known.at < this.eventTtlMs &&
+      (await this.bump(ref, known.count + 1, now))
+    )
+      return;
     try {
       await this.client.create({
         apiVersion: "v1",
@@ -71,7 +84,7 @@ export class KubeEventRecorder implements EventRecorder {
         source: { component: this.component },
         action: reason,
       });
-      this.remember(name, 1);
+      this.remember(name, 1, now);
     } catch (e) {
       if (!isConflict(e)) throw e;
       // recorded before this recorder remembers (e.g. a controller restart): count on from the server's
@@ -95,13 +108,13 @@ export class KubeEventRecorder implements EventRecorder {
       }
       throw e;
     }
-    this.remember(ref.name, count);
+    this.remember(ref.name, count, now);
     return true;
   }
 
-  private remember(name: string, count: number): void {
+  private remember(name: string, count: number, at: number): void {
     this.counts.delete(name);
-    this.counts.set(name, count);
+    this.counts.set(name, { count, at });
     if (this.counts.size > CACHE_ENTRIES) this.counts.delete(this.counts.keys().next().value as string);
   }
 }

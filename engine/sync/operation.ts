@@ -341,12 +341,16 @@ export class SyncOperation {
       if (t.action === "hook") return await this.startHook(r, target);
       let verb: string;
       if (t.autoCreatedNamespace === true) {
-        verb = "created";
-        try {
-          await client.create(target);
-        } catch (e) {
-          if (!(e instanceof KubeApiError && e.code === 409)) throw e;
-          verb = "unchanged";
+        // as gitops-engine's autoCreateNamespace: read the namespace, create it only when missing
+        verb = "unchanged";
+        if ((await this.getLive(t, r.name)) === undefined) {
+          verb = "created";
+          try {
+            await client.create(target);
+          } catch (e) {
+            if (!(e instanceof KubeApiError && e.code === 409)) throw e;
+            verb = "unchanged";
+          }
         }
       } else if (t.replace === true) {
         const current = await this.getLive(t, r.name);
