@@ -7,15 +7,19 @@
  * BENCH_PROM_HOURS sets the data span (default 1); BENCH_PROM_REAL=0 skips the real server;
  * BENCH_PROM_YOUNG_MB gives the mock server's thread that young generation (V8's
  * maxYoungGenerationSizeMb; default: V8's own), to see how much of the HTTP tail is scavenges.
+ * Where the tail comes from: the same client against a trivial node:http server in a thread
+ * (the floor: client, loopback, thread wake-ups), and for each request slower than 1 ms whether a
+ * GC pause of the server's thread or of the client overlapped it.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent, createServer, request } from "node:http";
 import { tmpdir } from "node:os";
+import { constants, PerformanceObserver, performance } from "node:perf_hooks";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { join } from "node:path";
 import { startPrometheusServer } from "../simulator/prometheus/http.ts";
-import { MockPrometheus } from "../simulator/prometheus/mock.ts";
+import { MockPrometheus, toData } from "../simulator/prometheus/mock.ts";
 import type { Labels } from "../simulator/prometheus/types.ts";
 import { percentile, report } from "./report.ts";
 
@@ -126,13 +130,16 @@ function getter(base: string): { get: (path: string) => Promise<string>; close: 
   return { get, close: () => agent.destroy() };
 }
 
-async function httpLatency(
-  base: string,
-  q: string,
-  times: number[],
-  n: number,
-): Promise<{ lat: number[]; first: unknown }> {
+interface Latencies {
+  lat: number[];
+  /** Start of each request (ms since the Unix epoch, sub-ms: performance.timeOrigin based). */
+  at: number[];
+  first: unknown;
+}
+
+async function httpLatency(base: string, q: string, times: number[], n: number): Promise<Latencies> {
   const lat: number[] = [];
+  const at: number[] = [];
   let first: unknown;
   const client = getter(base);
   try {
@@ -142,12 +149,81 @@ async function httpLatency(
       const t0 = performance.now();
       const body = await client.get(path);
       lat.push(performance.now() - t0);
+      at.push(performance.timeOrigin + t0);
       if (i === 0) first = (JSON.parse(body) as { data?: { result?: unknown } }).data?.result;
     }
   } finally {
     client.close();
   }
-  return { lat, first };
+  return { lat, at, first };
+}
+
+/** A GC pause: start (ms since the epoch), duration (ms), major (mark-compact) or not. */
+type Pause = [number, number, boolean];
+
+/** GC pauses of this thread while recording. */
+function gcRecorder(): { take: () => Pause[] } {
+  let pauses: Pause[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      pauses.push([
+        performance.timeOrigin + e.startTime,
+        e.duration,
+        kind === constants.NODE_PERFORMANCE_GC_MAJOR,
+      ]);
+    }
+  });
+  obs.observe({ entryTypes: ["gc"] });
+  return {
+    take: () => {
+      const out = pauses;
+      pauses = [];
+      return out;
+    },
+  };
+}
+
+/** Requests slower than 1 ms, and how many of them a GC pause of the server or the client overlapped. */
+function tailCauses(r: Latencies, server: Pause[], client: Pause[]): Record<string, number> {
+  const overlaps = (pauses: Pause[], a: number, b: number) => pauses.some(([s, d]) => s < b && s + d > a);
+  let slow = 0;
+  let serverGc = 0;
+  let clientGc = 0;
+  let neither = 0;
+  for (let i = 0; i < r.lat.length; i++) {
+    if (r.lat[i]! <= 1) continue;
+    slow++;
+    const a = r.at[i]!;
+    const b = a + r.lat[i]!;
+    const sg = overlaps(server, a, b);
+    const cg = overlaps(client, a, b);
+    if (sg) serverGc++;
+    if (cg) clientGc++;
+    if (!sg && !cg) neither++;
+  }
+  const sum = (p: Pause[]) => Number(p.reduce((x, [, d]) => x + d, 0).toFixed(1));
+  const majors = (p: Pause[]) => p.filter((x) => x[2]).length;
+  return {
+    slow,
+    slow_with_server_gc: serverGc,
+    slow_with_client_gc: clientGc,
+    slow_without_gc: neither,
+    server_gc_pauses: server.length,
+    server_gc_ms: sum(server),
+    server_gc_major: majors(server),
+    client_gc_pauses: client.length,
+    client_gc_ms: sum(client),
+    client_gc_major: majors(client),
+  };
+}
+
+/** Ask a bench thread for its GC pauses since the last ask. */
+function threadGc(worker: Worker): Promise<Pause[]> {
+  return new Promise((resolve) => {
+    worker.once("message", (m: Pause[]) => resolve(m));
+    worker.postMessage("gc");
+  });
 }
 
 function labelText(l: Labels): string {
@@ -162,7 +238,7 @@ async function realPrometheus(
   startMs: number,
   times: number[],
   n: number,
-): Promise<Record<string, { lat: number[]; first: unknown }> | string> {
+): Promise<Record<string, Latencies> | string> {
   if (
     spawnSync("promtool", ["--version"]).status !== 0 ||
     spawnSync("prometheus", ["--version"]).status !== 0
@@ -219,7 +295,7 @@ async function realPrometheus(
         if (!ready) await new Promise((r) => setTimeout(r, 200));
       }
       if (!ready) return "real prometheus did not become ready within 30 s";
-      const out: Record<string, { lat: number[]; first: unknown }> = {};
+      const out: Record<string, Latencies> = {};
       for (const [name, q] of Object.entries(QUERIES)) {
         await httpLatency(base, q, times, 500); // warm-up
         out[name] = await httpLatency(base, q, times, n);
@@ -235,6 +311,7 @@ async function realPrometheus(
 }
 
 const WORKER_ROLE = "gtb-bench-mock-prometheus";
+const FLOOR_ROLE = "gtb-bench-trivial-server";
 
 /** Load the same data into a MockPrometheus (deterministic generator). */
 function buildMock(series: Series[], startMs: number, points: number): MockPrometheus {
@@ -246,11 +323,42 @@ function buildMock(series: Series[], startMs: number, points: number): MockProme
   return prom;
 }
 
-if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) {
-  const { hours, startMs } = workerData as { hours: number; startMs: number };
-  const points = Math.round((hours * 3_600_000) / SCRAPE_MS) + 1;
-  const srv = await startPrometheusServer(buildMock(generate(points), startMs, points), 0);
-  parentPort!.postMessage(srv.url);
+const role = isMainThread ? undefined : (workerData as { role?: string } | null)?.role;
+if (role === WORKER_ROLE || role === FLOOR_ROLE) {
+  let url: string;
+  if (role === WORKER_ROLE) {
+    const { hours, startMs } = workerData as { hours: number; startMs: number };
+    const points = Math.round((hours * 3_600_000) / SCRAPE_MS) + 1;
+    url = (await startPrometheusServer(buildMock(generate(points), startMs, points), 0)).url;
+  } else {
+    // the floor: a fixed answer of the same size, no routing, no parsing, no evaluation
+    const body = (workerData as { body: string }).body;
+    const srv = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+    const addr = srv.address();
+    url = `http://127.0.0.1:${typeof addr === "object" && addr !== null ? addr.port : 0}`;
+  }
+  const gc = gcRecorder();
+  parentPort!.on("message", () => parentPort!.postMessage(gc.take()));
+  parentPort!.postMessage(url);
+}
+
+/** Start a bench server thread; resolves with its URL. */
+async function serverThread(
+  data: Record<string, unknown>,
+  limits: { maxYoungGenerationSizeMb?: number } = {},
+): Promise<{ worker: Worker; url: string }> {
+  const boot = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: data, resourceLimits: limits });
+  const url = await new Promise<string>((resolve, reject) => {
+    worker.once("message", (m: string) => resolve(m));
+    worker.once("error", reject);
+  });
+  return { worker, url };
 }
 
 export async function run(): Promise<void> {
@@ -298,26 +406,52 @@ export async function run(): Promise<void> {
   }
 
   const N = 2000;
+  const clientGc = gcRecorder();
+  /** Warm up, then N requests, their tail's causes and each event loop's active (wall) time per request. */
+  const measured = async (worker: Worker, url: string, q: string) => {
+    await httpLatency(url, q, times, 500);
+    await threadGc(worker);
+    clientGc.take();
+    const server0 = worker.performance.eventLoopUtilization();
+    const client0 = performance.eventLoopUtilization();
+    const r = await httpLatency(url, q, times, N);
+    const serverBusy = worker.performance.eventLoopUtilization(server0).active;
+    const clientBusy = performance.eventLoopUtilization(client0).active;
+    const causes = tailCauses(r, await threadGc(worker), clientGc.take());
+    const busy = {
+      server_loop_active_us_per_request: Number(((serverBusy * 1000) / N).toFixed(1)),
+      client_loop_active_us_per_request: Number(((clientBusy * 1000) / N).toFixed(1)),
+    };
+    return { r, s: stats(r.lat), extra: { ...busy, ...causes } };
+  };
+  // the floor: the same client against a trivial server thread answering the same bytes
+  {
+    const body = JSON.stringify({
+      status: "success",
+      data: toData(prom.evaluate(QUERIES.error_ratio!, endMs)),
+    });
+    const floor = await serverThread({ role: FLOOR_ROLE, body });
+    try {
+      const { s, extra } = await measured(floor.worker, floor.url, QUERIES.error_ratio!);
+      report(BENCH, "http_floor_p50", s.p50, "ms", { note: "same client, trivial node:http server thread" });
+      report(BENCH, "http_floor_p99", s.p99, "ms", extra);
+    } finally {
+      await floor.worker.terminate();
+    }
+  }
   // the mock server runs in its own thread, like the real server runs in its own process
-  const boot = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
   const young = Number(process.env.BENCH_PROM_YOUNG_MB ?? "0");
-  const worker = new Worker(boot, {
-    eval: true,
-    workerData: { role: WORKER_ROLE, hours, startMs },
-    ...(young > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: young } } : {}),
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    worker.once("message", (m: string) => resolve(m));
-    worker.once("error", reject);
-  });
-  const mockHttp: Record<string, { lat: number[]; first: unknown }> = {};
+  const { worker, url } = await serverThread(
+    { role: WORKER_ROLE, hours, startMs },
+    young > 0 ? { maxYoungGenerationSizeMb: young } : {},
+  );
+  const mockHttp: Record<string, Latencies> = {};
   try {
     for (const [name, q] of Object.entries(QUERIES)) {
-      await httpLatency(url, q, times, 500);
-      mockHttp[name] = await httpLatency(url, q, times, N);
-      const s = stats(mockHttp[name].lat);
+      const { r, s, extra } = await measured(worker, url, q);
+      mockHttp[name] = r;
       report(BENCH, `http_${name}_p50`, s.p50, "ms");
-      report(BENCH, `http_${name}_p99`, s.p99, "ms", { target: "<= 2 ms" });
+      report(BENCH, `http_${name}_p99`, s.p99, "ms", { target: "<= 2 ms", ...extra });
     }
   } finally {
     await worker.terminate();
