@@ -72,22 +72,18 @@ export function setCondition(
     return conditions;
   }
   const now = stamp(nowMs);
-  const next: Condition = { ...c };
-  if (opts.updateTime) next.lastUpdateTime = now;
+  // the new condition built once, members in upstream's order (no copy of `c` to add to)
+  const next: Condition = { type: c.type, status: c.status };
+  if (c.lastProbeTime !== undefined) next.lastProbeTime = c.lastProbeTime;
+  const updated = opts.updateTime ? now : c.lastUpdateTime;
+  if (updated !== undefined) next.lastUpdateTime = updated;
   next.lastTransitionTime =
     cur !== undefined && cur.status === c.status ? (cur.lastTransitionTime ?? now) : now;
-  const out = conditions.filter((x) => x.type !== c.type);
-  out.push(orderCondition(next));
-  return out;
-}
-
-function orderCondition(c: Condition): Condition {
-  const out: Condition = { type: c.type, status: c.status };
-  if (c.lastProbeTime !== undefined) out.lastProbeTime = c.lastProbeTime;
-  if (c.lastUpdateTime !== undefined) out.lastUpdateTime = c.lastUpdateTime;
-  if (c.lastTransitionTime !== undefined) out.lastTransitionTime = c.lastTransitionTime;
-  if (c.reason !== undefined) out.reason = c.reason;
-  if (c.message !== undefined) out.message = c.message;
+  if (c.reason !== undefined) next.reason = c.reason;
+  if (c.message !== undefined) next.message = c.message;
+  const out: Condition[] = [];
+  for (const x of conditions) if (x.type !== c.type) out.push(x);
+  out.push(next);
   return out;
 }
 
