@@ -11,8 +11,21 @@ interface Group {
   value: number;
   mean: number;
   count: number;
-  values: number[];
-  heap: Sample[];
+  /** quantile's values and topk/bottomk's heap (other operators need neither). */
+  values: number[] | undefined;
+  heap: Sample[] | undefined;
+}
+
+const sortedGroupings = new WeakMap<readonly string[], readonly string[]>();
+
+/** The `by` labels sorted (once per parsed grouping list). */
+function sortedGrouping(grouping: readonly string[]): readonly string[] {
+  let s = sortedGroupings.get(grouping);
+  if (s === undefined) {
+    s = [...grouping].sort();
+    sortedGroupings.set(grouping, s);
+  }
+  return s;
 }
 
 /** Group key without building the label object (by: names sorted once by the caller). */
@@ -83,7 +96,7 @@ export function aggregate(
   }
   const groups = new Map<string, Group>();
   const order: Group[] = [];
-  const sortedBy = without ? undefined : [...grouping].sort();
+  const sortedBy = without ? undefined : sortedGrouping(grouping);
   for (const s of input) {
     const key = groupKey(s.labels, sortedBy, grouping);
     let g = groups.get(key);
@@ -93,18 +106,12 @@ export function aggregate(
         value: s.v,
         mean: s.v,
         count: 1,
-        values: [],
-        heap: [],
+        values: op === "quantile" ? [s.v] : undefined,
+        heap: op === "topk" || op === "bottomk" ? [s] : undefined,
       };
       groups.set(key, g);
       order.push(g);
-      if (op === "stddev" || op === "stdvar") {
-        g.value = 0;
-      } else if (op === "quantile") {
-        g.values.push(s.v);
-      } else if (op === "topk" || op === "bottomk") {
-        g.heap.push(s);
-      }
+      if (op === "stddev" || op === "stdvar") g.value = 0;
       continue;
     }
     switch (op) {
@@ -141,23 +148,24 @@ export function aggregate(
         break;
       }
       case "quantile":
-        g.values.push(s.v);
+        g.values!.push(s.v);
         break;
       case "topk":
       case "bottomk": {
         const top = op === "topk";
-        if (g.heap.length < k) {
-          g.heap.push(s);
+        const heap = g.heap!;
+        if (heap.length < k) {
+          heap.push(s);
         } else {
           // the heap root is evicted first: NaN, else the smallest (topk) / largest (bottomk)
           const less = top ? lessTop : lessBottom;
           let rootIdx = 0;
-          for (let i = 1; i < g.heap.length; i++) if (less(g.heap[i]!.v, g.heap[rootIdx]!.v)) rootIdx = i;
-          const root = g.heap[rootIdx]!.v;
+          for (let i = 1; i < heap.length; i++) if (less(heap[i]!.v, heap[rootIdx]!.v)) rootIdx = i;
+          const root = heap[rootIdx]!.v;
           const replace = top
             ? root < s.v || (Number.isNaN(root) && !Number.isNaN(s.v))
             : root > s.v || (Number.isNaN(root) && !Number.isNaN(s.v));
-          if (replace) g.heap[rootIdx] = s;
+          if (replace) heap[rootIdx] = s;
         }
         break;
       }
@@ -183,11 +191,11 @@ export function aggregate(
         out.push({ labels: g.labels, v: Math.sqrt(g.value / g.count), t });
         break;
       case "quantile":
-        out.push({ labels: g.labels, v: quantile(param as number, g.values), t });
+        out.push({ labels: g.labels, v: quantile(param as number, g.values!), t });
         break;
       case "topk":
       case "bottomk": {
-        const sorted = [...g.heap].sort((a, b) => {
+        const sorted = [...g.heap!].sort((a, b) => {
           const d = lessTop(a.v, b.v) ? -1 : lessTop(b.v, a.v) ? 1 : 0;
           return op === "topk" ? -d : d;
         });

@@ -323,8 +323,7 @@ export class Evaluator {
         if (v !== undefined) out.push({ labels: keepName ? s.labels : dropName(s.labels), v, t });
       }
       // dropping __name__ can only collide when the selector may match several metric names
-      const oneName =
-        arg.kind === "matrix" && arg.vs.matchers.some((m) => m.name === "__name__" && m.op === "=");
+      const oneName = arg.kind === "matrix" && namesOneMetric(arg.vs);
       return { type: "vector", samples: oneName || keepName ? out : assertUnique(out) };
     }
     const math = MATH_FUNCTIONS[fn];
@@ -545,6 +544,12 @@ export class Evaluator {
     }
     return assertUnique(out);
   }
+}
+
+/** Does the selector fix the metric name (`name{...}` or `{__name__="name"}`)? */
+function namesOneMetric(vs: VectorSel): boolean {
+  for (const m of vs.matchers) if (m.name === "__name__" && m.op === "=") return true;
+  return false;
 }
 
 function signatureLabels(labels: Labels, on: boolean, names: readonly string[]): Labels {

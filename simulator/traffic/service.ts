@@ -38,6 +38,8 @@ export interface ServiceTrafficSpec extends RateShape {
 }
 
 export class ServiceState {
+  /** "namespace/service". */
+  readonly key: string;
   readonly curve: RateCurve;
   readonly lifetimes = new Map<string, Lifetime[]>();
   readonly routing: RoutingChange[] = [];
@@ -49,11 +51,8 @@ export class ServiceState {
     readonly spec: ServiceTrafficSpec,
     seedKey: string,
   ) {
-    this.curve = new RateCurve(`${seedKey}\u0000${spec.namespace}/${spec.service}`, spec);
-  }
-
-  get key(): string {
-    return `${this.spec.namespace}/${this.spec.service}`;
+    this.key = `${spec.namespace}/${spec.service}`;
+    this.curve = new RateCurve(`${seedKey}\u0000${this.key}`, spec);
   }
 
   /**
