@@ -26,7 +26,7 @@ import { type KubeClient, isConflict, isNotFound, refOf } from "../kube/types.ts
 import type { AnalysisEvent } from "./events.ts";
 import { getIfExists, mergeDiff } from "./kube-util.ts";
 import type { MetricsProvider } from "./provider.ts";
-import { stepAnalysisRun } from "./runner.ts";
+import { type StepOptions, stepAnalysisRun } from "./runner.ts";
 import { ARGO_API_VERSION, type AnalysisRun } from "./types.ts";
 
 export interface ReconcileResult {
@@ -61,8 +61,11 @@ const REVISION_ANNOTATION = "rollout.argoproj.io/revision";
 
 export class AnalysisRunController {
   private readonly events: EventSink<AnalysisEvent>;
+  /** Made once: measurements finish at the clock's time. */
+  private readonly stepOptions: StepOptions;
   constructor(private readonly opts: AnalysisRunControllerOptions) {
     this.events = opts.events ?? (NULL_SINK as EventSink<AnalysisEvent>);
+    this.stepOptions = { now: () => opts.clock.now() };
   }
 
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
@@ -70,9 +73,7 @@ export class AnalysisRunController {
     let run = await this.getRun(namespace, name);
     if (run === undefined) return {};
     const started = clock.now();
-    const step = await stepAnalysisRun(run.spec, run.status, started, this.opts.provider, {
-      now: () => clock.now(),
-    });
+    const step = await stepAnalysisRun(run.spec, run.status, started, this.opts.provider, this.stepOptions);
     const now = clock.now();
     const owner = run.metadata.ownerReferences?.find((o) => o.kind === "Rollout")?.name;
     const ctx = {

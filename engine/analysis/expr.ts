@@ -654,8 +654,11 @@ const BUILTINS: Record<string, (args: Value[], call: (closure: Value, item: Valu
 /** Names that the evaluator resolves as functions (Argo's env + expr-lang builtins). */
 export const FUNCTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(BUILTINS), "isNil", "default"]);
 
+/**
+ * No closure is made per node: under tsx (esbuild keepNames) a named local function costs a
+ * defineProperty each time it is created, which made it the evaluator's largest cost.
+ */
 function evaluate(n: Node, scope: Scope, src: string): Value {
-  const ev = (x: Node): Value => evaluate(x, scope, src);
   switch (n.t) {
     case "lit":
       return n.v;
@@ -666,33 +669,33 @@ function evaluate(n: Node, scope: Scope, src: string): Value {
     case "pointer":
       return n.name === undefined ? scope.pointer : index(scope.pointer, n.name, false);
     case "array":
-      return n.items.map(ev);
+      return n.items.map((x) => evaluate(x, scope, src));
     case "map": {
       const o: Record<string, Value> = {};
-      for (const [k, v] of n.entries) o[String(ev(k))] = ev(v);
+      for (const [k, v] of n.entries) o[String(evaluate(k, scope, src))] = evaluate(v, scope, src);
       return o;
     }
     case "closure":
       return ((args: Value[]) => evaluate(n.body, { vars: scope.vars, pointer: args[0] }, src)) as Fn;
     case "unary": {
-      const x = ev(n.x);
+      const x = evaluate(n.x, scope, src);
       if (n.op === "!" || n.op === "not") return !truthy(x, n.op);
       const v = num(x, `${n.op}${typeName(x)}`);
       return n.op === "-" ? -v : v;
     }
     case "cond":
-      return truthy(ev(n.c), "?") ? ev(n.a) : ev(n.b);
+      return truthy(evaluate(n.c, scope, src), "?") ? evaluate(n.a, scope, src) : evaluate(n.b, scope, src);
     case "member":
-      return index(ev(n.x), ev(n.prop), n.optional);
+      return index(evaluate(n.x, scope, src), evaluate(n.prop, scope, src), n.optional);
     case "slice": {
-      const x = ev(n.x);
+      const x = evaluate(n.x, scope, src);
       if (!Array.isArray(x) && typeof x !== "string") throw new Error(`cannot slice ${typeName(x)}`);
-      const from = n.from === undefined ? 0 : num(ev(n.from), "slice");
-      const to = n.to === undefined ? x.length : num(ev(n.to), "slice");
+      const from = n.from === undefined ? 0 : num(evaluate(n.from, scope, src), "slice");
+      const to = n.to === undefined ? x.length : num(evaluate(n.to, scope, src), "slice");
       return x.slice(from, to) as Value;
     }
     case "call": {
-      const args = n.args.map(ev);
+      const args = n.args.map((x) => evaluate(x, scope, src));
       const v = scope.vars[n.callee];
       if (typeof v === "function") return v(args, scope);
       const b = BUILTINS[n.callee];
@@ -704,14 +707,16 @@ function evaluate(n: Node, scope: Scope, src: string): Value {
     }
     case "bin": {
       const op = n.op;
-      if (op === "&&" || op === "and") return truthy(ev(n.l), op) && truthy(ev(n.r), op);
-      if (op === "||" || op === "or") return truthy(ev(n.l), op) || truthy(ev(n.r), op);
+      if (op === "&&" || op === "and")
+        return truthy(evaluate(n.l, scope, src), op) && truthy(evaluate(n.r, scope, src), op);
+      if (op === "||" || op === "or")
+        return truthy(evaluate(n.l, scope, src), op) || truthy(evaluate(n.r, scope, src), op);
       if (op === "??") {
-        const l = ev(n.l);
-        return l === null || l === undefined ? ev(n.r) : l;
+        const l = evaluate(n.l, scope, src);
+        return l === null || l === undefined ? evaluate(n.r, scope, src) : l;
       }
-      const l = ev(n.l);
-      const r = ev(n.r);
+      const l = evaluate(n.l, scope, src);
+      const r = evaluate(n.r, scope, src);
       switch (op) {
         case "==":
           return deepEqual(l, r);
@@ -839,13 +844,15 @@ export const ARGO_ENV: readonly string[] = [
  * `default(x, d)` look at the measurement result whatever their first argument.
  */
 export function argoVars(result: Value): Record<string, Value> {
-  const isNil = result === null || result === undefined;
-  return {
-    result,
-    isNil: (() => isNil) as Fn,
-    default: ((args: Value[]) => (isNil ? args[1] : result)) as Fn,
-  };
+  return { result, isNil: RESULT_IS_NIL, default: RESULT_OR_DEFAULT };
 }
+
+/** isNil() and default() of argoVars: they read `result` from the program's variables. */
+const RESULT_IS_NIL: Fn = (_args, scope) => scope.vars.result === null || scope.vars.result === undefined;
+const RESULT_OR_DEFAULT: Fn = (args, scope) => {
+  const result = scope.vars.result;
+  return result === null || result === undefined ? args[1] : result;
+};
 
 /** Evaluate a condition as Argo does: must produce a bool ("expected bool, but got T"). */
 export function evalCondition(program: Program, result: Value): boolean {

@@ -32,7 +32,13 @@ import { type RendererSet, selectRenderer } from "../render/select.ts";
 import type { RenderedManifest } from "../render/types.ts";
 import { Poller } from "../source/poller.ts";
 import type { CommitInfo, GitSource } from "../source/types.ts";
-import { MANIFEST_GENERATE_PATHS, pathsMatch, revisionMatches, sameRepoURL } from "../source/webhook.ts";
+import {
+  filesUnder,
+  MANIFEST_GENERATE_PATHS,
+  refreshPrefixes,
+  revisionMatches,
+  sameRepoURL,
+} from "../source/webhook.ts";
 import type { AuditLookup } from "./audit.ts";
 import { lastWriterFromManagedFields } from "./audit.ts";
 import { retryDelayMs, retryLimit, selfHealDelayMs } from "./backoff.ts";
@@ -226,6 +232,7 @@ export class AppController {
   private readonly poller: Poller;
   private readonly renderCache = new Map<string, Promise<Rendered>>();
   private readonly commitCache = new Map<string, Promise<CommitRef>>();
+  private readonly prefixes = new Map<string, string[] | undefined>();
   private readonly compareMemo: CompareMemo;
   private readonly statusPartsMemo = new WeakMap<
     Comparison,
@@ -355,17 +362,20 @@ export class AppController {
       }
       return hit;
     };
+    const files = push.changedFiles;
     for (const rt of this.apps.values()) {
       const app = rt.app;
       if (app === undefined) continue;
       const sources = validateApplication(app).sources;
       const annotation = app.metadata.annotations?.[MANIFEST_GENERATE_PATHS];
-      const hit = sources.some(
-        (s) =>
-          sameRepo(s.repoURL) &&
-          revisionMatches(s.targetRevision ?? "HEAD", push.revision, push.touchedHead) &&
-          (push.changedFiles === undefined || pathsMatch(annotation, s.path ?? "", push.changedFiles)),
-      );
+      let hit = false;
+      for (const s of sources) {
+        if (!sameRepo(s.repoURL)) continue;
+        if (!revisionMatches(s.targetRevision ?? "HEAD", push.revision, push.touchedHead)) continue;
+        if (files !== undefined && !filesUnder(this.prefixesOf(annotation, s.path ?? ""), files)) continue;
+        hit = true;
+        break;
+      }
       if (hit) {
         out.push(rt.name);
         // upstream's webhook handler asks for a normal refresh (argo.RefreshApp(..., RefreshTypeNormal))
@@ -373,6 +383,19 @@ export class AppController {
       }
     }
     return out.sort();
+  }
+
+  /** refreshPrefixes() of an annotation and source path (apps mostly repeat a few of them). */
+  private prefixesOf(annotation: string | undefined, path: string): string[] | undefined {
+    if (annotation === undefined) return undefined;
+    const key = `${annotation}\n${path}`;
+    let p = this.prefixes.get(key);
+    if (p === undefined && !this.prefixes.has(key)) {
+      p = refreshPrefixes(annotation, path);
+      if (this.prefixes.size >= 10_000) this.prefixes.clear();
+      this.prefixes.set(key, p);
+    }
+    return p;
   }
 
   /** Manual sync (argocd app sync): refused while an operation runs. */

@@ -981,12 +981,18 @@ export class RolloutController {
   private computeStatus(ctx: Ctx): boolean {
     const s = ctx.status;
     const replicas = replicasOf(ctx.ro);
-    const sum = (f: (rs: ReplicaSet) => number | undefined) =>
-      ctx.rsList.reduce((n, rs) => n + (f(rs) ?? 0), 0);
-    s.replicas = sum((rs) => rs.status?.replicas);
+    let replicasSum = 0;
+    let ready = 0;
+    let available = 0;
+    for (const rs of ctx.rsList) {
+      replicasSum += rs.status?.replicas ?? 0;
+      ready += rs.status?.readyReplicas ?? 0;
+      available += rs.status?.availableReplicas ?? 0;
+    }
+    s.replicas = replicasSum;
     s.updatedReplicas = ctx.newRS.status?.replicas ?? 0;
-    s.readyReplicas = sum((rs) => rs.status?.readyReplicas);
-    s.availableReplicas = sum((rs) => rs.status?.availableReplicas);
+    s.readyReplicas = ready;
+    s.availableReplicas = available;
     s.HPAReplicas = s.replicas;
     const sel = { ...(ctx.ro.spec.selector?.matchLabels ?? {}) };
     s.selector = Object.entries(sel)

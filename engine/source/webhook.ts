@@ -71,9 +71,17 @@ export function pathsMatch(
   sourcePath: string,
   files: readonly string[],
 ): boolean {
-  if (annotation === undefined || annotation.trim() === "") return true;
+  return filesUnder(refreshPrefixes(annotation, sourcePath), files);
+}
+
+/**
+ * The repository paths an app's manifest-generate-paths annotation names (relative ones resolved
+ * against the source path), or undefined when every change concerns the app (no annotation).
+ */
+export function refreshPrefixes(annotation: string | undefined, sourcePath: string): string[] | undefined {
+  if (annotation === undefined || annotation.trim() === "") return undefined;
   const base = sourcePath.replace(/^\.?\/?/, "").replace(/\/+$/, "");
-  const prefixes = annotation
+  return annotation
     .split(";")
     .map((p) => p.trim())
     .filter((p) => p !== "")
@@ -87,6 +95,11 @@ export function pathsMatch(
       }
       return parts.join("/");
     });
+}
+
+/** Whether any of `files` is at or below one of `prefixes` (undefined: always). */
+export function filesUnder(prefixes: readonly string[] | undefined, files: readonly string[]): boolean {
+  if (prefixes === undefined) return true;
   return files.some((f) => prefixes.some((p) => p === "" || f === p || f.startsWith(`${p}/`)));
 }
 
