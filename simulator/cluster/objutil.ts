@@ -31,9 +31,11 @@ export function deepEqual(a: unknown, b: unknown, skip?: ReadonlySet<string>): b
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return patch;
   const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+  for (const k of Object.keys(patch)) {
+    const v = patch[k];
+    if (v === null) {
+      if (k in out) delete out[k];
+    } else out[k] = mergePatch(out[k], v);
   }
   return out;
 }

@@ -186,13 +186,18 @@ const sameOwner = (e: ManagedFieldsEntry, manager: string, op: string, sub: stri
  * (not the stored ones), whose trees are re-rendered in the server's order.
  */
 function owners(obj: KubeObject | undefined, fromClient = false): Owner[] {
-  return (obj?.metadata.managedFields ?? [])
-    .filter((e) => isMap(e) && typeof e.manager === "string")
-    .map((entry) =>
+  const out: Owner[] = [];
+  const entries = obj?.metadata.managedFields;
+  if (entries === undefined) return out;
+  for (const entry of entries) {
+    if (!isMap(entry) || typeof entry.manager !== "string") continue;
+    out.push(
       fromClient && isMap(entry.fieldsV1)
         ? new Owner({ ...entry, fieldsV1: setToFields(fieldsToSet(entry.fieldsV1)) })
         : new Owner(entry),
     );
+  }
+  return out;
 }
 
 /** The entries of owners that still own something (an edited tree is checked once it is written out). */
