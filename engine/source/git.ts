@@ -154,14 +154,18 @@ class Repo {
     if (read === undefined) {
       read = this.clock.io(this.proc.read(spec));
       this.reading.set(spec, read);
-      const done = () => {
-        if (this.reading.get(spec) === read) this.reading.delete(spec);
-      };
-      read.then(done, done);
+      read.then(
+        () => this.doneReading(spec, read),
+        () => this.doneReading(spec, read),
+      );
     }
     const o = await read;
     if (o !== undefined && o.type !== type) return undefined;
     return o;
+  }
+
+  private doneReading(spec: string, read: Promise<GitObject | undefined> | undefined): void {
+    if (this.reading.get(spec) === read) this.reading.delete(spec);
   }
 
   async resolve(revision: string): Promise<string> {

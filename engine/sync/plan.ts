@@ -269,8 +269,11 @@ export function planSync(
     if (ssa !== undefined) task.serverSideApply = ssa === "true";
     if (l !== undefined) {
       task.live = l;
-      const modified = diff(target, l, { manager, ignoreDifferences: opts.ignoreDifferences ?? [] }).modified;
-      task.action = !modified && applyOutOfSyncOnly ? "skip" : "update";
+      // only ApplyOutOfSyncOnly skips what is in sync: without it there is no diff to make
+      const skip =
+        applyOutOfSyncOnly &&
+        !diff(target, l, { manager, ignoreDifferences: opts.ignoreDifferences ?? [] }).modified;
+      task.action = skip ? "skip" : "update";
       if (task.action === "skip") task.message = "unchanged";
     }
     tasks.push(task);
