@@ -25,7 +25,15 @@ import {
 import { DEFAULT_EVENT_TTL_MS, EventExpiry } from "./event-ttl.ts";
 import type { AuditWriteEvent, WriteVerb } from "./events.ts";
 import { IdGenerator } from "./ids.ts";
-import { deepEqual, getPath, isPlainObject, mergePatch, shareMembers, withPath } from "./objutil.ts";
+import {
+  deepEqual,
+  getPath,
+  isPlainObject,
+  mergeForeignPatch,
+  mergePatch,
+  shareMembers,
+  withPath,
+} from "./objutil.ts";
 import {
   applyConflictStatus,
   PatchError,
@@ -734,7 +742,13 @@ export class ApiServer {
     return this.commit(ctx, "update", t, live, body, p);
   }
 
-  private applyPatchBody(t: ResourceType, target: KubeObject, patch: unknown, type: PatchType): KubeObject {
+  private applyPatchBody(
+    t: ResourceType,
+    target: KubeObject,
+    patch: unknown,
+    type: PatchType,
+    foreign = false,
+  ): KubeObject {
     switch (type) {
       case "json": {
         if (!Array.isArray(patch)) throw S.badRequest("json patch must be a list of operations");
@@ -754,7 +768,7 @@ export class ApiServer {
       }
       case "merge":
         if (!isPlainObject(patch)) throw S.badRequest("merge patch must be a JSON object");
-        return mergePatch(target, patch) as KubeObject;
+        return (foreign ? mergeForeignPatch(target, patch) : mergePatch(target, patch)) as KubeObject;
       case "strategic": {
         if (t.custom)
           throw S.unsupportedMediaType(
@@ -772,7 +786,11 @@ export class ApiServer {
     }
   }
 
-  /** PATCH with any of the four patch types, on the main resource or a subresource. */
+  /**
+   * PATCH with any of the four patch types, on the main resource or a
+   * subresource. Takes ownership of `patch`, except a merge patch marked
+   * `foreign` (the caller keeps it: what the merge takes over is copied).
+   */
   patch(
     ctx: RequestContext,
     t: ResourceType,
@@ -781,6 +799,7 @@ export class ApiServer {
     patch: unknown,
     type: PatchType,
     p: WriteParams = {},
+    foreign = false,
   ): Stored {
     if (type === "apply") {
       if (!isPlainObject(patch)) throw S.badRequest("apply patch must be an object");
@@ -794,10 +813,11 @@ export class ApiServer {
         this.scaleOf(t, live.obj),
         patch,
         type === "strategic" ? "merge" : type,
+        foreign,
       );
       return this.writeScale(ctx, "patch", t, live, scale, p);
     }
-    const next = this.applyPatchBody(t, live.obj, patch, type);
+    const next = this.applyPatchBody(t, live.obj, patch, type, foreign);
     if (!isPlainObject(next) || !isPlainObject(next.metadata))
       throw S.badRequest("patched object has no metadata");
     const rv = next.metadata.resourceVersion;

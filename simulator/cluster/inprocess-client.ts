@@ -26,7 +26,7 @@ import {
 import type { ApiServer, RequestContext, WriteParams } from "./api.ts";
 import type { ResourceType } from "./registry.ts";
 import { noResource } from "./status.ts";
-import { ownJson } from "./objutil.ts";
+import { isPlainData, ownJson } from "./objutil.ts";
 import type { Stored } from "./store.ts";
 
 /** A stored object as the caller sees it: the shared, deep-frozen object itself. */
@@ -131,7 +131,11 @@ export class InProcessClient implements KubeClient {
     const p = writeParams(opts);
     if (opts.subresource !== undefined) p.subresource = opts.subresource;
     if (opts.force !== undefined) p.force = opts.force;
-    const s = this.api.patch(this.ctx, t, this.ns(t, ref.namespace), ref.name, own(patch), type, p);
+    // a merge patch is merged from the caller's object (copying what it takes over), not copied first
+    const s =
+      type === "merge" && isPlainData(patch) && !Object.isFrozen(patch)
+        ? this.api.patch(this.ctx, t, this.ns(t, ref.namespace), ref.name, patch, type, p, true)
+        : this.api.patch(this.ctx, t, this.ns(t, ref.namespace), ref.name, own(patch), type, p);
     return out<T>(s);
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cloneJson, ownJson, share, shareMembers } from "./objutil.ts";
+import { cloneJson, mergeForeignPatch, mergePatch, ownJson, share, shareMembers } from "./objutil.ts";
 import { deepFreeze } from "./store.ts";
 
 describe("cloneJson and ownJson", () => {
@@ -94,5 +94,43 @@ describe("share", () => {
     expect(shareMembers(old, next, "spec")).toBe(false);
     expect(next.spec).not.toBe(old.spec);
     expect(next.status).toBe(old.status);
+  });
+});
+
+describe("mergeForeignPatch", () => {
+  const target = deepFreeze({
+    metadata: { name: "a", labels: { x: "1", y: "2" } },
+    spec: { replicas: 1, list: [1, 2] },
+    status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] },
+  });
+  class Box {
+    toJSON() {
+      return { boxed: true };
+    }
+  }
+  // [name, patch]: the result must be mergePatch(target, JSON round trip of patch)
+  const cases: Array<[string, Record<string, unknown>]> = [
+    [
+      "scalars, removals and new maps",
+      { spec: { replicas: 3, extra: { a: 1 } }, metadata: { labels: { y: null } } },
+    ],
+    ["lists replace", { status: { conditions: [{ type: "Ready", status: "False" }] }, spec: { list: [] } }],
+    ["undefined members are no members", { spec: { replicas: undefined, paused: true }, status: undefined }],
+    ["a non-finite number is null: a removal", { spec: { replicas: Number.NaN } }],
+    ["values JSON writes its own way", { spec: { box: new Box(), when: new Date(0), nested: [new Box()] } }],
+    ["frozen parts of a read", { spec: target.spec, status: { conditions: target.status.conditions } }],
+  ];
+  it.each(cases)("%s: what merging a copy of the patch gives", (_name, patch) => {
+    expect(mergeForeignPatch(target, patch)).toEqual(mergePatch(target, cloneJson(patch)));
+  });
+
+  it("keeps nothing of the caller's patch: changing it afterwards changes no result", () => {
+    const patch = { spec: { list: [1, { deep: "x" }], more: { a: "b" } } };
+    const merged = mergeForeignPatch(target, patch) as { spec: { list: unknown[]; more: unknown } };
+    (patch.spec.list[1] as { deep: string }).deep = "changed";
+    patch.spec.list.push(9);
+    patch.spec.more.a = "changed";
+    expect(merged.spec.list).toEqual([1, { deep: "x" }]);
+    expect(merged.spec.more).toEqual({ a: "b" });
   });
 });

@@ -40,6 +40,34 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/** An object JSON would write member by member (not an array, class instance or toJSON holder). */
+export function isPlainData(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return (proto === Object.prototype || proto === null) && !("toJSON" in v);
+}
+
+/**
+ * mergePatch(target, cloneJson(patch)) for a patch the caller keeps, without
+ * copying it first: its maps are merged into new objects anyway, so only the
+ * values taken over as they are (lists, scalars, atomic values) are copied
+ * (frozen ones, read from the store, are shared).
+ */
+export function mergeForeignPatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainData(patch) || Object.isFrozen(patch)) return mergePatch(target, ownJson(patch));
+  const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  for (const k of Object.keys(patch)) {
+    let v = patch[k];
+    // what the JSON text of the patch would say: no member, or null for a non-finite number
+    if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+    if (typeof v === "number" && !Number.isFinite(v)) v = null;
+    if (v === null) {
+      if (k in out) delete out[k];
+    } else out[k] = mergeForeignPatch(out[k], v);
+  }
+  return out;
+}
+
 /**
  * `next` made to share what equals `old`: `old` itself when the two are equal
  * JSON values, else `next` with each member (at any depth) that equals the
