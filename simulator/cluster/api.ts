@@ -45,7 +45,7 @@ import { type Identity, mayWrite, type WritePolicy } from "./policy.ts";
 import { argoCrds, builtinTypes, gvString, Registry, type ResourceType, typeFromCrd } from "./registry.ts";
 import { type Predicate, parseFieldSelector, parseLabelSelector } from "./selectors.ts";
 import * as S from "./status.ts";
-import { type HistoryRecord, objectKey, type Stored, Store } from "./store.ts";
+import { deepFreeze, type HistoryRecord, objectKey, type Stored, Store } from "./store.ts";
 
 /** Who is calling, and how. */
 export interface RequestContext extends Identity {
@@ -1286,13 +1286,14 @@ export class ApiServer {
         bookmarkTimer = undefined;
         if (stopped || this.store.resourceVersion === lastSentRv) return;
         lastSentRv = this.store.resourceVersion;
+        // frozen like a stored object: an in-process watcher gets it as it is, not a copy
         push(
           "BOOKMARK",
-          {
+          deepFreeze({
             apiVersion: gvString(t.group, t.version),
             kind: t.kind,
             metadata: { resourceVersion: String(lastSentRv) },
-          },
+          }),
           undefined,
         );
       }, this.bookmarkMs);

@@ -179,7 +179,10 @@ export class InProcessClient implements KubeClient {
     };
     try {
       const w = this.api.watch(t, { ...opts, initialEvents: false }, (type, obj, stored) =>
-        onEvent({ type, object: (stored === undefined ? own(obj) : out(stored)) as T }),
+        onEvent({
+          type,
+          object: (stored !== undefined ? out(stored) : Object.isFrozen(obj) ? obj : own(obj)) as T,
+        }),
       );
       return {
         stop: () => {
