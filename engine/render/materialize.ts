@@ -4,9 +4,10 @@
  * and process goes through clock.io() so a virtual clock waits for it.
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import type { Clock } from "../core/clock.ts";
 import type { FileTree } from "./types.ts";
 
@@ -72,8 +73,18 @@ export function runProcess(cmd: string, args: string[], cwd?: string): Promise<P
 
 /** Is `name` an executable on PATH? */
 export async function onPath(name: string): Promise<boolean> {
-  const r = await runProcess("sh", ["-c", `command -v ${name}`]);
-  return r.code === 0 && r.stdout.trim() !== "";
+  // what `command -v` finds for a program, without starting a shell for it
+  if (name === "" || name.includes("/")) return false;
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    try {
+      const file = join(dir === "" ? "." : dir, name);
+      await access(file, constants.X_OK);
+      if ((await stat(file)).isFile()) return true;
+    } catch {
+      // not in this directory (or not executable): look in the next one
+    }
+  }
+  return false;
 }
 
 export async function withTempTree<T>(

@@ -6,7 +6,8 @@
  * for it and hands answers back in request order, whatever the pipe's batching.
  */
 import { execFile } from "node:child_process";
-import { isAbsolute, resolve as resolvePath } from "node:path";
+import { stat } from "node:fs/promises";
+import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.ts";
 import { GtbError } from "../core/errors.ts";
@@ -40,7 +41,20 @@ export function localPathOf(repoURL: string): string {
   return isAbsolute(repoURL) ? repoURL : resolvePath(repoURL);
 }
 
-function gitDirOf(path: string): Promise<string> {
+/** The repository's git directory: `<path>/.git` or a bare repository read directly, else git's answer. */
+async function gitDirOf(path: string): Promise<string> {
+  for (const dir of [join(path, ".git"), path]) {
+    try {
+      const [head, objects] = await Promise.all([stat(join(dir, "HEAD")), stat(join(dir, "objects"))]);
+      if (head.isFile() && objects.isDirectory()) return resolvePath(dir);
+    } catch {
+      // not a git directory: try the next, then ask git (worktrees, subdirectories, GIT_DIR files)
+    }
+  }
+  return gitRevParseDir(path);
+}
+
+function gitRevParseDir(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile("git", ["-C", path, "rev-parse", "--absolute-git-dir"], (err, stdout, stderr) => {
       if (err !== null) {
