@@ -278,7 +278,8 @@ export function typeFromCrd(crd: KubeObject): ResourceType | undefined {
 /** Lookup tables over the served types; mutated when CRDs come and go. */
 export class Registry {
   private readonly byKey = new Map<string, ResourceType>();
-  private readonly byGvk = new Map<string, ResourceType>();
+  /** apiVersion -> kind -> type (two lookups of the caller's own strings: no key built per call). */
+  private readonly byGvk = new Map<string, Map<string, ResourceType>>();
   private readonly byGvr = new Map<string, ResourceType>();
   private readonly byKind = new Map<string, ResourceType>();
 
@@ -292,7 +293,12 @@ export class Registry {
     this.byKey.set(t.key, t);
     for (const v of t.versions) {
       const gv = t.group === "" ? v : `${t.group}/${v}`;
-      this.byGvk.set(`${gv}|${t.kind}`, t);
+      let kinds = this.byGvk.get(gv);
+      if (kinds === undefined) {
+        kinds = new Map();
+        this.byGvk.set(gv, kinds);
+      }
+      kinds.set(t.kind, t);
       this.byGvr.set(`${t.group}|${v}|${t.plural}`, t);
     }
     if (!this.byKind.has(t.kind)) this.byKind.set(t.kind, t);
@@ -304,7 +310,9 @@ export class Registry {
     this.byKey.delete(key);
     for (const v of t.versions) {
       const gv = t.group === "" ? v : `${t.group}/${v}`;
-      this.byGvk.delete(`${gv}|${t.kind}`);
+      const kinds = this.byGvk.get(gv);
+      kinds?.delete(t.kind);
+      if (kinds?.size === 0) this.byGvk.delete(gv);
       this.byGvr.delete(`${t.group}|${v}|${t.plural}`);
     }
     if (this.byKind.get(t.kind) === t) this.byKind.delete(t.kind);
@@ -312,7 +320,7 @@ export class Registry {
   }
 
   byApiVersionKind(apiVersion: string, kind: string): ResourceType | undefined {
-    return this.byGvk.get(`${apiVersion}|${kind}`);
+    return this.byGvk.get(apiVersion)?.get(kind);
   }
 
   byResource(group: string, version: string, plural: string): ResourceType | undefined {

@@ -134,8 +134,12 @@ export class Store {
     const key = objectKey(ns, obj.metadata.name ?? "");
     this.bucket(t).set(key, s);
     if (ns !== undefined && ns !== "") this.nsBucket(t, ns).set(key, s);
-    if (prev !== undefined) this.unindex(t, key, prev.obj);
-    this.index(t, key, obj);
+    // (a write that left the owner references as they were - the same frozen list - keeps its index entries)
+    if (prev === undefined) this.index(t, key, obj);
+    else if (prev.obj.metadata.ownerReferences !== obj.metadata.ownerReferences) {
+      this.unindex(t, key, prev.obj);
+      this.index(t, key, obj);
+    }
     this.record(
       prev === undefined
         ? { rv, type: "ADDED", key: t.key, namespace: ns ?? "", stored: s }
