@@ -67,6 +67,27 @@ describe("LocalGitSource", () => {
     expect(info.trailers).toEqual({ "Reviewed-by": ["Bo Rev <bo@example.com>"] });
   });
 
+  it("reads packed objects and refs (git gc) as it reads loose ones", async () => {
+    const sha = repo.commit({ "apps/p/cm.yaml": "kind: ConfigMap\npacked: true\n" }, "to be packed");
+    const fresh = new LocalGitSource({ clock: new VirtualClock() });
+    try {
+      const loose = await fresh.tree(repo.url, await fresh.resolve(repo.url, "HEAD"));
+      expect(await loose.read("apps/p/cm.yaml")).toBe("kind: ConfigMap\npacked: true\n");
+      repo.git("gc", "-q", "--prune=now");
+      const packedReader = new LocalGitSource({ clock: new VirtualClock() });
+      try {
+        expect(await packedReader.resolve(repo.url, "HEAD")).toBe(sha);
+        const packed = await packedReader.tree(repo.url, sha);
+        expect(await packed.read("apps/p/cm.yaml")).toBe("kind: ConfigMap\npacked: true\n");
+        expect((await packedReader.commit(repo.url, sha)).subject).toBe("to be packed");
+      } finally {
+        await packedReader.close();
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("rejects non-repositories and remote URLs with coded errors", async () => {
     await expect(git.resolve("/nonexistent/path", "HEAD")).rejects.toMatchObject({
       code: "GTB_GIT_NOT_A_REPO",

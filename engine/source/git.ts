@@ -6,9 +6,11 @@
  * for it and hands answers back in request order, whatever the pipe's batching.
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
+import { inflateSync } from "node:zlib";
 import type { Clock } from "../core/clock.ts";
 import { GtbError } from "../core/errors.ts";
 import type { FileTree } from "../render/types.ts";
@@ -143,6 +145,59 @@ function parseTree(data: Buffer): TreeEntry[] {
   return out;
 }
 
+const SHA = /^[0-9a-f]{40}$/;
+
+/**
+ * A loose object read straight from the object store (what a repository written object by object,
+ * like the simulator's fleet repository, holds): a file read and an inflate instead of a round trip
+ * to the cat-file process. Undefined when `spec` is not a full SHA or the object is not loose (packed,
+ * in an alternate): cat-file answers those. A synchronous read answers at once, whatever the I/O
+ * timing, so virtual time needs no io() ordering for it.
+ */
+function readLoose(gitDir: string, spec: string): GitObject | undefined {
+  if (!SHA.test(spec)) return undefined;
+  let raw: Buffer;
+  try {
+    raw = inflateSync(readFileSync(join(gitDir, "objects", spec.slice(0, 2), spec.slice(2))));
+  } catch {
+    return undefined;
+  }
+  const nul = raw.indexOf(0);
+  const sp = raw.indexOf(32);
+  if (nul < 0 || sp < 0 || sp > nul) return undefined;
+  const type = raw.subarray(0, sp).toString("latin1");
+  const size = Number(raw.subarray(sp + 1, nul).toString("latin1"));
+  if (type !== "commit" && type !== "tree" && type !== "blob" && type !== "tag") return undefined;
+  if (size !== raw.length - nul - 1) return undefined;
+  return { sha: spec, type, data: raw.subarray(nul + 1) };
+}
+
+/**
+ * The commit SHA HEAD points to, read from HEAD and the branch it names (a loose ref or
+ * packed-refs); undefined when anything is unusual (detached on a tag object, reftable, worktrees):
+ * git answers those.
+ */
+function readHead(gitDir: string): string | undefined {
+  try {
+    const head = readFileSync(join(gitDir, "HEAD"), "latin1").trim();
+    if (SHA.test(head)) return head;
+    if (!head.startsWith("ref: refs/heads/")) return undefined;
+    const ref = head.slice("ref: ".length);
+    try {
+      const sha = readFileSync(join(gitDir, ref), "latin1").trim();
+      return SHA.test(sha) ? sha : undefined;
+    } catch {
+      const packed = readFileSync(join(gitDir, "packed-refs"), "latin1");
+      for (const line of packed.split("\n")) {
+        if (line.endsWith(` ${ref}`) && SHA.test(line.slice(0, 40))) return line.slice(0, 40);
+      }
+      return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parsed trees kept per repository (least recently used dropped first). */
 const MAX_CACHED_TREES = 4096;
 
@@ -157,11 +212,14 @@ class Repo {
 
   constructor(
     readonly path: string,
+    readonly gitDir: string,
     readonly proc: CatFileProcess,
     private readonly clock: Clock,
   ) {}
 
   private async object(spec: string, type: GitObject["type"]): Promise<GitObject | undefined> {
+    const loose = readLoose(this.gitDir, spec);
+    if (loose !== undefined) return loose.type === type ? loose : undefined;
     // readers asking for the same object at the same time (two apps refreshed by one push
     // resolve HEAD and read its new trees) share one round trip to the cat-file process
     let read = this.reading.get(spec);
@@ -184,7 +242,17 @@ class Repo {
 
   async resolve(revision: string): Promise<string> {
     const rev = revision === "" ? "HEAD" : revision;
-    if (/^[0-9a-f]{40}$/.test(rev) && this.commits.has(rev)) return rev;
+    if (SHA.test(rev) && this.commits.has(rev)) return rev;
+    // HEAD read off the repository's files when it names a branch (the common targetRevision)
+    const head = rev === "HEAD" ? readHead(this.gitDir) : undefined;
+    if (head !== undefined) {
+      if (this.commits.has(head)) return head;
+      const o = await this.object(head, "commit");
+      if (o !== undefined) {
+        this.commits.set(o.sha, parseCommit(o.sha, o.data));
+        return o.sha;
+      }
+    }
     const candidates = /^(refs\/|HEAD$)/.test(rev)
       ? [rev]
       : [rev, `refs/heads/${rev}`, `refs/tags/${rev}`, `refs/remotes/origin/${rev}`];
@@ -340,7 +408,7 @@ export class LocalGitSource implements GitSource {
     if (r === undefined) {
       r = this.clock
         .io(gitDirOf(path))
-        .then((gitDir) => new Repo(path, new CatFileProcess(gitDir), this.clock));
+        .then((gitDir) => new Repo(path, gitDir, new CatFileProcess(gitDir), this.clock));
       r.catch(() => this.repos.delete(path));
       this.repos.set(path, r);
     }
