@@ -416,12 +416,25 @@ export class VersionSeries {
 
   /** Scrapes k0..kEnd read in place, when they lie in one chunk and one lifetime. */
   private inPlace(k0: number, kEnd: number): WindowRows | undefined {
-    const j = Math.floor(k0 / CHUNK);
-    if (kEnd < k0 || Math.floor(kEnd / CHUNK) !== j) return undefined;
-    const lt = this.lifetimeAt(this.scrapeTime(k0));
+    if (kEnd < k0) return undefined;
+    const lt = this.lifetimeAt(this.scrapeTime(kEnd));
+    if (lt === undefined) return undefined;
+    let first = k0;
+    let alive = ALIVE;
     // lifetimes are intervals: both ends in the same one means every scrape between is in it
-    if (lt === undefined || this.lifetimeAt(this.scrapeTime(kEnd)) !== lt) return undefined;
-    const i0 = k0 - j * CHUNK;
+    if (this.lifetimeAt(this.scrapeTime(k0)) !== lt) {
+      // the lifetime began inside the window (a canary's first minutes): when no other one ran in
+      // the window, the entries are a stopped scrape (the one before its first), then its scrapes
+      const lts = this.svc.lifetimes.get(this.hash)!;
+      const before = lts[lts.indexOf(lt) - 1];
+      if (before !== undefined && before.stop > this.scrapeTime(k0)) return undefined;
+      first = this.firstScrapeAtOrAfter(lt.start) - 1;
+      if (first < k0) return undefined;
+      alive = STOPPED_THEN_ALIVE;
+    }
+    const j = Math.floor(first / CHUNK);
+    if (Math.floor(kEnd / CHUNK) !== j) return undefined;
+    const i0 = first - j * CHUNK;
     const iEnd = kEnd - j * CHUNK;
     const d = this.chunk(j);
     if (iEnd >= d.filled) this.fill(d, iEnd + 1);
@@ -435,7 +448,7 @@ export class VersionSeries {
     return {
       n,
       t: times.subarray(i0, i0 + n),
-      alive: ALIVE,
+      alive,
       data: d.data,
       offset: i0,
       stride: CHUNK,
@@ -854,8 +867,9 @@ const EMPTY_WINDOW: WindowRows = {
   allAlive: false,
 };
 
-/** `alive` of windows read in place (every entry alive). */
+/** `alive` of windows read in place: every entry alive, or all but the first. */
 const ALIVE = new Uint8Array(CHUNK).fill(1);
+const STOPPED_THEN_ALIVE = new Uint8Array(CHUNK).fill(1, 1);
 
 /** Write row i of a column-major chunk. */
 function setRow(data: Float64Array, i: number, row: Float64Array): void {
