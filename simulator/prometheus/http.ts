@@ -51,9 +51,10 @@ type Params = URLSearchParams;
 function params(req: FastifyRequest): Params {
   const url = req.raw.url ?? "";
   const q = url.indexOf("?");
-  const out = new URLSearchParams();
-  if (req.body instanceof URLSearchParams) for (const [k, v] of req.body) out.append(k, v);
-  for (const [k, v] of new URLSearchParams(q === -1 ? "" : url.slice(q + 1))) out.append(k, v);
+  const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
+  if (!(req.body instanceof URLSearchParams)) return query;
+  const out = new URLSearchParams(req.body);
+  for (const [k, v] of query) out.append(k, v);
   return out;
 }
 
