@@ -238,6 +238,8 @@ export class AppController {
     Comparison,
     { resources: ResourceStatus[]; summary: ApplicationStatus["summary"] }
   >();
+  /** The images a live object names (objects from the watch cache are immutable: one walk each). */
+  private readonly imagesMemo = new WeakMap<KubeObject, string[]>();
   private scope: ScopeLookup = defaultScope;
   private statusSubresource = true;
   private unsubscribe: Array<() => void> = [];
@@ -1270,7 +1272,17 @@ export class AppController {
     let parts = this.statusPartsMemo.get(c);
     if (parts === undefined) {
       const images = new Set<string>();
-      for (const r of c.resources) collectImages(r.live, images);
+      for (const r of c.resources) {
+        if (r.live === undefined) continue;
+        let mine = this.imagesMemo.get(r.live);
+        if (mine === undefined) {
+          const found = new Set<string>();
+          collectImages(r.live, found);
+          mine = [...found];
+          this.imagesMemo.set(r.live, mine);
+        }
+        for (const i of mine) images.add(i);
+      }
       parts = {
         resources: resourceStatuses(c),
         summary: images.size > 0 ? { images: [...images].sort() } : {},
