@@ -40,19 +40,33 @@ export function mergeDiff(before: unknown, after: unknown): unknown {
   const b = before as Record<string, unknown>;
   const a = after as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) {
-    if (a[k] === undefined) {
-      if (b[k] !== undefined) out[k] = null;
+  let changed = false;
+  // keys of `before` first, then those only `after` has (the order the patch lists them in)
+  for (const k in b) {
+    const bv = b[k];
+    const av = a[k];
+    if (av === undefined) {
+      if (bv !== undefined) {
+        out[k] = null;
+        changed = true;
+      }
       continue;
     }
-    if (b[k] === undefined) {
-      out[k] = a[k];
-      continue;
+    const d = bv === undefined ? av : mergeDiff(bv, av);
+    if (d !== undefined) {
+      out[k] = d;
+      changed = true;
     }
-    const d = mergeDiff(b[k], a[k]);
-    if (d !== undefined) out[k] = d;
   }
-  return Object.keys(out).length === 0 ? undefined : out;
+  for (const k in a) {
+    if (k in b) continue;
+    const av = a[k];
+    if (av !== undefined) {
+      out[k] = av;
+      changed = true;
+    }
+  }
+  return changed ? out : undefined;
 }
 
 /**
