@@ -87,6 +87,23 @@ describe("share", () => {
     for (const p of fresh) expect(at(got, p)).not.toBe(at(old, p));
   });
 
+  it("a list that dropped its oldest items and appended new ones shares the items it kept", () => {
+    const measurements = deepFreeze([1, 2, 3, 4].map((n) => ({ value: `[${n}]`, phase: "Successful" })));
+    const slid = [3, 4, 5, 6].map((n) => ({ value: `[${n}]`, phase: "Successful" }));
+    const got = share(measurements, structuredClone(slid));
+    expect(got).toEqual(slid);
+    expect(got[0]).toBe(measurements[2]);
+    expect(got[1]).toBe(measurements[3]);
+    expect(got).not.toBe(measurements);
+    // a list whose first item is new matches position by position as before
+    const changed = share(measurements, [
+      { value: "[9]", phase: "Failed" },
+      ...structuredClone(measurements).slice(1),
+    ]);
+    expect(changed[1]).toBe(measurements[1]);
+    expect(changed[0]).not.toBe(measurements[0]);
+  });
+
   it("leaves frozen values and the member the caller keeps alone", () => {
     const frozen = deepFreeze(structuredClone(old));
     expect(share(old, frozen)).toBe(frozen);

@@ -81,10 +81,11 @@ export function share<T>(old: unknown, next: T): T {
   if (typeof old !== "object" || old === null) return next;
   if (Array.isArray(next)) {
     if (!Array.isArray(old)) return next;
-    let same = old.length === next.length;
+    const off = slide(old, next);
+    let same = off === 0 && old.length === next.length;
     for (let i = 0; i < next.length; i++) {
       const v: unknown = next[i];
-      const s = share(old[i], v);
+      const s = share(old[i + off], v);
       if (s !== v) next[i] = s;
       if (s !== old[i]) same = false;
     }
@@ -92,6 +93,22 @@ export function share<T>(old: unknown, next: T): T {
   }
   if (Array.isArray(old)) return next;
   return shareMembers(old as Record<string, unknown>, next as Record<string, unknown>) ? (old as T) : next;
+}
+
+/** How many items at most a list may have lost at its front and still be matched item by item. */
+const MAX_SLIDE = 4;
+
+/**
+ * By how many items `next` slid against `old`: a bounded list that drops its
+ * oldest entries as it appends (measurements, history) matches `old` from
+ * there on, not position by position. 0 when its first item is old's first.
+ */
+function slide(old: readonly unknown[], next: readonly unknown[]): number {
+  const first = next[0];
+  if (old.length < 2 || typeof first !== "object" || first === null || deepEqual(old[0], first)) return 0;
+  const last = Math.min(MAX_SLIDE, old.length - 1);
+  for (let j = 1; j <= last; j++) if (deepEqual(old[j], first)) return j;
+  return 0;
 }
 
 /**
