@@ -4,7 +4,7 @@
  * judged, how counters move, when a metric and a run complete, when the next
  * measurement is due, and how many measurements are kept.
  */
-import { compile, evalCondition, ExprError, formatValue, type Program } from "./expr.ts";
+import { compiled, evalCondition, ExprError, formatValue } from "./expr.ts";
 import { intValue } from "./args.ts";
 import { parseDuration } from "../core/clock.ts";
 import {
@@ -23,17 +23,6 @@ export const DEFAULT_MEASUREMENT_HISTORY_LIMIT = 10;
 /** Upstream DefaultErrorRetryInterval: the next try after an Error measurement. */
 export const ERROR_RETRY_INTERVAL_MS = 10_000;
 
-const programs = new Map<string, Program>();
-function program(source: string): Program {
-  let p = programs.get(source);
-  if (p === undefined) {
-    p = compile(source);
-    if (programs.size > 1000) programs.clear();
-    programs.set(source, p);
-  }
-  return p;
-}
-
 export interface Verdict {
   phase: AnalysisPhase;
   /** Set for Error verdicts: why the conditions could not be evaluated. */
@@ -50,7 +39,7 @@ function evalOne(
   result: MetricValue | undefined,
 ): boolean {
   try {
-    return evalCondition(program(source), result);
+    return evalCondition(compiled(source), result);
   } catch (e) {
     const why = e instanceof ExprError || e instanceof Error ? e.message : String(e);
     if (isNilOrEmpty(result)) {

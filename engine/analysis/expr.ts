@@ -828,6 +828,19 @@ export function compile(source: string, env: readonly string[] = ARGO_ENV): Prog
   };
 }
 
+const programs = new Map<string, Program>();
+
+/** compile(source) with Argo's environment, remembered by source (conditions repeat across runs). */
+export function compiled(source: string): Program {
+  let p = programs.get(source);
+  if (p === undefined) {
+    p = compile(source);
+    if (programs.size > 1000) programs.clear();
+    programs.set(source, p);
+  }
+  return p;
+}
+
 /** The names Argo Rollouts puts in a condition's environment. */
 export const ARGO_ENV: readonly string[] = [
   "result",

@@ -5,7 +5,7 @@
  * expression is reported with its position before it reaches a cluster.
  */
 import { parseDuration } from "../core/clock.ts";
-import { compile } from "./expr.ts";
+import { compiled } from "./expr.ts";
 import type { Argument, IntOrString, Metric } from "./types.ts";
 
 export interface ValidationIssue {
@@ -129,7 +129,7 @@ export function validateMetric(metric: Metric, path: string): ValidationIssue[] 
     const src = metric[f];
     if (src === undefined || src === "" || TEMPLATED.test(src)) continue;
     try {
-      compile(src);
+      compiled(src);
     } catch (e) {
       out.push({ path: `${path}.${f}`, message: `invalid expression: ${(e as Error).message}` });
     }
