@@ -31,6 +31,7 @@ import {
   isPlainObject,
   mergeForeignPatch,
   mergePatch,
+  share,
   shareMembers,
   withPath,
 } from "./objutil.ts";
@@ -642,8 +643,9 @@ export class ApiServer {
     if (p.subresource === "status") {
       // only the status (and the managedFields an apply computed) change: the rest stays the stored version's
       obj = { ...old, metadata: { ...old.metadata } };
+      // (only the status can differ from the stored version's members: share that alone)
       if (next.status === undefined) delete obj.status;
-      else obj.status = next.status;
+      else obj.status = share(old.status, next.status);
       if (managedFields !== undefined) obj.metadata.managedFields = managedFields;
     } else {
       // the request's metadata is ours to fill in unless it is the stored (frozen) one
@@ -680,8 +682,10 @@ export class ApiServer {
     if (t.kind === "Namespace") obj.spec = old.spec;
     if (t.key === "/secrets" && isPlainObject(obj.stringData)) this.defaults(t, obj);
     // what the write left as it was becomes the stored version's own (frozen) subtrees again
-    shareMembers(old, obj, "metadata");
-    shareMembers(old.metadata as Record<string, unknown>, obj.metadata as Record<string, unknown>);
+    if (p.subresource !== "status") {
+      shareMembers(old, obj, "metadata");
+      shareMembers(old.metadata as Record<string, unknown>, obj.metadata as Record<string, unknown>);
+    }
     if (deepEqual(obj, old)) return live;
     if (tracksGeneration(t) && !deepEqual(obj, old, t.status ? SKIP_META_STATUS : SKIP_META))
       obj.metadata.generation = (old.metadata.generation ?? 0) + 1;

@@ -117,7 +117,9 @@ describe("fieldsOf and editFields", () => {
   it.each(objects)("%s: without intermediate members fieldsOf renders the set an apply owns", (_name, o) => {
     const scope = scopeOf(o, undefined);
     const got = fieldsOf(scope, schemaOf("v1", "Pod"), false);
-    expect(JSON.stringify(got)).toBe(JSON.stringify(setToFields(flatten(scope, schemaOf("v1", "Pod")).keys())));
+    expect(JSON.stringify(got)).toBe(
+      JSON.stringify(setToFields(flatten(scope, schemaOf("v1", "Pod")).keys())),
+    );
   });
 
   it.each(objects)("%s: frozen parts render as unfrozen ones do, each mode its own", (_name, o) => {
