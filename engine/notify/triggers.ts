@@ -118,11 +118,23 @@ export const SUBSCRIBE_PREFIX = "notifications.argoproj.io/subscribe.";
 export const NOTIFIED_ANNOTATION = "notified.notifications.argoproj.io";
 
 /** Slack channels subscribed to `trigger` (annotation `notifications.argoproj.io/subscribe.<trigger>.slack: a;b`). */
-export function subscriptions(app: Application, trigger: string): string[] {
+export function subscriptions(app: Application, trigger: string): readonly string[] {
   const v = app.metadata.annotations?.[`${SUBSCRIBE_PREFIX}${trigger}.slack`];
-  if (v === undefined) return [];
-  return v
-    .split(/[;,]/)
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
+  if (v === undefined) return NONE;
+  let channels = CHANNELS.get(v);
+  if (channels === undefined) {
+    channels = Object.freeze(
+      v
+        .split(/[;,]/)
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    );
+    if (CHANNELS.size >= 1000) CHANNELS.clear();
+    CHANNELS.set(v, channels);
+  }
+  return channels;
 }
+
+const NONE: readonly string[] = Object.freeze([]);
+/** Channel lists by annotation value (checked on every status write of every app). */
+const CHANNELS = new Map<string, readonly string[]>();
