@@ -207,6 +207,28 @@ interface AppRuntime {
   lastStatus: ApplicationStatus | undefined;
   reconciledAt: number | undefined;
   opSeq: number;
+  /** What a push is matched against, made from the spec and annotation it was made for. */
+  pushMatch: PushMatch | undefined;
+}
+
+interface PushMatch {
+  spec: unknown;
+  annotation: string | undefined;
+  sources: Array<{ repoURL: unknown; targetRevision: string; prefixes: string[] | undefined }>;
+}
+
+/** An app's sources as a push is matched against them (made again when the spec or annotation changes). */
+function pushMatcher(rt: AppRuntime, app: Application): PushMatch["sources"] {
+  const annotation = app.metadata.annotations?.[MANIFEST_GENERATE_PATHS];
+  const m = rt.pushMatch;
+  if (m !== undefined && m.spec === app.spec && m.annotation === annotation) return m.sources;
+  const sources = validateApplication(app).sources.map((s) => ({
+    repoURL: s.repoURL,
+    targetRevision: s.targetRevision ?? "HEAD",
+    prefixes: refreshPrefixes(annotation, s.path ?? ""),
+  }));
+  rt.pushMatch = { spec: app.spec, annotation, sources };
+  return sources;
 }
 
 function errMessage(e: unknown): string {
@@ -232,7 +254,6 @@ export class AppController {
   private readonly poller: Poller;
   private readonly renderCache = new Map<string, Promise<Rendered>>();
   private readonly commitCache = new Map<string, Promise<CommitRef>>();
-  private readonly prefixes = new Map<string, string[] | undefined>();
   private readonly compareMemo: CompareMemo;
   private readonly statusPartsMemo = new WeakMap<
     Comparison,
@@ -368,13 +389,11 @@ export class AppController {
     for (const rt of this.apps.values()) {
       const app = rt.app;
       if (app === undefined) continue;
-      const sources = validateApplication(app).sources;
-      const annotation = app.metadata.annotations?.[MANIFEST_GENERATE_PATHS];
       let hit = false;
-      for (const s of sources) {
+      for (const s of pushMatcher(rt, app)) {
         if (!sameRepo(s.repoURL)) continue;
-        if (!revisionMatches(s.targetRevision ?? "HEAD", push.revision, push.touchedHead)) continue;
-        if (files !== undefined && !filesUnder(this.prefixesOf(annotation, s.path ?? ""), files)) continue;
+        if (!revisionMatches(s.targetRevision, push.revision, push.touchedHead)) continue;
+        if (files !== undefined && !filesUnder(s.prefixes, files)) continue;
         hit = true;
         break;
       }
@@ -385,19 +404,6 @@ export class AppController {
       }
     }
     return out.sort();
-  }
-
-  /** refreshPrefixes() of an annotation and source path (apps mostly repeat a few of them). */
-  private prefixesOf(annotation: string | undefined, path: string): string[] | undefined {
-    if (annotation === undefined) return undefined;
-    const key = `${annotation}\n${path}`;
-    let p = this.prefixes.get(key);
-    if (p === undefined && !this.prefixes.has(key)) {
-      p = refreshPrefixes(annotation, path);
-      if (this.prefixes.size >= 10_000) this.prefixes.clear();
-      this.prefixes.set(key, p);
-    }
-    return p;
   }
 
   /** Manual sync (argocd app sync): refused while an operation runs. */
@@ -487,6 +493,7 @@ export class AppController {
         lastStatus: undefined,
         reconciledAt: undefined,
         opSeq: 0,
+        pushMatch: undefined,
       };
       this.apps.set(name, rt);
     }
