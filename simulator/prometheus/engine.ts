@@ -466,20 +466,27 @@ export class Evaluator {
 
   private setOp(e: Binary, lhs: Sample[], rhs: Sample[], t: number): Sample[] {
     const m = e.matching!;
-    const sig = (s: Sample) => signature(s.labels, m.on, m.labels);
-    const stamp = (s: Sample): Sample => ({ labels: s.labels, v: s.v, t });
-    if (e.op === "and") {
-      if (lhs.length === 0 || rhs.length === 0) return [];
-      const right = new Set(rhs.map(sig));
-      return lhs.filter((s) => right.has(sig(s))).map(stamp);
+    const out: Sample[] = [];
+    if (e.op === "and" && (lhs.length === 0 || rhs.length === 0)) return out;
+    if (e.op === "and" || e.op === "unless") {
+      const right = new Set<string>();
+      for (const s of rhs) right.add(signature(s.labels, m.on, m.labels));
+      const keep = e.op === "and";
+      for (const s of lhs) {
+        if (right.has(signature(s.labels, m.on, m.labels)) === keep)
+          out.push({ labels: s.labels, v: s.v, t });
+      }
+      return out;
     }
-    if (e.op === "unless") {
-      if (rhs.length === 0) return lhs.map(stamp);
-      const right = new Set(rhs.map(sig));
-      return lhs.filter((s) => !right.has(sig(s))).map(stamp);
+    const left = new Set<string>();
+    for (const s of lhs) {
+      left.add(signature(s.labels, m.on, m.labels));
+      out.push({ labels: s.labels, v: s.v, t });
     }
-    const left = new Set(lhs.map(sig));
-    return assertUnique([...lhs.map(stamp), ...rhs.filter((s) => !left.has(sig(s))).map(stamp)]);
+    for (const s of rhs) {
+      if (!left.has(signature(s.labels, m.on, m.labels))) out.push({ labels: s.labels, v: s.v, t });
+    }
+    return assertUnique(out);
   }
 
   private vectorVector(e: Binary, lhsIn: Sample[], rhsIn: Sample[], t: number): Sample[] {
@@ -488,10 +495,9 @@ export class Evaluator {
     const oneToMany = m.card === "one-to-many";
     const lhs = oneToMany ? rhsIn : lhsIn;
     const rhs = oneToMany ? lhsIn : rhsIn;
-    const sig = (s: Sample) => signature(s.labels, m.on, m.labels);
     const rightSigs = new Map<string, Sample>();
     for (const s of rhs) {
-      const k = sig(s);
+      const k = signature(s.labels, m.on, m.labels);
       const dup = rightSigs.get(k);
       if (dup !== undefined) {
         const side = oneToMany ? "left" : "right";
@@ -505,7 +511,7 @@ export class Evaluator {
     const matched = new Map<string, Set<string> | null>();
     const out: Sample[] = [];
     for (const ls of lhs) {
-      const k = sig(ls);
+      const k = signature(ls.labels, m.on, m.labels);
       const rs = rightSigs.get(k);
       if (rs === undefined) continue;
       const [fl, fr] = oneToMany ? [rs.v, ls.v] : [ls.v, rs.v];
