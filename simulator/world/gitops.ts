@@ -262,7 +262,12 @@ export async function startGitopsOperator(
   const analysisApp: KubeObject = {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "Application",
-    metadata: { name: "analysis-templates", namespace: ARGOCD_NS },
+    // like the service apps, refreshed only by pushes that touch its own directory
+    metadata: {
+      name: "analysis-templates",
+      namespace: ARGOCD_NS,
+      annotations: { "argocd.argoproj.io/manifest-generate-paths": "." },
+    },
     spec: {
       project: "default",
       source: { repoURL, targetRevision: "HEAD", path: "analysis" },
