@@ -5,17 +5,21 @@
  *   process, and the server's CPU per write,
  * - watch delivery latency p50/p99 to 50 HTTPS watchers in a child process (write sent by another
  *   child -> event line received; both read the monotonic clock), closed loop (each write sent when
- *   the last is answered: saturation) and paced at 100 writes/s (BENCH_API_WATCH_RATE),
+ *   the last is answered: saturation) and paced at 100 writes/s (BENCH_API_WATCH_RATE), each also
+ *   against a floor server that does nothing but the fan-out (same TLS, same clients),
  * - resident memory holding ~2,000 objects (200 services x Deployment, ReplicaSet, 5 Pods,
  *   Service, ConfigMap, Rollout).
  * Targets on 2 cores: >= 50,000 in-process writes/s, >= 3,000 HTTPS writes/s, watch p99 <= 10 ms.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo, Socket } from "node:net";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { KubeObject } from "../engine/kube/types.ts";
 import { VirtualClock } from "../simulator/clock/virtual.ts";
 import { EmbeddedCluster } from "../simulator/cluster/cluster.ts";
+import { generateTls } from "../simulator/cluster/http/tls.ts";
 import { percentile, report } from "./report.ts";
 
 const BENCH = "api";
@@ -231,9 +235,55 @@ interface ChildConfig {
 }
 
 interface Served {
-  cluster: EmbeddedCluster;
+  cluster: { close(): Promise<void> };
   url: string;
   caPem: string;
+}
+
+/**
+ * The watch floor: a trivial `node:https` server with the cluster's kind of TLS material that does
+ * nothing but the fan-out (a POST's body goes to every open watch as one pre-framed chunk, written
+ * to each socket, then the POST is answered), so the bench's clients measure the machine and TLS,
+ * not the API server.
+ */
+async function serveFloor(): Promise<Served> {
+  const tls = generateTls();
+  const watches = new Set<Socket>();
+  const server = createHttpsServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
+    if (req.method === "GET") {
+      res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+      res.flushHeaders();
+      const socket = res.socket;
+      if (socket !== null) watches.add(socket);
+      req.on("close", () => {
+        if (socket !== null) watches.delete(socket);
+      });
+      return;
+    }
+    const parts: Buffer[] = [];
+    req.on("data", (d: Buffer) => parts.push(d));
+    req.on("end", () => {
+      const body = Buffer.concat(parts).toString("utf8");
+      const line = `{"type":"ADDED","object":${body}}\n`;
+      const chunk = Buffer.from(`${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n`);
+      for (const w of watches) w.write(chunk);
+      res.writeHead(201, { "content-type": "application/json" });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    caPem: tls.caPem,
+    cluster: {
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const w of watches) w.destroy();
+          server.close(() => resolve());
+        }),
+    },
+  };
 }
 
 async function serve(): Promise<Served> {
@@ -301,10 +351,10 @@ async function overHttp(): Promise<void> {
  * loop (`rate` 0: the writer sends the next write when the last is answered, so at saturation the
  * figure is mostly queueing behind earlier fan-outs) or paced at `rate` writes/s.
  */
-async function watchLatency(rate = 0): Promise<void> {
-  const srv = await serve();
+async function watchLatency(rate = 0, floor = false): Promise<void> {
+  const srv = floor ? await serveFloor() : await serve();
   const cfg = { writes: WATCH_WRITES, warmup: WATCH_WARMUP, clients: 1, watchers: WATCHERS, rate };
-  const figure = rate > 0 ? `watch_paced_${rate}_per_s` : "watch";
+  const figure = `${floor ? "watch_floor" : "watch"}${rate > 0 ? `_paced_${rate}_per_s` : ""}`;
   const watching = client<{ latencies: number[] }>(srv, { ...cfg, mode: "watchers" });
   await watching.ready;
   const cpu0 = process.cpuUsage();
@@ -429,6 +479,9 @@ const PARTS: Record<string, () => Promise<void>> = {
   watch: () => watchLatency(),
   // the same at a steady 100 writes/s (5,000 deliveries/s): latency at load, not at saturation
   watchPaced: () => watchLatency(WATCH_PACED_RATE),
+  // the same clients against a server that does nothing but the fan-out: what TLS and the machine cost
+  watchFloor: () => watchLatency(0, true),
+  watchFloorPaced: () => watchLatency(WATCH_PACED_RATE, true),
   memory,
 };
 
