@@ -2,9 +2,13 @@
 
 export type JsonMap = Record<string, unknown>;
 
-export function isMap(v: unknown): v is JsonMap {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+import { isPlainObject } from "../objutil.ts";
+
+/** JSON equality ignoring key order and undefined members (one implementation: objutil's). */
+export { deepEqual } from "../objutil.ts";
+
+/** A JSON object (not an array, not null). */
+export const isMap: (v: unknown) => v is JsonMap = isPlainObject;
 
 /** JSON with object keys sorted: equal values give equal strings whatever their key order. */
 export function stableStringify(v: unknown): string {
@@ -16,20 +20,6 @@ export function stableStringify(v: unknown): string {
     return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(v[k])}`).join(",")}}`;
   }
   return JSON.stringify(v) ?? "null";
-}
-
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((x, i) => deepEqual(x, b[i]));
-  }
-  if (isMap(a) && isMap(b)) {
-    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
-    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => deepEqual(a[k], b[k]));
-  }
-  return false;
 }
 
 /** Go's `%v`-ish rendering used in upstream error messages. */
