@@ -1269,11 +1269,6 @@ export class AppController {
     await this.patchStatus(rt, status);
   }
 
-  /**
-   * Merge-patch the status with what differs from the status last seen (upstream persistAppStatus
-   * sends the two-way merge patch between the informer's copy and the new status); nothing is
-   * written when nothing would change.
-   */
   /** status.resources and status.summary of a comparison (the same comparison is often written again). */
   private statusParts(c: Comparison): { resources: ResourceStatus[]; summary: ApplicationStatus["summary"] } {
     let parts = this.statusPartsMemo.get(c);
@@ -1299,6 +1294,11 @@ export class AppController {
     return parts;
   }
 
+  /**
+   * Merge-patch the status with what differs from the status last seen (upstream persistAppStatus
+   * sends the two-way merge patch between the informer's copy and the new status); nothing is
+   * written when nothing would change.
+   */
   private async patchStatus(rt: AppRuntime, status: ApplicationStatus): Promise<void> {
     const delta = mergePatchDelta(status, rt.app?.status);
     if (delta === undefined) {
