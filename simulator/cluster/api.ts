@@ -372,17 +372,9 @@ export class ApiServer {
 
   // ---------------------------------------------------------------- writes
 
-  private lastSecond = Number.NaN;
-  private lastStamp = "";
-
-  /** RFC 3339 time of the clock (seconds: memoized per second, as many writes fall in one). */
+  /** RFC 3339 time of the clock (rfc3339 formats each second once: many writes fall in one). */
   private now(): string {
-    const second = Math.floor(this.clock.now() / 1000);
-    if (second !== this.lastSecond) {
-      this.lastSecond = second;
-      this.lastStamp = rfc3339(second * 1000);
-    }
-    return this.lastStamp;
+    return rfc3339(this.clock.now());
   }
 
   private checkNamespace(
