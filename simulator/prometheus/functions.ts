@@ -6,7 +6,7 @@ import { parseGoFloat } from "./series-file.ts";
 import { compileRegex } from "./store.ts";
 import type { Labels } from "./types.ts";
 import type { RangeSeries, Sample } from "./values.ts";
-import { dropName } from "./values.ts";
+import { dropName, keyWithout } from "./values.ts";
 import { PromQLError } from "./parser.ts";
 
 /** Where a range function's window lies (ms): rate extrapolates to these edges. */
@@ -368,13 +368,6 @@ function leBound(le: string): number {
   return upper;
 }
 
-/** keyOf(labels without `le`), without building that label set. */
-function keyWithoutLe(labels: Labels): string {
-  let k = "";
-  for (const n of Object.keys(labels).sort()) if (n !== "le") k += `${n}\u0000${labels[n]}\u0001`;
-  return k;
-}
-
 export function histogramQuantile(q: number, vec: Sample[], t: number): Sample[] {
   const groups = new Map<string, { labels: Labels; buckets: Bucket[] }>();
   for (const s of vec) {
@@ -382,7 +375,7 @@ export function histogramQuantile(q: number, vec: Sample[], t: number): Sample[]
     if (le === undefined) continue;
     const upper = leBound(le);
     if (Number.isNaN(upper) && le.toLowerCase() !== "nan") continue;
-    const sig = keyWithoutLe(s.labels);
+    const sig = keyWithout(s.labels, "le");
     let g = groups.get(sig);
     if (g === undefined) {
       const { le: _, ...rest } = s.labels;

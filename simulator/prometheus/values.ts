@@ -27,11 +27,20 @@ const keyCache = new WeakMap<Labels, string>();
 export function keyOf(labels: Labels): string {
   let k = keyCache.get(labels);
   if (k === undefined) {
-    const names = Object.keys(labels).sort();
-    k = "";
-    for (const n of names) k += `${n}\u0000${labels[n]}\u0001`;
+    k = labelKey(labels, undefined);
     keyCache.set(labels, k);
   }
+  return k;
+}
+
+/** keyOf(labels without the label `skip`), without building that label set. */
+export function keyWithout(labels: Labels, skip: string): string {
+  return labelKey(labels, skip);
+}
+
+function labelKey(labels: Labels, skip: string | undefined): string {
+  let k = "";
+  for (const n of Object.keys(labels).sort()) if (n !== skip) k += `${n}\u0000${labels[n]}\u0001`;
   return k;
 }
 
