@@ -142,6 +142,13 @@ export interface EffectiveBehaviour {
   latencyFactor: number;
 }
 
+/** How much of a load regression shows (0..1) at `versionRps` requests/s served by the version. */
+export function loadStrength(load: LoadRegression, versionRps: number): number {
+  const ramp = load.rampRps ?? 0;
+  const over = versionRps - load.aboveRps;
+  return over <= 0 ? 0 : ramp <= 0 ? 1 : Math.min(1, over / ramp);
+}
+
 /**
  * Effective behaviour for a version serving `versionRps` requests/s, `ageMs` after it started;
  * `burst` says whether the intermittent window containing this moment is a bad one.
@@ -155,9 +162,7 @@ export function effective(
   let err = b.errorRatio ?? DEFAULT_BEHAVIOUR.errorRatio;
   let factor = 1;
   if (b.load !== undefined) {
-    const ramp = b.load.rampRps ?? 0;
-    const over = versionRps - b.load.aboveRps;
-    const strength = over <= 0 ? 0 : ramp <= 0 ? 1 : Math.min(1, over / ramp);
+    const strength = loadStrength(b.load, versionRps);
     err += strength * (b.load.errorRatio ?? 0);
     factor *= 1 + strength * ((b.load.latencyFactor ?? 1) - 1);
   }

@@ -292,6 +292,31 @@ describe("determinism and cost", () => {
     expect(traffic.deviatesDuring(svc, healed, clock.now())).toBe(false);
   });
 
+  it("deviatesDuring: a load regression deviates only at scrapes where the version served above its load", async () => {
+    const { clock, traffic } = setup({ rps: 100 });
+    traffic.setWeight(svc, undefined, "s", 0);
+    await clock.runFor(10 * 60_000);
+    // written in another key order than the service's default: still the default plus a load regression
+    traffic.setVersionBehaviour(svc, "slow", { load: { aboveRps: 60, errorRatio: 0.3 } });
+    traffic.setWeight(svc, "slow", "s", 50);
+    await clock.runFor(10 * 60_000);
+    const half = clock.now();
+    // 50 rps served, below 60: the baseline's traffic; after now it may still change, so it counts
+    expect(traffic.deviatesDuring(svc, half - 6 * 60_000, half)).toBe(false);
+    expect(traffic.deviatesDuring(svc, half, Number.POSITIVE_INFINITY)).toBe(true);
+    traffic.setWeight(svc, "slow", "s", 80);
+    await clock.runFor(30_000);
+    const above = clock.now();
+    expect(traffic.deviatesDuring(svc, above - 6 * 60_000, above)).toBe(true);
+    // the scrapes before the weight change stay below
+    expect(traffic.deviatesDuring(svc, half - 6 * 60_000, half)).toBe(false);
+    // any other fault deviates whatever the load
+    traffic.setVersionBehaviour(svc, "slow", { load: { aboveRps: 60, errorRatio: 0.3 }, errorRatio: 0.01 });
+    traffic.setWeight(svc, "slow", "s", 10);
+    await clock.runFor(10 * 60_000);
+    expect(traffic.deviatesDuring(svc, clock.now() - 60_000, clock.now())).toBe(true);
+  });
+
   it("history drawn in aggregate, looked at later in detail: counters never go back, rates stay true", async () => {
     const { clock, traffic, prom } = setup();
     traffic.deploy(svc, "v1");

@@ -14,7 +14,7 @@ import { type EventSink, NULL_SINK } from "../../engine/core/events.ts";
 import type { TrafficRouter, TrafficTarget, TrafficWeights } from "../../engine/core/traffic-router.ts";
 import { hash128 } from "../clock/rng.ts";
 import type { LabelMatcher, Labels, SampleBlock, SeriesProvider, SeriesSource } from "../prometheus/types.ts";
-import type { VersionBehaviour } from "./behaviour.ts";
+import { type LoadRegression, loadStrength, type VersionBehaviour } from "./behaviour.ts";
 import type { TrafficEvent } from "./events.ts";
 import { ServiceState, type ServiceTrafficSpec } from "./service.ts";
 import { ChunkCache, CODES, columns, DEFAULT_BUCKETS, type Grid, VersionSeries } from "./version.ts";
@@ -53,10 +53,21 @@ export interface WeightChange {
   weights: Record<string, number>;
 }
 
+interface BehaviourSet {
+  from: number;
+  behaviour: VersionBehaviour;
+  /** Equal to the service's default behaviour. */
+  baseline: boolean;
+  /** The default behaviour plus a load regression and nothing else: it deviates only above its load. */
+  loadOnly: LoadRegression | undefined;
+}
+
 interface VersionEntry {
   series: VersionSeries;
-  /** Behaviours set, by time; `baseline` when equal to the service's default behaviour. */
-  behaviours: Array<{ from: number; behaviour: VersionBehaviour; baseline: boolean }>;
+  /** Behaviours set, by time. */
+  behaviours: BehaviourSet[];
+  /** The behaviour set serving at t. */
+  at(t: number): BehaviourSet | undefined;
   sources?: TrafficSeries[];
   /** The same, by metric name. */
   byName?: Map<string, TrafficSeries[]>;
@@ -236,8 +247,11 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     const now = this.clock.now();
     const copy = structuredClone(behaviour);
     while (e.behaviours.length > 0 && e.behaviours[e.behaviours.length - 1]!.from >= now) e.behaviours.pop();
-    const baseline = JSON.stringify(copy) === JSON.stringify(svc.spec.behaviour ?? {});
-    e.behaviours.push({ from: now, behaviour: copy, baseline });
+    const fallback = canonical(svc.spec.behaviour ?? {});
+    const baseline = canonical(copy) === fallback;
+    const { load, ...rest } = copy;
+    const loadOnly = load !== undefined && canonical(rest) === fallback ? load : undefined;
+    e.behaviours.push({ from: now, behaviour: copy, baseline, loadOnly });
     e.series.invalidateAfter(now);
     this.events.emit({
       type: "traffic.behaviour",
@@ -251,19 +265,53 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
   /**
    * Did a version behaving otherwise than the service's default (a faulty release, a harmful
    * drift) run at some moment of [fromMs, toMs]? When not, every series of the service in that
-   * window is the healthy baseline.
+   * window is the healthy baseline. A load regression deviates only while the version serves more
+   * than its threshold: up to now, that is asked of each scrape of the window (the rate the draws
+   * used); after now (routing may still change), it counts as deviating whenever it runs.
    */
   deviatesDuring(target: TrafficTarget | string, fromMs: number, toMs: number): boolean {
     const svc = this.service(target);
+    const now = this.clock.now();
     for (const [hash, e] of this.versions.get(svc.key)!) {
       const bs = e.behaviours;
-      let deviates = false;
+      const lts = svc.lifetimes.get(hash);
+      if (lts === undefined) continue;
       for (let i = 0; i < bs.length && bs[i]!.from <= toMs; i++) {
+        const b = bs[i]!;
         const until = bs[i + 1]?.from ?? Number.POSITIVE_INFINITY;
-        if (!bs[i]!.baseline && until > fromMs) deviates = true;
+        if (b.baseline || until <= fromMs) continue;
+        const from = Math.max(fromMs, b.from);
+        const to = Math.min(toMs, until);
+        for (const lt of lts) {
+          if (lt.start > to || lt.stop <= from) continue;
+          if (b.loadOnly === undefined || (to > now && lt.stop > now)) return true;
+          if (this.overLoad(svc, e, b, from, Math.min(to, now))) return true;
+        }
       }
-      if (!deviates) continue;
-      for (const lt of svc.lifetimes.get(hash) ?? []) if (lt.start <= toMs && lt.stop > fromMs) return true;
+    }
+    return false;
+  }
+
+  /** Did a scrape in [fromMs, toMs] draw its interval with behaviour set `b` above b's load threshold? */
+  private overLoad(
+    svc: ServiceState,
+    e: VersionEntry,
+    b: BehaviourSet,
+    fromMs: number,
+    toMs: number,
+  ): boolean {
+    const v = e.series;
+    const I = this.grid.intervalMs;
+    const load = b.loadOnly!;
+    const last = v.firstScrapeAtOrAfter(toMs + 1);
+    // a long window is not walked scrape by scrape: it counts as deviating
+    if (last - v.firstScrapeAtOrAfter(fromMs) > LOAD_SCAN_LIMIT) return true;
+    for (let k = v.firstScrapeAtOrAfter(fromMs); k < last; k++) {
+      const t = v.scrapeTime(k);
+      const mid = t - I / 2;
+      if (e.at(mid) !== b || svc.lifetimeAt(v.hash, t) === undefined) continue;
+      // the rate the scrape's draws used (version.ts fill: rps at the interval's middle x its share)
+      if (loadStrength(load, svc.curve.rps(mid) * svc.shareOver(v.hash, t - I, t)) > 0) return true;
     }
     return false;
   }
@@ -399,20 +447,27 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     const map = this.versions.get(svc.key)!;
     let e = map.get(hash);
     if (e === undefined) {
-      const behaviours: VersionEntry["behaviours"] = [];
+      const behaviours: BehaviourSet[] = [];
       const fallback = svc.spec.behaviour ?? {};
-      const at = (t: number): VersionBehaviour => {
-        for (let i = behaviours.length - 1; i >= 0; i--)
-          if (behaviours[i]!.from <= t) return behaviours[i]!.behaviour;
-        return fallback;
+      const at = (t: number): BehaviourSet | undefined => {
+        for (let i = behaviours.length - 1; i >= 0; i--) if (behaviours[i]!.from <= t) return behaviours[i]!;
+        return undefined;
       };
       const offsetMs = svc.spec.scrapeOffsetMs ?? hash128(svc.key)[0] % this.grid.intervalMs;
       const grid: Grid = {
         ...this.grid,
         offsetMs: ((offsetMs % this.grid.intervalMs) + this.grid.intervalMs) % this.grid.intervalMs,
       };
-      const series = new VersionSeries(`${svc.key}@${hash}`, hash, svc, grid, { at }, this.cache, this.stats);
-      e = { series, behaviours };
+      const series = new VersionSeries(
+        `${svc.key}@${hash}`,
+        hash,
+        svc,
+        grid,
+        { at: (t) => at(t)?.behaviour ?? fallback },
+        this.cache,
+        this.stats,
+      );
+      e = { series, behaviours, at };
       map.set(hash, e);
       this.orderedStale.add(svc.key);
     }
@@ -613,6 +668,18 @@ class TrafficSeries implements SeriesSource {
 }
 
 const NO_SERIES: readonly TrafficSeries[] = [];
+
+/** Scrapes deviatesDuring() walks for a load regression before it calls the window deviating. */
+const LOAD_SCAN_LIMIT = 480;
+
+/** JSON with object keys sorted (behaviours compared whatever order their keys were written in). */
+function canonical(x: unknown): string {
+  return JSON.stringify(x, (_k, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
+      : v,
+  );
+}
 
 /** The value of an equality matcher on `name`, if any. */
 function equalTo(matchers: readonly LabelMatcher[], name: string): string | undefined {

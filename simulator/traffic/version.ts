@@ -22,6 +22,7 @@ import {
   effective,
   latencyCdf,
   latencyMoments,
+  loadStrength,
   type VersionBehaviour,
 } from "./behaviour.ts";
 import type { Lifetime, ServiceState } from "./service.ts";
@@ -260,7 +261,9 @@ export class VersionSeries {
   private readonly cols: ReturnType<typeof columns>;
   private compCache = new WeakMap<VersionBehaviour, Component[]>();
   private shapeCache: LatencyShape | undefined;
-  private effCache: { b: VersionBehaviour; burst: boolean; eff: EffectiveBehaviour } | undefined;
+  private effCache:
+    | { b: VersionBehaviour; burst: boolean; strength: number; eff: EffectiveBehaviour }
+    | undefined;
   private burstCache = { window: Number.NaN, bad: false };
   /** The version's number in the chunk cache's keys. */
   readonly slot: number;
@@ -605,14 +608,18 @@ export class VersionSeries {
     return this.burstCache.bad;
   }
 
-  /** effective(), memoized for behaviours that depend on neither load nor age. */
+  /**
+   * effective(), memoized for behaviours that do not depend on age: a load regression's by its
+   * strength at vRps (a step regression has two: below and above its load).
+   */
   private effective(b: VersionBehaviour, vRps: number, ageMs: number, t: number): EffectiveBehaviour {
     const burst = this.burst(b, t);
-    if (b.load !== undefined || b.growth !== undefined) return effective(b, vRps, ageMs, burst);
+    if (b.growth !== undefined) return effective(b, vRps, ageMs, burst);
+    const strength = b.load === undefined ? 0 : loadStrength(b.load, vRps);
     const c = this.effCache;
-    if (c !== undefined && c.b === b && c.burst === burst) return c.eff;
+    if (c !== undefined && c.b === b && c.burst === burst && c.strength === strength) return c.eff;
     const eff = effective(b, vRps, ageMs, burst);
-    this.effCache = { b, burst, eff };
+    this.effCache = { b, burst, strength, eff };
     return eff;
   }
 

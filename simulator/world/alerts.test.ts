@@ -79,4 +79,25 @@ describe("AlertScanner", () => {
     expect(fired).toHaveLength(1);
     expect(fired[0]!.firedAt - start).toBeLessThanOrEqual(RULES.forMs + 3 * 60_000);
   });
+
+  it("a load regression below its load evaluates nothing and keeps the watch; above it, it fires", async () => {
+    const { clock, traffic, alerts, fired, s, target } = setup();
+    await clock.runFor(3_600_000);
+    const load = { aboveRps: 150, errorRatio: 0.2 };
+    traffic.setVersionBehaviour(target, "bad", { ...trafficSpec(s).behaviour, load });
+    traffic.setWeight(target, "bad", "good", 50);
+    alerts.watch(s);
+    await clock.runFor(60 * 60_000);
+    // 100 rps served: below 150, as the baseline serves
+    expect(alerts.evaluations).toBe(0);
+    expect(alerts.isWatching(s)).toBe(true);
+    expect(fired).toHaveLength(0);
+    const start = clock.now();
+    traffic.setWeight(target, "bad", "good", 100);
+    await clock.runFor(20 * 60_000);
+    expect(fired).toHaveLength(1);
+    expect(fired[0]!.reason).toMatch(/^error ratio/);
+    expect(fired[0]!.firedAt - start).toBeLessThanOrEqual(RULES.forMs + 3 * 60_000);
+    expect(alerts.evaluations).toBeGreaterThanOrEqual(6);
+  });
 });

@@ -7,9 +7,11 @@
  * Cost follows observation: a service is evaluated only while its traffic
  * deviates from its healthy baseline (a faulty version or a harmful drift is
  * serving); elsewhere the traffic is the baseline, whose error ratio is ten
- * times below the alert threshold, and nothing is evaluated. A watch ends when
- * no deviating version ran within the rules' window (5 minutes and a margin):
- * the next faulty version starts a new one. Evaluation runs every minute for
+ * times below the alert threshold, and nothing is evaluated. A version with a
+ * load regression deviates only while it serves more than the regression's load,
+ * so its watch skips the evaluations whose window it served below it. A watch
+ * ends when no deviating version ran within the rules' window (5 minutes and a
+ * margin) and none runs now: the next faulty version starts a new one. Evaluation runs every minute for
  * the first two hours of a watch and every 15 minutes after. False alerts from
  * noise on healthy services are therefore not modelled.
  */
@@ -126,19 +128,24 @@ export class AlertScanner {
   private evaluate(w: Watch): void {
     if (this.watches.get(w.service.name) !== w) return;
     const now = this.clock.now();
+    let reason: string | undefined;
     if (this.deviates !== undefined && !this.deviates(w.service, now - RULE_WINDOW_MS, now)) {
       // healthy baseline all through the window: nothing to evaluate until a faulty version returns
-      this.watches.delete(w.service.name);
-      return;
+      if (!this.deviates(w.service, now, Number.POSITIVE_INFINITY)) {
+        this.watches.delete(w.service.name);
+        return;
+      }
+      // a faulty version runs but served like the baseline (a load regression below its load):
+      // the rules hold as on a healthy service; it is asked again at the next evaluation
+    } else {
+      this.evaluations++;
+      const err = scalarOf(this.prometheus.evaluate(w.queries.errorRatio, now));
+      const p99 = scalarOf(this.prometheus.evaluate(w.queries.p99, now));
+      if (err > this.rules.errorRate)
+        reason = `error ratio ${(err * 100).toFixed(2)}% > ${(this.rules.errorRate * 100).toFixed(2)}%`;
+      else if (p99 * 1000 > this.rules.p99LatencyMs)
+        reason = `P99 ${Math.round(p99 * 1000)} ms > ${this.rules.p99LatencyMs} ms`;
     }
-    this.evaluations++;
-    const err = scalarOf(this.prometheus.evaluate(w.queries.errorRatio, now));
-    const p99 = scalarOf(this.prometheus.evaluate(w.queries.p99, now));
-    let reason: string | undefined;
-    if (err > this.rules.errorRate)
-      reason = `error ratio ${(err * 100).toFixed(2)}% > ${(this.rules.errorRate * 100).toFixed(2)}%`;
-    else if (p99 * 1000 > this.rules.p99LatencyMs)
-      reason = `P99 ${Math.round(p99 * 1000)} ms > ${this.rules.p99LatencyMs} ms`;
     if (reason === undefined) w.pendingSince = undefined;
     else {
       w.pendingSince ??= now;
