@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { VirtualClock } from "../clock/virtual.ts";
+import { inflateSync } from "node:zlib";
 import { FleetRepo, generateFleet, writeFleetRepo } from "./index.ts";
+import { zlibStored } from "./objects.ts";
 
 const root = mkdtempSync(join(tmpdir(), "gtb-fleet-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -94,6 +96,41 @@ describe("FleetRepo", () => {
     expect(() => repo.revert(c1, { author: bob, time: T0 + 4000 })).toThrow(
       expect.objectContaining({ code: "GTB_GIT_REVERT_CONFLICT" }),
     );
+  });
+
+  it("keeps Git's tree order and ids as files and directories come and go (git fsck --strict checks the order)", () => {
+    const repo = FleetRepo.init({ dir: fresh() });
+    const steps: Array<Record<string, string | null>> = [
+      { "a/x.yaml": "1\n", "a.b": "dot\n", "a-b/y": "dash\n", z: "z\n" },
+      { "a/x.yaml": "2\n", a0: "after a/\n" },
+      { "a.b": null, "a/w.yaml": "w\n" },
+      { "a-b/y": null, "a/x.yaml": "3\n" },
+      { "a-b/y": "back\n", "a.b": "again\n", a0: null },
+    ];
+    let t = T0;
+    for (const files of steps) {
+      const sha = repo.commit({ files, message: "step", author: alice, time: (t += 1000) });
+      git(repo.dir, "fsck", "--strict", "--no-dangling");
+      expect(git(repo.dir, "ls-tree", "-r", "--name-only", sha).trim().split("\n")).toEqual(repo.list());
+      // the same files written into a fresh repository in one commit give the same tree
+      const other = FleetRepo.init({ dir: fresh() });
+      const all: Record<string, string> = {};
+      for (const p of repo.list()) all[p] = repo.read(p)!;
+      const o = other.commit({ files: all, message: "all", author: alice, time: t });
+      expect(git(other.dir, "rev-parse", `${o}^{tree}`)).toBe(git(repo.dir, "rev-parse", `${sha}^{tree}`));
+    }
+  });
+
+  it("stores objects as zlib streams git and inflate read, large ones in several blocks", () => {
+    for (const n of [0, 1, 65535, 65536, 200_000]) {
+      const raw = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) raw[i] = (i * 31 + (i >> 8)) & 0xff;
+      expect(inflateSync(zlibStored(raw)).equals(raw)).toBe(true);
+    }
+    const repo = FleetRepo.init({ dir: fresh() });
+    const big = "x".repeat(70_000);
+    const sha = repo.commit({ files: { big: big }, message: "big", author: alice, time: T0 });
+    expect(git(repo.dir, "show", `${sha}:big`)).toBe(big);
   });
 
   it("refuses an existing repository and paths outside the tree", () => {

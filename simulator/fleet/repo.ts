@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock } from "../../engine/core/clock.ts";
 import { GtbError } from "../../engine/core/errors.ts";
-import { LooseObjectWriter, type TreeEntry } from "./objects.ts";
+import { gitOrder, LooseObjectWriter, type TreeEntry, treeRow } from "./objects.ts";
 
 export interface GitIdentity {
   name: string;
@@ -59,10 +59,17 @@ interface Dir {
   kind: "tree";
   entries: Map<string, Blob | Dir>;
   oid: string | undefined;
+  /** Entry names in Git's tree order (undefined after an entry was added or removed). */
+  order: string[] | undefined;
+  /**
+   * Each entry's row in the tree object (treeRow) and the SHA it was made for: a commit that
+   * changes one file of a directory of 200 re-serializes one row, not 200.
+   */
+  rows: Map<string, { sha: string; row: Buffer }>;
 }
 
 function newDir(): Dir {
-  return { kind: "tree", entries: new Map(), oid: undefined };
+  return { kind: "tree", entries: new Map(), oid: undefined, order: undefined, rows: new Map() };
 }
 
 export class FleetRepo {
@@ -244,6 +251,7 @@ export class FleetRepo {
       if (e === undefined) {
         e = newDir();
         d.entries.set(parts[i]!, e);
+        d.order = undefined;
       } else if (e.kind !== "tree") {
         throw new GtbError(
           "GTB_GIT_PATH_CONFLICT",
@@ -261,6 +269,7 @@ export class FleetRepo {
       throw new GtbError("GTB_GIT_PATH_CONFLICT", `${path} is a directory, not a file`, { file: path });
     }
     const oid = this.objects.blob(content);
+    if (!d.entries.has(name)) d.order = undefined;
     d.entries.set(name, { kind: "blob", oid, content });
   }
 
@@ -272,23 +281,45 @@ export class FleetRepo {
       if (e === undefined || e.kind !== "tree") return;
       chain.push(e);
     }
-    chain[chain.length - 1]!.entries.delete(parts[parts.length - 1]!);
+    forget(chain[chain.length - 1]!, parts[parts.length - 1]!);
     for (let i = chain.length - 1; i >= 0; i--) {
       chain[i]!.oid = undefined;
-      if (i > 0 && chain[i]!.entries.size === 0) chain[i - 1]!.entries.delete(parts[i - 1]!);
+      if (i > 0 && chain[i]!.entries.size === 0) forget(chain[i - 1]!, parts[i - 1]!);
     }
   }
 
   private writeTree(d: Dir): string {
     if (d.oid !== undefined) return d.oid;
-    const entries: TreeEntry[] = [];
-    for (const [name, e] of d.entries) {
-      if (e.kind === "blob") entries.push({ name, mode: "100644", sha: e.oid });
-      else entries.push({ name, mode: "40000", sha: this.writeTree(e) });
+    if (d.order === undefined) {
+      const entries: TreeEntry[] = [];
+      for (const [name, e] of d.entries) entries.push({ name, mode: modeOf(e), sha: "" });
+      d.order = entries.sort(gitOrder).map((e) => e.name);
     }
-    d.oid = this.objects.tree(entries);
+    const rows: Buffer[] = [];
+    for (const name of d.order) {
+      const e = d.entries.get(name)!;
+      const sha = e.kind === "blob" ? e.oid : this.writeTree(e);
+      let r = d.rows.get(name);
+      if (r === undefined || r.sha !== sha) {
+        r = { sha, row: treeRow({ name, mode: modeOf(e), sha }) };
+        d.rows.set(name, r);
+      }
+      rows.push(r.row);
+    }
+    d.oid = this.objects.treeOfRows(rows);
     return d.oid;
   }
+}
+
+function modeOf(e: Blob | Dir): TreeEntry["mode"] {
+  return e.kind === "blob" ? "100644" : "40000";
+}
+
+/** Drop an entry of a directory (its row and its place in the order go with it). */
+function forget(d: Dir, name: string): void {
+  d.entries.delete(name);
+  d.rows.delete(name);
+  d.order = undefined;
 }
 
 function splitPath(path: string): string[] {
