@@ -322,15 +322,11 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
   served(target: TrafficTarget | string, hash: string, fromMs: number, toMs: number): ServedCounts {
     const svc = this.service(target);
     const e = this.versions.get(svc.key)!.get(hash);
-    const byCode: Record<string, number> = Object.fromEntries(CODES.map((c) => [c, 0]));
-    const out = { requests: 0, errors: 0, byCode };
-    if (e === undefined) return out;
-    e.series.forEachDelta(fromMs, toMs, (_t, d) => {
-      for (let c = 0; c < CODES.length; c++) byCode[CODES[c]!]! += d[c]!;
+    const byCode = new Float64Array(CODES.length);
+    e?.series.forEachDelta(fromMs, toMs, (_t, d) => {
+      for (let c = 0; c < CODES.length; c++) byCode[c]! += d[c]!;
     });
-    for (const c of CODES) out.requests += byCode[c]!;
-    out.errors = byCode["500"]! + byCode["503"]!;
-    return out;
+    return countsOf(byCode);
   }
 
   /**
@@ -345,26 +341,35 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     opts: { errorRatioSlo?: number } = {},
   ): Exposure {
     const svc = this.service(target);
-    const served = this.served(target, hash, fromMs, toMs);
     const slo = opts.errorRatioSlo ?? 0.005;
-    const minutes = new Map<number, { req: number; err: number; mine: number }>();
+    const byCode = new Float64Array(CODES.length);
+    // per minute of the window (scrapes in (fromMs, toMs]): requests, 5xx, and this version's requests
+    const m0 = Math.floor(fromMs / 60_000);
+    const minutes = new Float64Array(3 * Math.max(0, Math.floor((toMs - 1) / 60_000) - m0 + 1));
+    // one walk over every version's rows (this version's counts taken on the way)
     for (const [h, e] of this.versions.get(svc.key)!) {
+      const mine = h === hash;
       e.series.forEachDelta(fromMs, toMs, (t, d) => {
-        const m = Math.floor((t - 1) / 60_000);
-        let acc = minutes.get(m);
-        if (acc === undefined) {
-          acc = { req: 0, err: 0, mine: 0 };
-          minutes.set(m, acc);
-        }
+        const i = 3 * (Math.floor((t - 1) / 60_000) - m0);
         const req = d[0]! + d[1]! + d[2]! + d[3]!;
-        acc.req += req;
-        acc.err += d[2]! + d[3]!;
-        if (h === hash) acc.mine += req;
+        minutes[i]! += req;
+        minutes[i + 1]! += d[2]! + d[3]!;
+        if (mine) {
+          minutes[i + 2]! += req;
+          for (let c = 0; c < CODES.length; c++) byCode[c]! += d[c]!;
+        }
       });
     }
     let bad = 0;
-    for (const m of minutes.values()) if (m.mine > 0 && m.req > 0 && m.err / m.req > slo) bad++;
-    return { ...served, maxWeight: svc.maxShare(hash, fromMs, toMs) * 100, errorBudgetMinutes: bad };
+    for (let i = 0; i < minutes.length; i += 3) {
+      const req = minutes[i]!;
+      if (minutes[i + 2]! > 0 && req > 0 && minutes[i + 1]! / req > slo) bad++;
+    }
+    return {
+      ...countsOf(byCode),
+      maxWeight: svc.maxShare(hash, fromMs, toMs) * 100,
+      errorBudgetMinutes: bad,
+    };
   }
 
   // ---- SeriesProvider ------------------------------------------------------------------------
@@ -668,6 +673,17 @@ class TrafficSeries implements SeriesSource {
 }
 
 const NO_SERIES: readonly TrafficSeries[] = [];
+
+/** ServedCounts of per-code totals (CODES order). */
+function countsOf(byCode: Float64Array): ServedCounts {
+  const out: ServedCounts = { requests: 0, errors: 0, byCode: {} };
+  for (let c = 0; c < CODES.length; c++) {
+    out.byCode[CODES[c]!] = byCode[c]!;
+    out.requests += byCode[c]!;
+  }
+  out.errors = out.byCode["500"]! + out.byCode["503"]!;
+  return out;
+}
 
 /** Scrapes deviatesDuring() walks for a load regression before it calls the window deviating. */
 const LOAD_SCAN_LIMIT = 480;
