@@ -318,8 +318,7 @@ class Walker {
     if (!matchers.some((m) => !matches0(m))) {
       this.fail(n, "vector selector must contain at least one non-empty matcher");
     }
-    const text = matchers.map((m) => `${m.name}${m.op}${JSON.stringify(m.value)}`).join(",");
-    return { kind: "vector", name, matchers, offsetMs: 0, at: undefined, text };
+    return { kind: "vector", name, matchers, offsetMs: 0, at: undefined, text: selectorText(matchers) };
   }
 
   /**
@@ -568,6 +567,11 @@ class Walker {
   }
 }
 
+/** VectorSel.text: a stable key of the matchers. */
+function selectorText(matchers: readonly CompiledMatcher[]): string {
+  return matchers.map((m) => `${m.name}${m.op}${JSON.stringify(m.value)}`).join(",");
+}
+
 function matches0(m: CompiledMatcher): boolean {
   // true when the matcher matches the empty string (Prometheus requires one that does not)
   switch (m.op) {
@@ -640,16 +644,22 @@ export function parsePromQL(src: string): Expr {
   return w.expr(first);
 }
 
-/** A bounded cache of parsed ASTs keyed by the query string (ASTs are immutable once built). */
+/**
+ * A bounded cache of parsed ASTs keyed by the query string (ASTs are immutable once built).
+ * Queries that differ only in the values of their equality matchers (a template's arguments, e.g.
+ * an AnalysisTemplate's service and canary hash) are parsed once as a shape and instantiated.
+ */
 export class ParseCache {
   private readonly entries = new Map<string, Expr | PromQLError>();
+  /** Parsed shapes (queries with their plain equality matcher values taken out); null: parse directly. */
+  private readonly shapes = new Map<string, Expr | null>();
   constructor(private readonly limit = 10_000) {}
 
   parse(src: string): Expr {
     let hit = this.entries.get(src);
     if (hit === undefined) {
       try {
-        hit = parsePromQL(src);
+        hit = this.fromShape(src) ?? parsePromQL(src);
       } catch (e) {
         if (!(e instanceof PromQLError)) throw e;
         hit = e;
@@ -659,5 +669,158 @@ export class ParseCache {
     }
     if (hit instanceof PromQLError) throw hit;
     return hit;
+  }
+
+  /** The query's AST from its shape's, or undefined (no values to take out, or a shape that fails). */
+  private fromShape(src: string): Expr | undefined {
+    const t = shapeOf(src);
+    if (t === undefined) return undefined;
+    let shape = this.shapes.get(t.shape);
+    if (shape === undefined) {
+      try {
+        shape = parsePromQL(t.shape);
+        // every placeholder must have become one equality matcher's value, and nothing else
+        if (countPlaceholders(shape) !== t.values.length) shape = null;
+      } catch {
+        // errors name the query's own text: the query is parsed as it is
+        shape = null;
+      }
+      if (this.shapes.size >= this.limit) this.shapes.clear();
+      this.shapes.set(t.shape, shape);
+    }
+    return shape === null ? undefined : instantiate(shape, t.values);
+  }
+}
+
+const PLACEHOLDER = "__gtb_shape_value_";
+/** Matcher values taken out of a shape: plain names, as template arguments are (no escapes). */
+const PLAIN_VALUE = /^[A-Za-z0-9_.:/-]+$/;
+
+/**
+ * The query with the double-quoted values of its `=` and `!=` label matchers replaced by numbered
+ * placeholders (values that are plain names only), or undefined when there are none. Strings and
+ * comments are skipped as the lexer does, so a quote inside one is not taken for a value.
+ */
+function shapeOf(src: string): { shape: string; values: string[] } | undefined {
+  if (src.includes(PLACEHOLDER)) return undefined;
+  const values: string[] = [];
+  let shape = "";
+  let copied = 0;
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    if (c === "#") {
+      const nl = src.indexOf("\n", i);
+      i = nl < 0 ? src.length : nl;
+      continue;
+    }
+    if (c !== '"' && c !== "'" && c !== "`") {
+      i++;
+      continue;
+    }
+    // the literal's end (backslash escapes in quoted strings; none in raw ones)
+    let j = i + 1;
+    while (j < src.length && src[j] !== c) j += c !== "`" && src[j] === "\\" ? 2 : 1;
+    if (j >= src.length) return undefined;
+    const body = src.slice(i + 1, j);
+    if (c === '"' && PLAIN_VALUE.test(body) && equalityBefore(src, i)) {
+      shape += `${src.slice(copied, i + 1)}${PLACEHOLDER}${values.length}`;
+      values.push(body);
+      copied = j;
+    }
+    i = j + 1;
+  }
+  return values.length === 0 ? undefined : { shape: shape + src.slice(copied), values };
+}
+
+/** Is the literal at `at` preceded by `=` or `!=` (not `==`, `<=`, `>=`), blanks aside? */
+function equalityBefore(src: string, at: number): boolean {
+  let k = at - 1;
+  while (k >= 0 && (src[k] === " " || src[k] === "\t" || src[k] === "\n" || src[k] === "\r")) k--;
+  if (src[k] !== "=") return false;
+  const before = src[k - 1];
+  return before !== "=" && before !== "<" && before !== ">";
+}
+
+function placeholderIndex(value: string): number {
+  return value.startsWith(PLACEHOLDER) ? Number(value.slice(PLACEHOLDER.length)) : -1;
+}
+
+/** Placeholders found as equality matcher values (-1 when one shows up anywhere else or twice). */
+function countPlaceholders(e: Expr): number {
+  const seen = new Set<number>();
+  let misplaced = false;
+  const walk = (x: Expr): void => {
+    switch (x.kind) {
+      case "number":
+        return;
+      case "string":
+        if (x.value.includes(PLACEHOLDER)) misplaced = true;
+        return;
+      case "vector":
+        for (const m of x.matchers) {
+          if (m.name.includes(PLACEHOLDER)) misplaced = true;
+          if (!m.value.includes(PLACEHOLDER)) continue;
+          const i = placeholderIndex(m.value);
+          if ((m.op !== "=" && m.op !== "!=") || !(i >= 0) || seen.has(i)) misplaced = true;
+          seen.add(i);
+        }
+        if (x.name?.includes(PLACEHOLDER)) misplaced = true;
+        return;
+      case "matrix":
+        walk(x.vs);
+        return;
+      case "subquery":
+      case "paren":
+      case "unary":
+        walk(x.expr);
+        return;
+      case "call":
+        for (const a of x.args) walk(a);
+        return;
+      case "aggregate":
+        if (x.param !== undefined) walk(x.param);
+        if (x.grouping.some((g) => g.includes(PLACEHOLDER))) misplaced = true;
+        walk(x.expr);
+        return;
+      case "binary":
+        walk(x.lhs);
+        walk(x.rhs);
+        return;
+    }
+  };
+  walk(e);
+  return misplaced ? -1 : seen.size;
+}
+
+/** The shape's AST with the values put back (new selector objects: caches key on matcher lists). */
+function instantiate(e: Expr, values: readonly string[]): Expr {
+  switch (e.kind) {
+    case "number":
+    case "string":
+      return e;
+    case "vector": {
+      const matchers = e.matchers.map((m) => {
+        const i = placeholderIndex(m.value);
+        return i < 0 ? m : { name: m.name, op: m.op, value: values[i]! };
+      });
+      return { ...e, matchers, text: selectorText(matchers) };
+    }
+    case "matrix":
+      return { ...e, vs: instantiate(e.vs, values) as VectorSel };
+    case "subquery":
+    case "paren":
+    case "unary":
+      return { ...e, expr: instantiate(e.expr, values) } as Expr;
+    case "call":
+      return { ...e, args: e.args.map((a) => instantiate(a, values)) };
+    case "aggregate":
+      return {
+        ...e,
+        param: e.param === undefined ? undefined : instantiate(e.param, values),
+        expr: instantiate(e.expr, values),
+      };
+    case "binary":
+      return { ...e, lhs: instantiate(e.lhs, values), rhs: instantiate(e.rhs, values) };
   }
 }
