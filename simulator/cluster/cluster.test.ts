@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { rfc3339 } from "../../engine/core/clock.ts";
 import { MemoryEventLog } from "../../engine/core/events.ts";
 import { KubeApiError, type KubeObject } from "../../engine/kube/types.ts";
 import { VirtualClock } from "../clock/virtual.ts";
@@ -117,6 +118,28 @@ describe("EmbeddedCluster", () => {
     expect(pending?.metadata.finalizers).toEqual(["foregroundDeletion"]);
     await k.patch({ ...ownerRef, name: "dep" }, { metadata: { finalizers: null } }, "merge");
     expect((await error(k.get(ownerRef))).code).toBe(404);
+  });
+
+  it("server-side apply of the same object again writes nothing (same resourceVersion, no watch event)", async () => {
+    const clock = new VirtualClock();
+    const c = new EmbeddedCluster({ clock });
+    const k = c.adminClient("argocd");
+    const first = await k.apply(cm("a", "default"), { fieldManager: "argocd-controller" });
+    const events: string[] = [];
+    await k.watch("v1", "ConfigMap", { resourceVersion: first.metadata.resourceVersion }, (e) =>
+      events.push(`${e.type} ${e.object.metadata.resourceVersion}`),
+    );
+    await clock.runUntil(clock.now() + 60_000);
+    const again = await k.apply(cm("a", "default"), { fieldManager: "argocd-controller" });
+    expect(again.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+    expect(again.metadata.managedFields).toEqual(first.metadata.managedFields);
+    const changed = await k.apply(
+      { ...cm("a", "default"), data: { k: "w" } },
+      { fieldManager: "argocd-controller" },
+    );
+    await clock.runUntil(clock.now() + 1);
+    expect(events).toEqual([`MODIFIED ${changed.metadata.resourceVersion}`]);
+    expect(changed.metadata.managedFields?.[0]?.time).toBe(rfc3339(clock.now() - 1));
   });
 
   it("starts without controllers unless asked", async () => {

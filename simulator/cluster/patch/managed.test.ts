@@ -204,6 +204,30 @@ describe("serverSideApply", () => {
     expect(podContainers(again).map((c) => c.name)).toEqual(["app", "proxy"]);
   });
 
+  it("applying the same configuration again changes nothing, not even the manager's time", () => {
+    const v1 = apply(undefined, config({ replicas: 2, labels: { team: "a" } }), "argocd-controller");
+    const again = apply(v1, config({ replicas: 2, labels: { team: "a" } }), "argocd-controller", T1);
+    expect(again).toEqual(v1);
+    expect(entry(again, "argocd-controller")!.time).toBe(T0);
+    const changed = apply(v1, config({ replicas: 3, labels: { team: "a" } }), "argocd-controller", T2);
+    expect((changed.spec as Spec).replicas).toBe(3);
+    expect(entry(changed, "argocd-controller")!.time).toBe(T2);
+  });
+
+  it("an apply that changes nothing has no conflicts, even on fields another manager owns", () => {
+    const live = edit(apply(undefined, config({ replicas: 2 }), "argocd-controller"), {
+      spec: { replicas: 5 },
+    });
+    const r = serverSideApply(live, config({ replicas: 5 }), { manager: "other", force: false, time: T2 });
+    expect(r.conflicts).toEqual([]);
+    const changing = serverSideApply(live, config({ replicas: 4 }), {
+      manager: "other",
+      force: false,
+      time: T2,
+    });
+    expect(changing.conflicts.map((c) => [c.manager, c.field])).toEqual([["kubectl-edit", ".spec.replicas"]]);
+  });
+
   it("groups several conflicts by manager in the message", () => {
     const live = apply(undefined, config({ replicas: 1, image: "a" }), "x");
     const r = serverSideApply(live, config({ replicas: 2, image: "b" }), {

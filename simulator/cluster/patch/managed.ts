@@ -210,20 +210,46 @@ function entriesOf(list: Owner[]): ManagedFieldsEntry[] {
   return out;
 }
 
-/** Drop nulls from an applied configuration (an unset field is not applied). */
+/** Whether a member of some map in `v` is null or undefined (an applied configuration's unset field). */
+function hasNull(v: unknown): boolean {
+  if (Array.isArray(v)) {
+    for (const x of v) if (hasNull(x)) return true;
+    return false;
+  }
+  if (!isMap(v)) return false;
+  for (const k in v) {
+    const x = v[k];
+    if (x === null || x === undefined || hasNull(x)) return true;
+  }
+  return false;
+}
+
+/**
+ * Drop nulls from an applied configuration (an unset field is not applied):
+ * `v` itself when it has none (the server owns the applied object), else a copy.
+ */
 function withoutNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutNulls);
+  return hasNull(v) ? copyWithoutNulls(v) : v;
+}
+
+function copyWithoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copyWithoutNulls);
   if (!isMap(v)) return v;
   const out: JsonMap = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = withoutNulls(x);
+  for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = copyWithoutNulls(x);
   return out;
 }
 
-/** Merge an applied configuration into a live value: maps and associative lists merge, the rest replaces. */
+/**
+ * Merge an applied configuration into a live value: maps and associative
+ * lists merge, the rest replaces. The applied values are taken over as they
+ * are (the applied object is the server's own, and used for nothing else).
+ */
 function mergeApplied(live: unknown, applied: unknown, field: FieldSchema | undefined): unknown {
   if (isMap(live) && isMap(applied) && !field?.atomic) {
     const out: JsonMap = { ...live };
-    for (const [k, v] of Object.entries(applied)) out[k] = mergeApplied(live[k], v, field?.struct?.[k]);
+    const struct = field?.struct;
+    for (const k in applied) out[k] = mergeApplied(live[k], applied[k], struct?.[k]);
     return out;
   }
   const list = field?.list;
@@ -234,11 +260,17 @@ function mergeApplied(live: unknown, applied: unknown, field: FieldSchema | unde
       const key = itemKey(item, list);
       const i = key === undefined ? -1 : out.findIndex((x) => itemKey(x, list) === key);
       if (i >= 0) out[i] = mergeApplied(out[i], item, itemField);
-      else out.push(structuredClone(item));
+      else out.push(item);
     }
     return out;
   }
-  return structuredClone(applied);
+  return applied;
+}
+
+/** Whether one of `others` owns `p`. */
+function ownedByAny(others: readonly Owner[], p: string): boolean {
+  for (const o of others) if (o.has(p)) return true;
+  return false;
 }
 
 /**
@@ -282,45 +314,63 @@ export function serverSideApply(
   }
   const newSet = parsedSet(fieldsV1);
   const others = all.filter((o) => o !== mine);
-  const ownedByOthers = (p: string) => others.some((o) => o.has(p));
 
   // Fields this manager applied before and applies no more are removed, unless someone else owns them.
   // (live is shared and frozen: copy it in full only when something must be removed in place;
   // the merge below copies what it changes and shares the rest)
-  const dropped = [...(mine?.set ?? [])].filter((p) => !newSet.has(p) && !ownedByOthers(p));
+  const dropped: string[] = [];
+  if (mine !== undefined)
+    for (const p of mine.set) if (!newSet.has(p) && !ownedByAny(others, p)) dropped.push(p);
   const merged: JsonMap = dropped.length > 0 ? (structuredClone(live) as JsonMap) : { ...live };
-  for (const p of dropped) removePath(merged, p, schema, (q) => newSet.has(q) || ownedByOthers(q));
+  for (const p of dropped) removePath(merged, p, schema, (q) => newSet.has(q) || ownedByAny(others, q));
   const { metadata: appliedMeta, ...appliedBody } = appliedScope;
-  for (const [k, v] of Object.entries(appliedBody)) merged[k] = mergeApplied(merged[k], v, schema[k]);
+  for (const k in appliedBody) merged[k] = mergeApplied(merged[k], appliedBody[k], schema[k]);
   if (isMap(appliedMeta)) {
     merged.metadata = mergeApplied(merged.metadata, appliedMeta, schema.metadata) as JsonMap;
   }
 
-  // what the apply changes (diffFlat skips the subtrees merged shares with live)
-  const { changed } = diffFlat(scopeOf(live, undefined), scopeOf(merged, undefined), schema);
+  // An apply that leaves the object as it is changes no field (no conflicts) and, as upstream
+  // (kubernetes#88875), does not stamp its manager's time: applying the same object again is a no-op.
+  // (merged still carries live's managedFields here)
+  const unchanged = deepEqual(merged, live);
+  if (unchanged && mine !== undefined) myEntry.time = mine.entry.time;
   const conflicts: ApplyConflict[] = [];
   const conflicting = new Set<string>();
-  for (const p of newSet) {
-    if (!changed.has(p)) continue;
-    for (const o of others) {
-      if (!o.has(p)) continue;
-      conflicting.add(p);
-      const c: ApplyConflict = {
-        manager: o.entry.manager,
-        field: pathString(p),
-        operation: o.entry.operation,
-      };
-      if (o.entry.apiVersion) c.apiVersion = o.entry.apiVersion;
-      if (o.entry.time) c.time = o.entry.time;
-      if (o.entry.subresource) c.subresource = o.entry.subresource;
-      conflicts.push(c);
+  // conflicts are applied fields another manager owns whose value the apply changes: the diff
+  // (diffFlat skips the subtrees merged shares with live) is needed only when there are such fields
+  const contested: string[] = [];
+  if (!unchanged) for (const p of newSet) if (ownedByAny(others, p)) contested.push(p);
+  if (contested.length > 0) {
+    const { changed } = diffFlat(scopeOf(live, undefined), scopeOf(merged, undefined), schema);
+    for (const p of contested) {
+      if (!changed.has(p)) continue;
+      for (const o of others) {
+        if (!o.has(p)) continue;
+        conflicting.add(p);
+        const c: ApplyConflict = {
+          manager: o.entry.manager,
+          field: pathString(p),
+          operation: o.entry.operation,
+        };
+        if (o.entry.apiVersion) c.apiVersion = o.entry.apiVersion;
+        if (o.entry.time) c.time = o.entry.time;
+        if (o.entry.subresource) c.subresource = o.entry.subresource;
+        conflicts.push(c);
+      }
     }
   }
   conflicts.sort((a, b) => cmp(a.manager, b.manager) || cmp(a.field, b.field));
   if (conflicts.length > 0 && !opts.force) return { object: live, conflicts };
 
   for (const o of others) for (const p of conflicting) o.delete(p);
-  const mineOwner = new Owner(myEntry);
+  // (the same entry again when nothing about it changed: the managedFields compare equal to live's)
+  const same =
+    mine !== undefined &&
+    mine.entry.fieldsV1 === myEntry.fieldsV1 &&
+    mine.entry.time === myEntry.time &&
+    mine.entry.apiVersion === myEntry.apiVersion &&
+    mine.entry.fieldsType === "FieldsV1";
+  const mineOwner = same ? mine : new Owner(myEntry);
   const list = mine === undefined ? [...all, mineOwner] : all.map((o) => (o === mine ? mineOwner : o));
   const object = merged as KubeObject;
   object.metadata = { ...object.metadata, managedFields: entriesOf(list) };
