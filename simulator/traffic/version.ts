@@ -653,73 +653,86 @@ export class VersionSeries {
     return { lam, lts, effs };
   }
 
-  /** Draw chunk j's totals only (per lifetime segment) and record its anchor as aggregated. */
+  /**
+   * Draw chunk j's totals only (per lifetime segment) and record its anchor as aggregated. The
+   * expected traffic is summed interval by interval as weights() gives it (the behaviour evaluated
+   * every SUB intervals), in one pass without per-interval arrays.
+   */
   private aggregate(j: number, prev: Float64Array | undefined): void {
-    const { width, bucket0, count, sum } = this.cols;
     const nb = this.grid.buckets.length + 1;
-    const cum = prev === undefined ? new Float64Array(width) : Float64Array.from(prev);
+    const cum = prev === undefined ? new Float64Array(this.cols.width) : Float64Array.from(prev);
     const I = this.grid.intervalMs;
     const rng = SeededRng.keyed(this.grid.seedKey, "traffic-history", this.svc.key, this.hash, j);
-    const w = this.weights(j);
     let lastLt: Lifetime | undefined = this.lifetimeAt(this.scrapeTime(j * CHUNK) - I);
-    // the current segment's expected requests, 5xx, 4xx, 503 and per-bucket requests, latency moments
-    let lam = 0;
-    let e5 = 0;
-    let e4 = 0;
-    let e503 = 0;
-    let m1 = 0;
-    let m2 = 0;
-    const eb = new Float64Array(nb);
-    const flush = () => {
-      const n = rng.poisson(lam);
-      if (n > 0) {
-        const n5 = rng.binomial(n, e5 / lam);
-        const rest = n - n5;
-        const n4 = lam - e5 > 0 ? rng.binomial(rest, e4 / (lam - e5)) : 0;
-        const n503 = e5 > 0 ? rng.binomial(n5, e503 / e5) : 0;
-        cum[0]! += rest - n4;
-        cum[1]! += n4;
-        cum[2]! += n5 - n503;
-        cum[3]! += n503;
-        let remaining = n;
-        let pRemaining = 1;
-        let below = 0;
-        for (let bi = 0; bi < nb - 1; bi++) {
-          const p = eb[bi]! / lam;
-          const x =
-            remaining > 0 && pRemaining > 0 ? rng.binomial(remaining, Math.min(1, p / pRemaining)) : 0;
-          remaining -= x;
-          pRemaining -= p;
-          below += x;
-          cum[bucket0 + bi]! += below;
-        }
-        cum[count]! += n;
-        cum[sum]! += Math.max(0, rng.normal((n * m1) / lam, Math.sqrt((n * m2) / lam)));
-      }
-      lam = e5 = e4 = e503 = m1 = m2 = 0;
-      eb.fill(0);
-    };
+    // the current segment's expected requests, 5xx, 4xx, 503, latency moments (SEG_*), per-bucket requests
+    const seg = new Float64Array(SEG_WIDTH + nb);
+    let eff: EffectiveBehaviour | undefined;
+    let shape: LatencyShape | undefined;
     for (let i = 0; i < CHUNK; i++) {
-      const lt = w.lts[i];
+      const t = this.scrapeTime(j * CHUNK + i);
+      // lifetimes do not overlap: one that holds t is the one lifetimeAt() finds
+      const lt = lastLt !== undefined && lastLt.start <= t && t < lastLt.stop ? lastLt : this.lifetimeAt(t);
       if (lt !== lastLt) {
-        flush();
+        this.drawSegment(rng, seg, cum);
         cum.fill(0);
       }
       lastLt = lt;
-      const l = w.lam[i]!;
-      const e = w.effs[i];
-      if (l <= 0 || e === undefined) continue;
-      lam += l;
-      e5 += l * e.eff.errorRatio;
-      e4 += l * e.eff.clientErrorRatio;
-      e503 += l * e.eff.errorRatio * e.eff.unavailableShare;
-      const probs = e.shape.probs;
-      for (let bi = 0; bi < nb; bi++) eb[bi]! += l * probs[bi]!;
-      m1 += l * e.shape.mean;
-      m2 += l * e.shape.variance;
+      if (lt === undefined) continue;
+      const share = this.svc.shareOver(this.hash, t - I, t);
+      if (share <= 0) continue;
+      const mid = t - I / 2;
+      const vRps = this.svc.curve.rps(mid) * share;
+      const l = (vRps * I) / 1000;
+      if (eff === undefined || i % SUB === 0) {
+        const b = this.behaviours.at(mid);
+        eff = this.effective(b, vRps, mid - lt.start, mid);
+        shape = this.shape(this.components(b), eff.latencyFactor);
+      }
+      if (l <= 0) continue;
+      seg[SEG_LAM]! += l;
+      seg[SEG_E5]! += l * eff.errorRatio;
+      seg[SEG_E4]! += l * eff.clientErrorRatio;
+      seg[SEG_E503]! += l * eff.errorRatio * eff.unavailableShare;
+      const probs = shape!.probs;
+      for (let bi = 0; bi < nb; bi++) seg[SEG_WIDTH + bi]! += l * probs[bi]!;
+      seg[SEG_M1]! += l * shape!.mean;
+      seg[SEG_M2]! += l * shape!.variance;
     }
-    flush();
+    this.drawSegment(rng, seg, cum);
     this.anchors.set(j, cum, true);
+  }
+
+  /** Draw a lifetime segment's totals from its expected traffic (then cleared) onto `cum`. */
+  private drawSegment(rng: SeededRng, seg: Float64Array, cum: Float64Array): void {
+    const { bucket0, count, sum } = this.cols;
+    const nb = seg.length - SEG_WIDTH;
+    const lam = seg[SEG_LAM]!;
+    const e5 = seg[SEG_E5]!;
+    const n = rng.poisson(lam);
+    if (n > 0) {
+      const n5 = rng.binomial(n, e5 / lam);
+      const rest = n - n5;
+      const n4 = lam - e5 > 0 ? rng.binomial(rest, seg[SEG_E4]! / (lam - e5)) : 0;
+      const n503 = e5 > 0 ? rng.binomial(n5, seg[SEG_E503]! / e5) : 0;
+      cum[0]! += rest - n4;
+      cum[1]! += n4;
+      cum[2]! += n5 - n503;
+      cum[3]! += n503;
+      let remaining = n;
+      let pRemaining = 1;
+      let below = 0;
+      for (let bi = 0; bi < nb - 1; bi++) {
+        const p = seg[SEG_WIDTH + bi]! / lam;
+        const x = remaining > 0 && pRemaining > 0 ? rng.binomial(remaining, Math.min(1, p / pRemaining)) : 0;
+        remaining -= x;
+        pRemaining -= p;
+        below += x;
+        cum[bucket0 + bi]! += below;
+      }
+      cum[count]! += n;
+      cum[sum]! += Math.max(0, rng.normal((n * seg[SEG_M1]!) / lam, Math.sqrt((n * seg[SEG_M2]!) / lam)));
+    }
+    seg.fill(0);
   }
 
   /**
@@ -898,6 +911,15 @@ function grow<T extends Float64Array | Uint8Array>(a: T, n: number): T {
 
 /** Evaluate the behaviour every SUB intervals when drawing history in aggregate (2 minutes at 15 s). */
 const SUB = 8;
+
+/** A lifetime segment's expected traffic in aggregate(): slots of its sums, then one per bucket. */
+const SEG_LAM = 0;
+const SEG_E5 = 1;
+const SEG_E4 = 2;
+const SEG_E503 = 3;
+const SEG_M1 = 4;
+const SEG_M2 = 5;
+const SEG_WIDTH = 6;
 
 interface ChunkWeights {
   /** Expected requests of each interval. */
