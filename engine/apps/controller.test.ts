@@ -147,6 +147,30 @@ describe.each(["in-process", "https"] as const)("Application controller (%s)", (
     expect(c.comparisons).toBeGreaterThan(before);
   });
 
+  // virtual time only: a sync's applies land in one instant of the clock
+  if (transport === "in-process")
+    it("refreshes once after a sync whose applies land in one instant, not once per applied object", async () => {
+      await w.run(5_000);
+      await w.engine.idle();
+      const c = w.engine.controller;
+      const before = c.reconciles;
+      const rev = w.repo.commit(
+        {
+          "apps/watch/cm.yaml": cm("watch-config", { LOG_LEVEL: "debug", x: "z" }),
+          "apps/watch/svc.yaml": svc("watch").replace("port: 80\n", "port: 81\n"),
+        },
+        "watch: new config and port",
+      );
+      c.refresh("watch");
+      await w.engine.idle();
+      const app = await w.app("watch");
+      expect(app.status?.sync).toMatchObject({ status: "Synced", revision: rev });
+      expect(app.status?.operationState).toMatchObject({ phase: "Succeeded" });
+      expect(app.status?.resources?.filter((r) => r.status !== "Synced")).toEqual([]);
+      // the refresh that started the sync, then one for the two objects it changed
+      expect(c.reconciles - before).toBe(2);
+    });
+
   it("compares a revision that left the app's directory alone without diffing it again", async () => {
     const c = w.engine.controller;
     // let the earlier tests' changes settle (live objects still changing are compared again)

@@ -35,9 +35,10 @@ import type { CommitInfo, GitSource } from "../source/types.ts";
 import {
   filesUnder,
   MANIFEST_GENERATE_PATHS,
+  refMatches,
   refreshPrefixes,
-  revisionMatches,
   sameRepoURL,
+  targetRef,
 } from "../source/webhook.ts";
 import type { AuditLookup } from "./audit.ts";
 import { lastWriterFromManagedFields } from "./audit.ts";
@@ -209,12 +210,18 @@ interface AppRuntime {
   opSeq: number;
   /** What a push is matched against, made from the spec and annotation it was made for. */
   pushMatch: PushMatch | undefined;
+  /**
+   * While a sync applies its resources: the clock time it started applying, and whether a tracked
+   * object changed at that same instant (that refresh waits for the sync's end; see onAppChange).
+   */
+  applying: { at: number; changed: boolean } | undefined;
 }
 
 interface PushMatch {
   spec: unknown;
   annotation: string | undefined;
-  sources: Array<{ repoURL: unknown; targetRevision: string; prefixes: string[] | undefined }>;
+  /** `ref`: the target revision as targetRef() gives it. */
+  sources: Array<{ repoURL: unknown; ref: string; prefixes: string[] | undefined }>;
 }
 
 /** An app's sources as a push is matched against them (made again when the spec or annotation changes). */
@@ -224,7 +231,7 @@ function pushMatcher(rt: AppRuntime, app: Application): PushMatch["sources"] {
   if (m !== undefined && m.spec === app.spec && m.annotation === annotation) return m.sources;
   const sources = validateApplication(app).sources.map((s) => ({
     repoURL: s.repoURL,
-    targetRevision: s.targetRevision ?? "HEAD",
+    ref: targetRef(s.targetRevision ?? "HEAD"),
     prefixes: refreshPrefixes(annotation, s.path ?? ""),
   }));
   rt.pushMatch = { spec: app.spec, annotation, sources };
@@ -392,7 +399,7 @@ export class AppController {
       let hit = false;
       for (const s of pushMatcher(rt, app)) {
         if (!sameRepo(s.repoURL)) continue;
-        if (!revisionMatches(s.targetRevision, push.revision, push.touchedHead)) continue;
+        if (!refMatches(s.ref, push.revision, push.touchedHead)) continue;
         if (files !== undefined && !filesUnder(s.prefixes, files)) continue;
         hit = true;
         break;
@@ -494,6 +501,7 @@ export class AppController {
         reconciledAt: undefined,
         opSeq: 0,
         pushMatch: undefined,
+        applying: undefined,
       };
       this.apps.set(name, rt);
     }
@@ -584,6 +592,14 @@ export class AppController {
     if (rt === undefined) return;
     // status-only changes come only when health changed (upstream skipResourceUpdate)
     if (c.reason !== "health") rt.watchTriggered.set(c.key, c.object);
+    // The sync's own applies, made in one instant: one refresh once they are all made (upstream's
+    // refresh queue folds the watch events of a burst of applies that arrive while it compares),
+    // not one per applied object. A change at a later time (a wave waiting for health) refreshes.
+    const a = rt.applying;
+    if (a !== undefined && a.at === this.clock.now()) {
+      a.changed = true;
+      return;
+    }
     this.statusQueue.add(c.app);
   }
 
@@ -1046,6 +1062,8 @@ export class AppController {
       op.retryCount > 0 ? `Retrying attempt #${op.retryCount}` : "syncing",
     );
     let outcome: SyncOutcome;
+    const applying = { at: this.clock.now(), changed: false };
+    rt.applying = applying;
     try {
       const auto = app.spec.syncPolicy?.automated;
       outcome = await executeSync({
@@ -1070,6 +1088,8 @@ export class AppController {
       });
     } catch (e) {
       outcome = { phase: "Error", message: errMessage(e), resources: [] };
+    } finally {
+      if (rt.applying === applying) rt.applying = undefined;
     }
     const automated = this.automated(app);
     const limit = retryLimit(app.spec.syncPolicy?.retry, automated && op.initiatedBy.automated === true);
@@ -1084,6 +1104,7 @@ export class AppController {
         `${outcome.message}. Retrying attempt #${op.retryCount} at ${rfc3339(op.retryAt)}.`,
         outcome,
       );
+      if (applying.changed) this.statusQueue.add(name);
       this.opQueue.addAfter(name, delay);
       return;
     }

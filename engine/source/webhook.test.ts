@@ -125,6 +125,8 @@ describe("manifest-generate-paths (refresh only apps whose paths a push touched)
     [".", "charts/a", ["charts/a/values-production.yaml"], true],
     [".", "charts/a", ["charts/b/values-production.yaml"], false],
     [".", "charts/a", ["charts/ab/values.yaml"], false],
+    [".", "charts/a", ["charts/a.yaml", "charts/a-b/x"], false],
+    ["/charts/a/values.yaml", "charts/a", ["charts/a/values.yaml"], true],
     ["/shared;.", "charts/a", ["shared/lib.yaml"], true],
     ["../common", "charts/a", ["charts/common/_helpers.tpl"], true],
     ["/", "charts/a", ["README.md"], true],

@@ -100,14 +100,30 @@ export function refreshPrefixes(annotation: string | undefined, sourcePath: stri
 /** Whether any of `files` is at or below one of `prefixes` (undefined: always). */
 export function filesUnder(prefixes: readonly string[] | undefined, files: readonly string[]): boolean {
   if (prefixes === undefined) return true;
-  return files.some((f) => prefixes.some((p) => p === "" || f === p || f.startsWith(`${p}/`)));
+  for (const f of files) {
+    for (const p of prefixes) {
+      // p itself or below it ("/" after p); "" is the repository root
+      if (p === "" || (f.startsWith(p) && (f.length === p.length || f.charCodeAt(p.length) === 47)))
+        return true;
+    }
+  }
+  return false;
+}
+
+/** A targetRevision as a push names it: without refs/heads/ or refs/tags/. */
+export function targetRef(targetRevision: string): string {
+  return targetRevision.replace(/^refs\/(heads|tags)\//, "");
 }
 
 /** Does a push of `revision` (branch or tag) concern an app tracking `targetRevision`? */
 export function revisionMatches(targetRevision: string, revision: string, touchedHead: boolean): boolean {
-  const t = targetRevision.replace(/^refs\/(heads|tags)\//, "");
-  if (t === "" || t === "HEAD") return touchedHead;
-  return t === revision;
+  return refMatches(targetRef(targetRevision), revision, touchedHead);
+}
+
+/** revisionMatches for a target already made a targetRef. */
+export function refMatches(ref: string, revision: string, touchedHead: boolean): boolean {
+  if (ref === "" || ref === "HEAD") return touchedHead;
+  return ref === revision;
 }
 
 export function verifySignature(secret: string, body: Buffer | string, header: string | undefined): boolean {

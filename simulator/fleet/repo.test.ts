@@ -109,7 +109,8 @@ describe("FleetRepo", () => {
     ];
     let t = T0;
     for (const files of steps) {
-      const sha = repo.commit({ files, message: "step", author: alice, time: (t += 1000) });
+      t += 1000;
+      const sha = repo.commit({ files, message: "step", author: alice, time: t });
       git(repo.dir, "fsck", "--strict", "--no-dangling");
       expect(git(repo.dir, "ls-tree", "-r", "--name-only", sha).trim().split("\n")).toEqual(repo.list());
       // the same files written into a fresh repository in one commit give the same tree
