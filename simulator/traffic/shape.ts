@@ -30,6 +30,10 @@ export class RateCurve {
   private readonly sd: number;
   private readonly knotMs: number;
   private knotCache = new Map<number, number>();
+  /** The knots around the last t asked for: lastKnot's value and the next one's. */
+  private lastKnot = Number.NaN;
+  private k0 = 0;
+  private k1 = 0;
 
   constructor(
     private readonly key: string,
@@ -45,7 +49,8 @@ export class RateCurve {
 
   /** Expected requests per second at `t` (ms since the epoch). */
   rps(t: number): number {
-    const hour = (((t % DAY) + DAY) % DAY) / 3_600_000;
+    // t % DAY is already in [0, DAY) for t >= 0 (the same number the general form gives)
+    const hour = (t >= 0 ? t % DAY : ((t % DAY) + DAY) % DAY) / 3_600_000;
     // 1970-01-01 was a Thursday (day 4)
     const dow = (((Math.floor(t / DAY) + 4) % 7) + 7) % 7;
     const weekly = dow === 0 || dow === 6 ? this.weekend : 1;
@@ -59,7 +64,13 @@ export class RateCurve {
     const x = t / this.knotMs;
     const i = Math.floor(x);
     const f = x - i;
-    const z = (1 - f) * this.knot(i) + f * this.knot(i + 1);
+    // consecutive calls mostly fall between the same two knots
+    if (i !== this.lastKnot) {
+      this.lastKnot = i;
+      this.k0 = this.knot(i);
+      this.k1 = this.knot(i + 1);
+    }
+    const z = (1 - f) * this.k0 + f * this.k1;
     return Math.exp(this.sd * z - (this.sd * this.sd) / 2);
   }
 
