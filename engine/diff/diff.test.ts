@@ -333,6 +333,30 @@ describe("diff (ConfigMap)", () => {
   ] as const)("%s", (_n, desiredData, live, modified) => {
     expect(diff(cm({ ...desiredData }), live).modified).toBe(modified);
   });
+
+  it("the same objects diffed again, one side changed or other options, give that diff's answer", () => {
+    const tracking = { "argocd.argoproj.io/tracking-id": "shop:/ConfigMap:shop/cfg" };
+    const live = cm({ a: "1" }, { managedFields: owned(["a"]), annotations: tracking });
+    const same = cm({ a: "1" });
+    expect(diff(same, live).modified).toBe(false);
+    // the tracking annotation compared only when asked for
+    const moved = cm(
+      { a: "1" },
+      { annotations: { "argocd.argoproj.io/tracking-id": "other:/ConfigMap:shop/cfg" } },
+    );
+    expect(diff(moved, live).modified).toBe(false);
+    expect(diff(moved, live, { keepTrackingAnnotation: true }).modified).toBe(true);
+    expect(diff(moved, live).modified).toBe(false);
+    const edited = cm({ a: "2" });
+    expect(diff(edited, live).changes).toEqual([{ path: "/data/a", old: "1", new: "2" }]);
+    const live2 = cm({ a: "2" }, { managedFields: owned(["a"]) });
+    expect(diff(edited, live2).modified).toBe(false);
+    expect(diff(same, live2).changes).toEqual([{ path: "/data/a", old: "2", new: "1" }]);
+    // with ignoreDifferences the rules apply
+    expect(
+      diff(same, live2, { ignoreDifferences: [{ kind: "ConfigMap", jsonPointers: ["/data/a"] }] }).modified,
+    ).toBe(false);
+  });
 });
 
 describe("normalize", () => {

@@ -82,6 +82,26 @@ function toYaml(obj: KubeObject | undefined): string {
 }
 
 /**
+ * Normalized forms by object, made without ignoreDifferences rules (with rules, desired's form depends on
+ * the live object's managedFields). Callers hand diff objects they do not change afterwards (watch-cache
+ * objects, rendered manifests): a resource diffed again after only its live or only its desired side
+ * changed normalizes the other side once, not again. Results share these forms: read-only.
+ */
+const NORMALIZED = new WeakMap<KubeObject, { keepTracking: boolean; out: KubeObject }>();
+
+function normalizedOf(
+  obj: KubeObject,
+  nopts: { ignoreDifferences: readonly IgnoreDifference[]; keepTrackingAnnotation: boolean },
+): KubeObject {
+  if (nopts.ignoreDifferences.length > 0) return normalize(obj, nopts);
+  const hit = NORMALIZED.get(obj);
+  if (hit !== undefined && hit.keepTracking === nopts.keepTrackingAnnotation) return hit.out;
+  const out = normalize(obj, nopts);
+  NORMALIZED.set(obj, { keepTracking: nopts.keepTrackingAnnotation, out });
+  return out;
+}
+
+/**
  * Diff one desired object (from Git; undefined = should not exist) against its
  * live counterpart (undefined = missing). Pure.
  */
@@ -95,11 +115,13 @@ export function diff(
     ignoreDifferences: opts.ignoreDifferences ?? [],
     keepTrackingAnnotation: opts.keepTrackingAnnotation ?? false,
   };
-  const normalizedLive = live === undefined ? undefined : normalize(live, nopts);
+  const normalizedLive = live === undefined ? undefined : normalizedOf(live, nopts);
   const normalizedDesired =
     desired === undefined
       ? undefined
-      : normalize(desired, live === undefined ? nopts : { ...nopts, managedFieldsFrom: live });
+      : nopts.ignoreDifferences.length === 0
+        ? normalizedOf(desired, nopts)
+        : normalize(desired, live === undefined ? nopts : { ...nopts, managedFieldsFrom: live });
   let predicted: KubeObject | undefined;
   if (normalizedDesired === undefined) predicted = undefined;
   else if (normalizedLive === undefined || live === undefined) predicted = normalizedDesired;
