@@ -665,7 +665,15 @@ export class ApiServer {
         else if (meta.managedFields !== undefined) delete meta.managedFields;
       }
       meta.resourceVersion = old.metadata.resourceVersion!;
-      obj = { ...next, apiVersion: old.apiVersion, kind: old.kind, metadata: meta };
+      // (the request's object is the server's own - a patch result or a copied body - unless frozen)
+      if (Object.isFrozen(next))
+        obj = { ...next, apiVersion: old.apiVersion, kind: old.kind, metadata: meta };
+      else {
+        obj = next;
+        obj.apiVersion = old.apiVersion;
+        obj.kind = old.kind;
+        obj.metadata = meta;
+      }
       if (t.status) {
         if (old.status !== undefined) obj.status = old.status;
         else if (obj.status !== undefined) delete obj.status;
@@ -679,7 +687,12 @@ export class ApiServer {
       shareMembers(old.metadata as Record<string, unknown>, obj.metadata as Record<string, unknown>);
     }
     if (deepEqual(obj, old)) return live;
-    if (tracksGeneration(t) && !deepEqual(obj, old, t.status ? SKIP_META_STATUS : SKIP_META))
+    // (a /status write changes the status alone: never the generation)
+    if (
+      p.subresource !== "status" &&
+      tracksGeneration(t) &&
+      !deepEqual(obj, old, t.status ? SKIP_META_STATUS : SKIP_META)
+    )
       obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
     if (managedFields === undefined) {
       const opts: Parameters<typeof recordUpdate>[2] = {
@@ -711,7 +724,10 @@ export class ApiServer {
     return s;
   }
 
-  /** PUT (main resource, /status or /scale): optimistic concurrency on metadata.resourceVersion. */
+  /**
+   * PUT (main resource, /status or /scale): optimistic concurrency on
+   * metadata.resourceVersion. Takes ownership of `body` unless it is frozen.
+   */
   update(
     ctx: RequestContext,
     t: ResourceType,
@@ -1256,7 +1272,8 @@ export class ApiServer {
       backlog = since;
     }
     let stopped = false;
-    let queue: Array<[WatchEventType, KubeObject, Stored | undefined]> = [];
+    // the events waiting for the next microtask, three slots each (type, object, stored): no tuple per event
+    let queue: Array<WatchEventType | KubeObject | Stored | undefined> = [];
     let scheduled = false;
     let lastSentRv = this.store.resourceVersion;
     let bookmarkTimer: ReturnType<Clock["setTimeout"]> | undefined;
@@ -1264,13 +1281,13 @@ export class ApiServer {
       scheduled = false;
       const q = queue;
       queue = [];
-      for (const [type, obj, s] of q) {
+      for (let i = 0; i < q.length; i += 3) {
         if (stopped) return;
-        send(type, obj, s);
+        send(q[i] as WatchEventType, q[i + 1] as KubeObject, q[i + 2] as Stored | undefined);
       }
     };
     const push = (type: WatchEventType, obj: KubeObject, s: Stored | undefined) => {
-      queue.push([type, obj, s]);
+      queue.push(type, obj, s);
       if (!scheduled) {
         scheduled = true;
         queueMicrotask(flush);

@@ -136,9 +136,42 @@ describe("mergeForeignPatch", () => {
     ["a non-finite number is null: a removal", { spec: { replicas: Number.NaN } }],
     ["values JSON writes its own way", { spec: { box: new Box(), when: new Date(0), nested: [new Box()] } }],
     ["frozen parts of a read", { spec: target.spec, status: { conditions: target.status.conditions } }],
+    [
+      "lists equal to the target's",
+      { spec: { list: [1, 2] }, status: { conditions: [{ status: "True", type: "Ready" }] } },
+    ],
+    ["a list equal but for values JSON converts", { spec: { list: [1, undefined], other: [new Date(0)] } }],
+    [
+      "an item equal but for a non-finite number",
+      { status: { conditions: [{ type: "Ready", status: "True", n: Number.NaN }] } },
+    ],
   ];
   it.each(cases)("%s: what merging a copy of the patch gives", (_name, patch) => {
     expect(mergeForeignPatch(target, patch)).toEqual(mergePatch(target, cloneJson(patch)));
+  });
+
+  it("keeps what the patch leaves as it was: the target's own maps, lists and items", () => {
+    expect(mergeForeignPatch(target, { spec: { replicas: 1 }, status: {} })).toBe(target);
+    const same = mergeForeignPatch(target, { status: { conditions: [{ status: "True", type: "Ready" }] } });
+    expect(same).toBe(target);
+    const stored = deepFreeze({
+      status: { items: [{ n: 1 }, { n: 2 }, { n: 3 }], phase: "Running" },
+      spec: { a: 1 },
+    });
+    const next = mergeForeignPatch(stored, {
+      status: { items: [{ n: 1 }, { n: 20 }, { n: 3 }] },
+    }) as typeof stored;
+    expect(next.spec).toBe(stored.spec);
+    expect(next.status.items[0]).toBe(stored.status.items[0]);
+    expect(next.status.items[1]).toEqual({ n: 20 });
+    expect(next.status.items[2]).toBe(stored.status.items[2]);
+    // a bounded list that dropped its oldest item and appended one
+    const slid = mergeForeignPatch(stored, {
+      status: { items: [{ n: 2 }, { n: 3 }, { n: 4 }] },
+    }) as typeof stored;
+    expect(slid.status.items[0]).toBe(stored.status.items[1]);
+    expect(slid.status.items[1]).toBe(stored.status.items[2]);
+    expect(slid.status.items).toEqual([{ n: 2 }, { n: 3 }, { n: 4 }]);
   });
 
   it("keeps nothing of the caller's patch: changing it afterwards changes no result", () => {

@@ -50,22 +50,89 @@ export function isPlainData(v: unknown): v is Record<string, unknown> {
 /**
  * mergePatch(target, cloneJson(patch)) for a patch the caller keeps, without
  * copying it first: its maps are merged into new objects anyway, so only the
- * values taken over as they are (lists, scalars, atomic values) are copied
- * (frozen ones, read from the store, are shared).
+ * values taken over as they are (lists, scalars, atomic values) are copied,
+ * and of those only what differs from the target (frozen ones, read from the
+ * store, are shared). What the patch leaves as it was stays the target's own:
+ * a map the patch changes nothing in is the target's map itself, a list equal
+ * (as JSON) to the target's is the target's list, and a list that changed
+ * keeps the target's items where they are equal (the later share() of the
+ * write then compares by identity).
  */
 export function mergeForeignPatch(target: unknown, patch: unknown): unknown {
-  if (!isPlainData(patch) || Object.isFrozen(patch)) return mergePatch(target, ownJson(patch));
-  const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  if (!isPlainData(patch) || Object.isFrozen(patch)) {
+    if (Array.isArray(patch) && !Object.isFrozen(patch) && Array.isArray(target))
+      return takeOverList(target, patch);
+    return mergePatch(target, ownJson(patch));
+  }
+  const base = isPlainObject(target) ? target : undefined;
+  // copied on the first change (a fresh map when the target is not one)
+  let out: Record<string, unknown> | undefined = base === undefined ? {} : undefined;
   for (const k of Object.keys(patch)) {
     let v = patch[k];
     // what the JSON text of the patch would say: no member, or null for a non-finite number
     if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
     if (typeof v === "number" && !Number.isFinite(v)) v = null;
+    const from = out ?? (base as Record<string, unknown>);
     if (v === null) {
-      if (k in out) delete out[k];
-    } else out[k] = mergeForeignPatch(out[k], v);
+      if (k in from) {
+        out ??= { ...base };
+        delete out[k];
+      }
+      continue;
+    }
+    const cur = from[k];
+    const next = mergeForeignPatch(cur, v);
+    if (next !== cur || !(k in from)) {
+      out ??= { ...base };
+      out[k] = next;
+    }
   }
-  return out;
+  return out ?? base;
+}
+
+/** cloneJson(next) for a list replacing `old`: `old` itself when equal as JSON, else with `old`'s equal items. */
+function takeOverList(old: readonly unknown[], next: readonly unknown[]): unknown {
+  const off = slide(old, next);
+  let same = off === 0 && old.length === next.length;
+  const out = new Array<unknown>(next.length);
+  for (let i = 0; i < next.length; i++) {
+    const was = old[i + off];
+    const v = next[i];
+    if (sameAsJson(was, v)) out[i] = was;
+    else {
+      same = false;
+      const c = copyValue(v, true);
+      out[i] = c === undefined ? null : c;
+    }
+  }
+  return same ? old : out;
+}
+
+/**
+ * Whether `v` written as JSON is the JSON value `json` (false when in doubt:
+ * values JSON would convert - class instances, toJSON, non-finite numbers,
+ * undefined list items - never count as equal).
+ */
+function sameAsJson(json: unknown, v: unknown): boolean {
+  if (json === v) return typeof v !== "number" || Number.isFinite(v);
+  if (typeof v !== "object" || v === null || typeof json !== "object" || json === null) return false;
+  if (Array.isArray(v)) {
+    if (!Array.isArray(json) || json.length !== v.length) return false;
+    for (let i = 0; i < v.length; i++) if (!sameAsJson(json[i], v[i])) return false;
+    return true;
+  }
+  if (Array.isArray(json) || !isPlainData(v)) return false;
+  const j = json as Record<string, unknown>;
+  let n = 0;
+  for (const k of Object.keys(v)) {
+    const x = v[k];
+    if (x === undefined || typeof x === "function" || typeof x === "symbol") continue;
+    n++;
+    if (!sameAsJson(j[k], x)) return false;
+  }
+  let m = 0;
+  for (const k in j) if (j[k] !== undefined) m++;
+  return n === m;
 }
 
 /**

@@ -150,6 +150,11 @@ export class FaultyKubeClient implements KubeClient {
     return this.watches.size;
   }
 
+  /** Whether a fault is set: without one a request goes to the inner client without a turn through before(). */
+  private get faulty(): boolean {
+    return this.errors !== undefined || (this.latency !== undefined && this.latency.delayMs > 0);
+  }
+
   private async before(verb: Verb, kind: string, name: string): Promise<void> {
     const lat = this.latency;
     if (lat !== undefined && lat.delayMs > 0 && concerns(lat.service, name)) {
@@ -165,7 +170,7 @@ export class FaultyKubeClient implements KubeClient {
   }
 
   async get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T> {
-    await this.before("get", ref.kind, ref.name);
+    if (this.faulty) await this.before("get", ref.kind, ref.name);
     return this.inner.get<T>(ref);
   }
 
@@ -174,22 +179,22 @@ export class FaultyKubeClient implements KubeClient {
     kind: string,
     opts?: ListOptions,
   ): Promise<KubeList<T>> {
-    await this.before("list", kind, "");
+    if (this.faulty) await this.before("list", kind, "");
     return this.inner.list<T>(apiVersion, kind, opts);
   }
 
   async create<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
-    await this.before("create", obj.kind, obj.metadata.name ?? "");
+    if (this.faulty) await this.before("create", obj.kind, obj.metadata.name ?? "");
     return this.inner.create<T>(obj, opts);
   }
 
   async replace<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
-    await this.before("update", obj.kind, obj.metadata.name ?? "");
+    if (this.faulty) await this.before("update", obj.kind, obj.metadata.name ?? "");
     return this.inner.replace<T>(obj, opts);
   }
 
   async replaceStatus<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
-    await this.before("update", obj.kind, obj.metadata.name ?? "");
+    if (this.faulty) await this.before("update", obj.kind, obj.metadata.name ?? "");
     return this.inner.replaceStatus<T>(obj, opts);
   }
 
@@ -199,7 +204,7 @@ export class FaultyKubeClient implements KubeClient {
     type: PatchType,
     opts?: PatchOptions,
   ): Promise<T> {
-    await this.before("patch", ref.kind, ref.name);
+    if (this.faulty) await this.before("patch", ref.kind, ref.name);
     return this.inner.patch<T>(ref, patch, type, opts);
   }
 
@@ -207,12 +212,12 @@ export class FaultyKubeClient implements KubeClient {
     obj: KubeObject,
     opts: { fieldManager: string; force?: boolean; dryRun?: boolean },
   ): Promise<T> {
-    await this.before("patch", obj.kind, obj.metadata.name ?? "");
+    if (this.faulty) await this.before("patch", obj.kind, obj.metadata.name ?? "");
     return this.inner.apply<T>(obj, opts);
   }
 
   async delete(ref: ObjectRef, opts?: DeleteOptions): Promise<KubeObject | undefined> {
-    await this.before("delete", ref.kind, ref.name);
+    if (this.faulty) await this.before("delete", ref.kind, ref.name);
     return this.inner.delete(ref, opts);
   }
 
@@ -223,7 +228,7 @@ export class FaultyKubeClient implements KubeClient {
     onEvent: (event: WatchEvent<T>) => void,
     onClose?: (err?: unknown) => void,
   ): Promise<WatchHandle> {
-    await this.before("watch", kind, "");
+    if (this.faulty) await this.before("watch", kind, "");
     const holder: { w?: ActiveWatch } = {};
     const inner = await this.inner.watch<T>(
       apiVersion,
@@ -257,7 +262,7 @@ export class FaultyKubeClient implements KubeClient {
   }
 
   async resources(): Promise<ApiResourceInfo[]> {
-    await this.before("discovery", "", "");
+    if (this.faulty) await this.before("discovery", "", "");
     return this.inner.resources();
   }
 }
