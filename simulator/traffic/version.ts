@@ -358,21 +358,30 @@ export class VersionSeries {
     return { data: d.data, i };
   }
 
-  /** Per-interval increments of every column for the scrapes in (fromMs, toMs] while the version runs. */
-  forEachDelta(fromMs: number, toMs: number, fn: (t: number, d: Float64Array) => void): void {
-    const width = this.cols.width;
+  /**
+   * Per-interval increments of the first `width` columns (default all) for the scrapes in
+   * (fromMs, toMs] while the version runs.
+   */
+  forEachDelta(
+    fromMs: number,
+    toMs: number,
+    fn: (t: number, d: Float64Array) => void,
+    width = this.cols.width,
+  ): void {
     const I = this.grid.intervalMs;
     const d = new Float64Array(width);
     const prev = new Float64Array(width);
     let k = this.firstScrapeAtOrAfter(fromMs);
     if (this.scrapeTime(k) <= fromMs) k++;
+    // the last scrape of the window: chunks are drawn up to it at once
+    const kEnd = Math.floor((toMs - this.grid.offsetMs) / I);
     let prevLt = this.lifetimeAt(this.scrapeTime(k) - I);
     let havePrev = false;
     let c: ChunkDetail | undefined;
-    for (; ; k++) {
+    for (; k <= kEnd; k++) {
       const t = this.scrapeTime(k);
-      if (t > toMs) break;
-      const lt = this.lifetimeAt(t);
+      // lifetimes do not overlap: one that holds t is the one lifetimeAt() finds
+      const lt = prevLt !== undefined && prevLt.start <= t && t < prevLt.stop ? prevLt : this.lifetimeAt(t);
       if (lt === undefined) {
         prevLt = undefined;
         havePrev = false;
@@ -389,7 +398,7 @@ export class VersionSeries {
         havePrev = true;
       }
       if (c === undefined || c.j !== j) c = this.chunk(j);
-      if (i >= c.filled) this.fill(c, i + 1);
+      if (i >= c.filled) this.fill(c, Math.min(CHUNK, kEnd - j * CHUNK + 1));
       const src = c.data;
       const same = lt === prevLt;
       for (let x = 0; x < width; x++) {
