@@ -210,6 +210,8 @@ interface AppRuntime {
   opSeq: number;
   /** What a push is matched against, made from the spec and annotation it was made for. */
   pushMatch: PushMatch | undefined;
+  /** Creation order among the runtimes (the order of the apps map). */
+  seq: number;
   /**
    * While a sync applies its resources: the clock time it started applying, and whether a tracked
    * object changed at that same instant (that refresh waits for the sync's end; see onAppChange).
@@ -268,6 +270,7 @@ export class AppController {
   >();
   /** The images a live object names (objects from the watch cache are immutable: one walk each). */
   private readonly imagesMemo = new WeakMap<KubeObject, string[]>();
+  private runtimeSeq = 0;
   private scope: ScopeLookup = defaultScope;
   private statusSubresource = true;
   private unsubscribe: Array<() => void> = [];
@@ -373,6 +376,43 @@ export class AppController {
     this.requestRefresh(name, "manual", opts.hard === true);
   }
 
+  /**
+   * The apps a push can concern, by the repository paths their manifest-generate-paths name (apps
+   * without the annotation concern every push): a push to one chart of a 200-app monorepo looks at
+   * the apps of that chart, not at all 200. Made again after an app came, went, or changed its spec
+   * or annotation.
+   */
+  private pushIndex: { byPrefix: Map<string, AppRuntime[]>; anyPath: AppRuntime[] } | undefined;
+
+  private appsForFiles(files: readonly string[]): AppRuntime[] {
+    let index = this.pushIndex;
+    if (index === undefined) {
+      index = { byPrefix: new Map(), anyPath: [] };
+      for (const rt of this.apps.values()) {
+        if (rt.app === undefined) continue;
+        for (const s of pushMatcher(rt, rt.app)) {
+          if (s.prefixes === undefined) index.anyPath.push(rt);
+          else
+            for (const p of s.prefixes) {
+              const list = index.byPrefix.get(p);
+              if (list === undefined) index.byPrefix.set(p, [rt]);
+              else list.push(rt);
+            }
+        }
+      }
+      this.pushIndex = index;
+    }
+    const found = new Set<AppRuntime>(index.anyPath);
+    for (const f of files) {
+      // f itself and each directory above it, up to the root ("")
+      for (let end = f.length; end >= 0; end = end === 0 ? -1 : Math.max(0, f.lastIndexOf("/", end - 1))) {
+        for (const rt of index.byPrefix.get(f.slice(0, end)) ?? []) found.add(rt);
+      }
+    }
+    // in the order of the apps (the order refreshes are queued in)
+    return [...found].sort((a, b) => a.seq - b.seq);
+  }
+
   /** Webhook target: refresh apps whose source matches the push; returns their names. */
   onPush(push: {
     repoURLs: string[];
@@ -393,7 +433,7 @@ export class AppController {
       return hit;
     };
     const files = push.changedFiles;
-    for (const rt of this.apps.values()) {
+    for (const rt of files === undefined ? this.apps.values() : this.appsForFiles(files)) {
       const app = rt.app;
       if (app === undefined) continue;
       let hit = false;
@@ -501,9 +541,11 @@ export class AppController {
         reconciledAt: undefined,
         opSeq: 0,
         pushMatch: undefined,
+        seq: this.runtimeSeq++,
         applying: undefined,
       };
       this.apps.set(name, rt);
+      this.pushIndex = undefined;
     }
     return rt;
   }
@@ -567,6 +609,7 @@ export class AppController {
     if (ev.type === "delete") {
       const rt = this.apps.get(name);
       this.apps.delete(name);
+      this.pushIndex = undefined;
       this.poller.cancel(name);
       if (rt?.app !== undefined) this.opts.onDeleted?.(rt.app);
       return;
@@ -575,6 +618,13 @@ export class AppController {
     const rt = this.runtime(name);
     const prev = rt.app;
     rt.app = obj;
+    if (
+      prev === undefined ||
+      prev.spec !== obj.spec ||
+      prev.metadata.annotations?.[MANIFEST_GENERATE_PATHS] !==
+        obj.metadata.annotations?.[MANIFEST_GENERATE_PATHS]
+    )
+      this.pushIndex = undefined;
     if (isNew) this.restore(rt, obj);
     else if (ev.type === "update" && sameExceptStatus(ev.old, obj)) return;
     if (

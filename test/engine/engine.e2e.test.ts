@@ -195,6 +195,34 @@ describe.each(["in-process", "https"] as const)("engine end-to-end (%s)", (trans
     expect((await w.app("svc-04")).status?.history).toHaveLength(1);
   });
 
+  it("a push with changed files refreshes the apps whose manifest-generate-paths it touched, and apps without one", async () => {
+    const annotate = (name: string, paths: string) =>
+      w.admin.patch(
+        { apiVersion: "argoproj.io/v1alpha1", kind: "Application", name, namespace: "argocd" },
+        { metadata: { annotations: { "argocd.argoproj.io/manifest-generate-paths": paths } } },
+        "merge",
+      );
+    await annotate("svc-05", ".");
+    await annotate("svc-06", "/apps/svc-05;.");
+    await annotate("svc-07", "/shared");
+    await w.run(1_000);
+    const push = (...modified: string[]) =>
+      w.engine.deliverPush({
+        ref: "refs/heads/main",
+        repository: { clone_url: w.repo.url, default_branch: "main" },
+        commits: [{ id: "0".repeat(40), modified }],
+      });
+    const five = push("apps/svc-05/cm.yaml");
+    expect(five).toEqual(expect.arrayContaining(["svc-05", "svc-06", "svc-08", "kust"]));
+    expect(five).not.toContain("svc-07");
+    const shared = push("shared/values.yaml", "apps/svc-06");
+    expect(shared).toEqual(expect.arrayContaining(["svc-06", "svc-07", "svc-08"]));
+    expect(shared).not.toContain("svc-05");
+    // a sibling path that only starts like the prefix is not under it
+    expect(push("apps/svc-05x/cm.yaml", "shared-2/x").filter((a) => /^svc-0[567]$/.test(a))).toEqual([]);
+    await w.run(2_000);
+  });
+
   it("prunes what left Git", async () => {
     const sha = w.repo.commit({ "apps/svc-03/svc.yaml": null }, "drop service");
     w.engine.deliverPush({
