@@ -49,6 +49,27 @@ describe("LocalGitSource", () => {
     ]);
   });
 
+  it("finds each name of a tree, among names that start alike, before and after listing it", async () => {
+    const files: Record<string, string> = {
+      "n/a": "a\n",
+      "n/a.b": "a.b\n",
+      "n/a-b/c": "a-b/c\n",
+      "n/ab": "ab\n",
+      "n/é/d": "é/d\n",
+      "n/zz": "zz\n",
+    };
+    const sha = repo.commit(files, "names that start alike");
+    for (const list of [false, true]) {
+      const t = await git.tree(repo.url, sha);
+      if (list) expect(await t.list("n")).toEqual(Object.keys(files).sort());
+      for (const [path, text] of Object.entries(files)) expect(await t.read(path)).toBe(text);
+      expect(await t.read("n/a.")).toBeUndefined();
+      expect(await t.read("n/z")).toBeUndefined();
+      expect(await t.read("n/a-b")).toBeUndefined();
+      expect(await t.contentId("n/a-b")).toMatch(/^[0-9a-f]{40}$/);
+    }
+  });
+
   it("identifies a directory's content by its tree: unchanged directories keep their id", async () => {
     const before = await git.tree(repo.url, await git.resolve(repo.url, "HEAD"));
     const next = repo.commit({ "apps/d/z.yaml": "z\n" });

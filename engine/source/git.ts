@@ -145,6 +145,44 @@ function parseTree(data: Buffer): TreeEntry[] {
   return out;
 }
 
+/**
+ * A tree object kept as Git stores it: looking up one name walks the entries' names in place and
+ * makes one TreeEntry (a monorepo's charts/ tree of 200 entries is read anew for every commit, and
+ * a refresh looks up one chart in it); the whole list is parsed only when asked for.
+ */
+class Tree {
+  private list: TreeEntry[] | undefined;
+
+  constructor(private readonly data: Buffer) {}
+
+  entries(): TreeEntry[] {
+    this.list ??= parseTree(this.data);
+    return this.list;
+  }
+
+  find(name: string): TreeEntry | undefined {
+    if (this.list !== undefined) return this.list.find((e) => e.name === name);
+    const want = Buffer.from(name, "utf8");
+    const data = this.data;
+    for (let i = 0; i < data.length; ) {
+      const sp = data.indexOf(32, i);
+      const nul = data.indexOf(0, sp);
+      if (sp < 0 || nul < 0) return undefined;
+      if (nul - sp - 1 === want.length && data.compare(want, 0, want.length, sp + 1, nul) === 0) {
+        const mode = data.subarray(i, sp).toString("latin1");
+        return {
+          mode,
+          name,
+          sha: data.subarray(nul + 1, nul + 21).toString("hex"),
+          isTree: mode === "40000",
+        };
+      }
+      i = nul + 21;
+    }
+    return undefined;
+  }
+}
+
 const SHA = /^[0-9a-f]{40}$/;
 
 /**
@@ -203,7 +241,7 @@ const MAX_CACHED_TREES = 4096;
 
 /** One repository: the cat-file process plus SHA-keyed caches. */
 class Repo {
-  private readonly trees = new Map<string, TreeEntry[]>();
+  private readonly trees = new Map<string, Tree>();
   private readonly blobs = new Map<string, Buffer>();
   private blobBytes = 0;
   private readonly commits = new Map<string, CommitInfo>();
@@ -277,7 +315,7 @@ class Repo {
     return this.commits.get(full)!;
   }
 
-  async tree(sha: string): Promise<TreeEntry[]> {
+  async tree(sha: string): Promise<Tree> {
     const cached = this.trees.get(sha);
     if (cached !== undefined) {
       // least recently used first: a hit moves to the end
@@ -287,7 +325,7 @@ class Repo {
     }
     const o = await this.object(sha, "tree");
     if (o === undefined) throw new Error(`tree ${sha} missing in ${this.path}`);
-    const entries = parseTree(o.data);
+    const entries = new Tree(o.data);
     this.trees.set(sha, entries);
     // a monorepo writes a new root tree per commit: keep the working set, not the whole history
     while (this.trees.size > MAX_CACHED_TREES) this.trees.delete(this.trees.keys().next().value as string);
@@ -315,7 +353,7 @@ class Repo {
     let current: TreeEntry = { mode: "40000", name: "", sha: rootTree, isTree: true };
     for (const part of parts) {
       if (!current.isTree) return undefined;
-      const next = (await this.tree(current.sha)).find((e) => e.name === part);
+      const next = (await this.tree(current.sha)).find(part);
       if (next === undefined) return undefined;
       current = next;
     }
@@ -323,7 +361,7 @@ class Repo {
   }
 
   async listFiles(treeSha: string, prefix: string, out: string[]): Promise<void> {
-    for (const e of await this.tree(treeSha)) {
+    for (const e of (await this.tree(treeSha)).entries()) {
       const p = prefix === "" ? e.name : `${prefix}/${e.name}`;
       if (e.isTree) await this.listFiles(e.sha, p, out);
       else if (e.mode !== "160000") out.push(p);
@@ -337,8 +375,8 @@ class Repo {
     out: string[],
   ): Promise<void> {
     if (a === b) return;
-    const ea = a === undefined ? [] : await this.tree(a);
-    const eb = b === undefined ? [] : await this.tree(b);
+    const ea = a === undefined ? [] : (await this.tree(a)).entries();
+    const eb = b === undefined ? [] : (await this.tree(b)).entries();
     const byName = new Map<string, [TreeEntry | undefined, TreeEntry | undefined]>();
     for (const e of ea) byName.set(e.name, [e, undefined]);
     for (const e of eb) byName.set(e.name, [byName.get(e.name)?.[0], e]);
