@@ -46,6 +46,8 @@ export class ServiceState {
   private epochs: Epoch[] | undefined;
   /** `epochs` hold every change point before this; later ones are still to be derived. */
   private validBefore = Number.POSITIVE_INFINITY;
+  /** The epoch shareOver() found last. */
+  private hint = 0;
 
   constructor(
     readonly spec: ServiceTrafficSpec,
@@ -140,7 +142,13 @@ export class ServiceState {
   /** Time-weighted share of `hash` over (a, b]. */
   shareOver(hash: string, a: number, b: number): number {
     const ep = this.getEpochs();
-    let i = lastAtOrBefore(ep, a);
+    // intervals are mostly asked in time order: the epoch found last is checked before searching
+    const h = this.hint;
+    let i =
+      h < ep.length && ep[h]!.from <= a && (h + 1 === ep.length || ep[h + 1]!.from > a)
+        ? h
+        : lastAtOrBefore(ep, a);
+    if (i >= 0) this.hint = i;
     let acc = 0;
     let t = a;
     while (t < b) {

@@ -260,6 +260,8 @@ export class VersionSeries {
   private recent: ChunkDetail[] = [];
   private readonly cols: ReturnType<typeof columns>;
   private compCache = new WeakMap<VersionBehaviour, Component[]>();
+  /** The last behaviour's components (a version's rows mostly share one behaviour). */
+  private lastComps: { b: VersionBehaviour; comps: Component[] } | undefined;
   private shapeCache: LatencyShape | undefined;
   private effCache:
     | { b: VersionBehaviour; burst: boolean; strength: number; eff: EffectiveBehaviour }
@@ -580,11 +582,14 @@ export class VersionSeries {
   }
 
   private components(b: VersionBehaviour): Component[] {
+    const last = this.lastComps;
+    if (last !== undefined && last.b === b) return last.comps;
     let c = this.compCache.get(b);
     if (c === undefined) {
       c = components(b.latency);
       this.compCache.set(b, c);
     }
+    this.lastComps = { b, comps: c };
     return c;
   }
 
@@ -834,7 +839,8 @@ export class VersionSeries {
     let lastLt = d.lastLt;
     for (let i = d.filled; i < stop; i++) {
       const t = this.scrapeTime(j * CHUNK + i);
-      const lt = this.lifetimeAt(t);
+      // lifetimes do not overlap: one that holds t is the one lifetimeAt() finds
+      const lt = lastLt !== undefined && lastLt.start <= t && t < lastLt.stop ? lastLt : this.lifetimeAt(t);
       if (lt !== lastLt) cum.fill(0); // a new lifetime (or none): counters start from zero
       lastLt = lt;
       if (lt !== undefined) {
