@@ -76,6 +76,13 @@ export function aggregate(
   param: number | string | undefined,
   t: number,
 ): Sample[] {
+  if (op === "sum" && !without && grouping.length === 0) {
+    // one group without labels (`sum(...)`): the same additions in the same order, no group keys
+    if (vec.length === 0) return [];
+    let v = vec[0]!.v;
+    for (let i = 1; i < vec.length; i++) v += vec[i]!.v;
+    return [{ labels: {}, v, t }];
+  }
   let k = 0;
   if (op === "topk" || op === "bottomk") {
     const p = param as number;
