@@ -293,11 +293,25 @@ describe("determinism and cost", () => {
   });
 
   it("deviatesDuring: a load regression deviates only at scrapes where the version served above its load", async () => {
-    const { clock, traffic } = setup({ rps: 100 });
+    const clock = new VirtualClock(T0);
+    const traffic = new TrafficModel({ clock, seed: 1 });
+    const behaviour = { errorRatio: 0.002, latency: { p50Ms: 30, p99Ms: 200 } };
+    traffic.addService({
+      ...svc,
+      baseRps: 100,
+      diurnalAmplitude: 0,
+      noiseSd: 0,
+      weekendFactor: 1,
+      behaviour,
+    });
     traffic.setWeight(svc, undefined, "s", 0);
     await clock.runFor(10 * 60_000);
     // written in another key order than the service's default: still the default plus a load regression
-    traffic.setVersionBehaviour(svc, "slow", { load: { aboveRps: 60, errorRatio: 0.3 } });
+    traffic.setVersionBehaviour(svc, "slow", {
+      load: { aboveRps: 60, errorRatio: 0.3 },
+      latency: { p99Ms: 200, p50Ms: 30 },
+      errorRatio: 0.002,
+    });
     traffic.setWeight(svc, "slow", "s", 50);
     await clock.runFor(10 * 60_000);
     const half = clock.now();
@@ -311,7 +325,11 @@ describe("determinism and cost", () => {
     // the scrapes before the weight change stay below
     expect(traffic.deviatesDuring(svc, half - 6 * 60_000, half)).toBe(false);
     // any other fault deviates whatever the load
-    traffic.setVersionBehaviour(svc, "slow", { load: { aboveRps: 60, errorRatio: 0.3 }, errorRatio: 0.01 });
+    traffic.setVersionBehaviour(svc, "slow", {
+      ...behaviour,
+      load: { aboveRps: 60, errorRatio: 0.3 },
+      errorRatio: 0.01,
+    });
     traffic.setWeight(svc, "slow", "s", 10);
     await clock.runFor(10 * 60_000);
     expect(traffic.deviatesDuring(svc, clock.now() - 60_000, clock.now())).toBe(true);
