@@ -152,6 +152,8 @@ function parseTree(data: Buffer): TreeEntry[] {
  */
 class Tree {
   private list: TreeEntry[] | undefined;
+  /** Names looked up so far (each file read of a render walks down from the root tree again). */
+  private readonly found = new Map<string, TreeEntry | undefined>();
 
   constructor(private readonly data: Buffer) {}
 
@@ -161,7 +163,13 @@ class Tree {
   }
 
   find(name: string): TreeEntry | undefined {
-    if (this.list !== undefined) return this.list.find((e) => e.name === name);
+    if (this.found.has(name)) return this.found.get(name);
+    const e = this.list !== undefined ? this.list.find((x) => x.name === name) : this.scan(name);
+    this.found.set(name, e);
+    return e;
+  }
+
+  private scan(name: string): TreeEntry | undefined {
     const want = Buffer.from(name, "utf8");
     const data = this.data;
     for (let i = 0; i < data.length; ) {

@@ -1,9 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { createHelmRenderer, memoryFileTree } from "../../engine/render/helm/index.ts";
 import { VirtualClock } from "../clock/virtual.ts";
 import { TrafficModel } from "../traffic/model.ts";
-import { analysisFiles, fleetFiles, generateFleet, releaseChange, setValues, trafficSpec } from "./index.ts";
+import {
+  analysisFiles,
+  applicationYaml,
+  chartFiles,
+  fleetFiles,
+  generateFleet,
+  releaseChange,
+  setValues,
+  trafficSpec,
+} from "./index.ts";
 
 describe("generateFleet", () => {
   it("is a pure function of the seed", () => {
@@ -95,6 +104,42 @@ describe("monorepo files", () => {
     expect(app.spec.source.helm.valueFiles).toEqual(["values-production.yaml"]);
     expect(app.spec.destination.namespace).toBe(s.namespace);
     expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+  });
+
+  it("writes each values file and Application as the YAML library writes it, whatever the service", () => {
+    const ok = (text: string) => expect(stringify(parse(text), { lineWidth: 0 })).toBe(text);
+    for (const seed of [1, 2, 3, 5, 8]) {
+      const fleet = generateFleet({ seed, services: 120 });
+      for (const s of fleet.services) {
+        const f = chartFiles(s);
+        for (const name of ["values.yaml", "values-production.yaml", "values-staging.yaml", "Chart.yaml"])
+          ok(f[`charts/${s.name}/${name}`]!);
+        const values = parse(f[`charts/${s.name}/values.yaml`]!);
+        expect(values).toMatchObject({
+          team: s.team,
+          tier: s.tier,
+          replicaCount: s.replicas,
+          image: { repository: s.image.repository, tag: s.image.tag },
+          env: { SERVICE_NAME: s.name },
+          slo: { errorRate: s.slo.errorRate, p99Seconds: s.slo.p99Ms / 1000 },
+        });
+        const app = applicationYaml(s, { repoURL: "git@example.com:x/y.git", argocdNamespace: "cd" });
+        ok(app);
+        expect(parse(app)).toMatchObject({
+          metadata: { name: s.name, namespace: "cd", labels: { team: s.team, tier: s.tier } },
+          spec: { source: { repoURL: "git@example.com:x/y.git", path: `charts/${s.name}` } },
+        });
+      }
+    }
+    // leaves YAML would quote (a number-like tag, a string that reads as a bool) are written as YAML does
+    const odd = { ...generateFleet({ seed: 1, services: 1 }).services[0]! };
+    for (const tag of ["2.0", "1e3", "true", "0x1F", "v1 beta", ""]) {
+      const s = { ...odd, image: { ...odd.image, tag }, team: tag === "" ? "null" : odd.team };
+      const text = chartFiles(s)[`charts/${s.name}/values.yaml`]!;
+      ok(text);
+      expect(parse(text).image.tag).toBe(tag);
+      expect(parse(text).team).toBe(s.team);
+    }
   });
 
   it("setValues merges into a values file, keeps the rest, null deletes", () => {
