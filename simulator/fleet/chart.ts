@@ -308,9 +308,25 @@ export function chartFiles(s: FleetService): Record<string, string> {
   };
 }
 
+/** A service's Argo CD Application as an object (what applicationYaml writes), e.g. to add annotations to. */
+export function applicationObject(s: FleetService, opts: RepoLayoutOptions = {}): Record<string, unknown> {
+  return applicationShape(s, opts.repoURL ?? DEFAULT_REPO_URL, opts, (v) => v);
+}
+
 export function applicationYaml(s: FleetService, opts: RepoLayoutOptions = {}): string {
-  const repoURL = opts.repoURL ?? "https://git.example.com/platform/fleet.git";
-  return shaped(`application ${repoURL}`, (leaf) => ({
+  const repoURL = opts.repoURL ?? DEFAULT_REPO_URL;
+  return shaped(`application ${repoURL}`, (leaf) => applicationShape(s, repoURL, opts, leaf));
+}
+
+const DEFAULT_REPO_URL = "https://git.example.com/platform/fleet.git";
+
+function applicationShape(
+  s: FleetService,
+  repoURL: string,
+  opts: RepoLayoutOptions,
+  leaf: (v: string | number) => string | number,
+): Record<string, unknown> {
+  return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "Application",
     metadata: {
@@ -330,7 +346,7 @@ export function applicationYaml(s: FleetService, opts: RepoLayoutOptions = {}): 
       destination: { server: "https://kubernetes.default.svc", namespace: leaf(s.namespace) },
       syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["CreateNamespace=true"] },
     },
-  }));
+  };
 }
 
 /** The two ClusterAnalysisTemplates of the case study (5-minute windows, every 60 s for 10 minutes). */
@@ -373,7 +389,7 @@ export function fleetFiles(fleet: Fleet, opts: RepoLayoutOptions = {}): Record<s
     spec: {
       project: "default",
       source: {
-        repoURL: opts.repoURL ?? "https://git.example.com/platform/fleet.git",
+        repoURL: opts.repoURL ?? DEFAULT_REPO_URL,
         targetRevision: "HEAD",
         path: "analysis",
       },

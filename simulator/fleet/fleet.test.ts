@@ -5,6 +5,7 @@ import { VirtualClock } from "../clock/virtual.ts";
 import { TrafficModel } from "../traffic/model.ts";
 import {
   analysisFiles,
+  applicationObject,
   applicationYaml,
   chartFiles,
   fleetFiles,
@@ -125,6 +126,9 @@ describe("monorepo files", () => {
         });
         const app = applicationYaml(s, { repoURL: "git@example.com:x/y.git", argocdNamespace: "cd" });
         ok(app);
+        expect(applicationObject(s, { repoURL: "git@example.com:x/y.git", argocdNamespace: "cd" })).toEqual(
+          parse(app),
+        );
         expect(parse(app)).toMatchObject({
           metadata: { name: s.name, namespace: "cd", labels: { team: s.team, tier: s.tier } },
           spec: { source: { repoURL: "git@example.com:x/y.git", path: `charts/${s.name}` } },
