@@ -46,10 +46,21 @@ export function storedJson(s: Stored): string {
  */
 export function deepFreeze<T>(v: T): T {
   if (typeof v !== "object" || v === null || Object.isFrozen(v)) return v;
-  Object.freeze(v);
-  if (Array.isArray(v)) for (const x of v) deepFreeze(x);
-  else for (const k in v) deepFreeze((v as Record<string, unknown>)[k]);
-  return v;
+  // children first, the node itself last: the member walk runs on the object's own (unfrozen)
+  // hidden class, whose key cache is warm, not on the frozen one freezing makes
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === "object" && x !== null) deepFreeze(x);
+    }
+  } else {
+    const o = v as Record<string, unknown>;
+    for (const k in o) {
+      const x = o[k];
+      if (typeof x === "object" && x !== null) deepFreeze(x);
+    }
+  }
+  return Object.freeze(v);
 }
 
 const EMPTY: ReadonlyMap<string, Stored> = new Map();
