@@ -17,6 +17,7 @@ import type { FileTree } from "../render/types.ts";
 import { CatFileProcess, type GitObject } from "./cat-file.ts";
 import type { CommitInfo, GitIdentity, GitSource } from "./types.ts";
 import { sameRepoURL } from "./webhook.ts";
+import { storedContent } from "./zlib-stored.ts";
 
 interface TreeEntry {
   mode: string;
@@ -204,7 +205,8 @@ function readLoose(gitDir: string, spec: string): GitObject | undefined {
   if (!SHA.test(spec)) return undefined;
   let raw: Buffer;
   try {
-    raw = inflateSync(readFileSync(join(gitDir, "objects", spec.slice(0, 2), spec.slice(2))));
+    const z = readFileSync(join(gitDir, "objects", spec.slice(0, 2), spec.slice(2)));
+    raw = storedContent(z) ?? inflateSync(z);
   } catch {
     return undefined;
   }

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { zlibStored } from "../../engine/source/zlib-stored.ts";
 
 export type ObjectType = "blob" | "tree" | "commit";
 
@@ -25,43 +26,6 @@ export interface Signature {
   email: string;
   /** Seconds since the epoch. */
   seconds: number;
-}
-
-/** A zlib stream (RFC 1950) of `raw` in stored deflate blocks (RFC 1951 BTYPE 00). */
-export function zlibStored(raw: Uint8Array): Buffer {
-  const blocks = Math.max(1, Math.ceil(raw.length / 65535));
-  const out = Buffer.allocUnsafe(2 + blocks * 5 + raw.length + 4);
-  out[0] = 0x78; // deflate, 32 KiB window
-  out[1] = 0x01; // no dictionary, fastest; (0x78 << 8 | 0x01) % 31 === 0
-  let o = 2;
-  for (let k = 0, p = 0; k < blocks; k++) {
-    const len = Math.min(65535, raw.length - p);
-    out[o] = k === blocks - 1 ? 1 : 0;
-    out.writeUInt16LE(len, o + 1);
-    out.writeUInt16LE(len ^ 0xffff, o + 3);
-    o += 5;
-    out.set(raw.subarray(p, p + len), o);
-    o += len;
-    p += len;
-  }
-  out.writeUInt32BE(adler32(raw), o);
-  return out;
-}
-
-function adler32(b: Uint8Array): number {
-  let a = 1;
-  let s = 0;
-  for (let i = 0; i < b.length; ) {
-    // 3800 bytes keep s below 2^31 between reductions
-    const end = Math.min(i + 3800, b.length);
-    for (; i < end; i++) {
-      a += b[i]!;
-      s += a;
-    }
-    a %= 65521;
-    s %= 65521;
-  }
-  return ((s << 16) | a) >>> 0;
 }
 
 /** One tree entry as a tree object stores it: "<mode> <name>\0" and the 20-byte SHA-1. */

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { VirtualClock } from "../clock/virtual.ts";
 import { inflateSync } from "node:zlib";
 import { FleetRepo, generateFleet, writeFleetRepo } from "./index.ts";
-import { zlibStored } from "./objects.ts";
+import { zlibStored } from "../../engine/source/zlib-stored.ts";
 
 const root = mkdtempSync(join(tmpdir(), "gtb-fleet-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
