@@ -444,6 +444,8 @@ export interface LocalGitSourceOptions {
 
 export class LocalGitSource implements GitSource {
   private readonly repos = new Map<string, Promise<Repo>>();
+  /** The repository each repoURL names (each Git call of every reconcile asks). */
+  private readonly byURL = new Map<string, Promise<Repo>>();
   private readonly clock: Clock;
 
   constructor(opts: LocalGitSourceOptions) {
@@ -451,6 +453,8 @@ export class LocalGitSource implements GitSource {
   }
 
   private repo(repoURL: string): Promise<Repo> {
+    const known = this.byURL.get(repoURL);
+    if (known !== undefined) return known;
     const path = localPathOf(repoURL);
     let r = this.repos.get(path);
     if (r === undefined) {
@@ -459,6 +463,15 @@ export class LocalGitSource implements GitSource {
         .then((gitDir) => new Repo(path, gitDir, new CatFileProcess(gitDir), this.clock));
       r.catch(() => this.repos.delete(path));
       this.repos.set(path, r);
+    }
+    // a file:// URL or an absolute path names the same repository every time (a relative one
+    // depends on the working directory)
+    if (repoURL.startsWith("file://") || isAbsolute(repoURL)) {
+      const mine = r;
+      this.byURL.set(repoURL, mine);
+      mine.catch(() => {
+        if (this.byURL.get(repoURL) === mine) this.byURL.delete(repoURL);
+      });
     }
     return r;
   }
@@ -488,6 +501,7 @@ export class LocalGitSource implements GitSource {
   async close(): Promise<void> {
     const repos = [...this.repos.values()];
     this.repos.clear();
+    this.byURL.clear();
     for (const r of repos) {
       try {
         (await r).proc.close();
@@ -509,9 +523,23 @@ export class InsteadOfGitSource implements GitSource {
     private readonly map: Readonly<Record<string, string>>,
   ) {}
 
+  /** Each repoURL's answer (the map does not change). */
+  private readonly urls = new Map<string, string>();
+
   private url(repoURL: string): string {
-    for (const [from, to] of Object.entries(this.map)) if (sameRepoURL(repoURL, from)) return to;
-    return repoURL;
+    let to = this.urls.get(repoURL);
+    if (to === undefined) {
+      to = repoURL;
+      for (const [from, instead] of Object.entries(this.map)) {
+        if (sameRepoURL(repoURL, from)) {
+          to = instead;
+          break;
+        }
+      }
+      if (this.urls.size > 1000) this.urls.clear();
+      this.urls.set(repoURL, to);
+    }
+    return to;
   }
 
   resolve(repoURL: string, revision: string): Promise<string> {
