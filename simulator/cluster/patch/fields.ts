@@ -288,7 +288,7 @@ export function diffFields(
 ): { changed: PathTree; removed: PathTree } {
   const changed: PathTree = {};
   const removed: PathTree = {};
-  diffStruct(before, after, schema, changed, removed);
+  diffStruct(before, after, schema, changed, { node: removed, up: undefined, el: "" });
   return { changed, removed };
 }
 
@@ -302,17 +302,35 @@ export function diffFlat(
   return { changed: treeToSet(d.changed), removed: treeToSet(d.removed) };
 }
 
+/**
+ * A node of the `removed` tree, made when something is marked below it: most
+ * writes remove nothing, and owners' trees are edited with it (an empty chain
+ * of nodes would still be walked for each).
+ */
+interface LazyNode {
+  node: PathTree | undefined;
+  readonly up: LazyNode | undefined;
+  readonly el: string;
+}
+
+function nodeOf(l: LazyNode): PathTree {
+  if (l.node === undefined) l.node = sub(nodeOf(l.up!), l.el);
+  return l.node;
+}
+
+const lazyChild = (up: LazyNode, el: string): LazyNode => ({ node: undefined, up, el });
+
 function diffStruct(
   b: JsonMap,
   a: JsonMap,
   schema: StructSchema | undefined,
   changed: PathTree,
-  removed: PathTree,
+  removed: LazyNode,
 ): void {
   for (const k in a) diffValue(b[k], a[k], schema?.[k], fieldElement(k), changed, removed);
   for (const k in b) {
     if (a[k] !== undefined || b[k] === undefined) continue;
-    walkValue(b[k], schema?.[k], sub(removed, fieldElement(k)), MARK, true);
+    walkValue(b[k], schema?.[k], sub(nodeOf(removed), fieldElement(k)), MARK, true);
   }
 }
 
@@ -330,10 +348,10 @@ function diffValue(
   field: FieldSchema | undefined,
   el: string,
   changed: PathTree,
-  removed: PathTree,
+  removed: LazyNode,
 ): void {
   if (b === a || a === undefined) {
-    if (a === undefined && b !== undefined) walkValue(b, field, sub(removed, el), MARK, true);
+    if (a === undefined && b !== undefined) walkValue(b, field, sub(nodeOf(removed), el), MARK, true);
     return;
   }
   if (b === undefined) {
@@ -348,7 +366,7 @@ function diffValue(
       return;
     }
     if (shape === "map") {
-      diffStruct(b as JsonMap, a as JsonMap, field?.struct, sub(changed, el), sub(removed, el));
+      diffStruct(b as JsonMap, a as JsonMap, field?.struct, sub(changed, el), lazyChild(removed, el));
       return;
     }
     if (diffList(b as unknown[], a as unknown[], field!, el, changed, removed)) return;
@@ -359,7 +377,7 @@ function diffValue(
   walkValue(b, field, "", signatures(bm), true);
   walkValue(a, field, "", signatures(am), true);
   for (const [p, v] of am) if (bm.get(p) !== v) markPath(sub(changed, el), p);
-  for (const p of bm.keys()) if (!am.has(p)) markPath(sub(removed, el), p);
+  for (const p of bm.keys()) if (!am.has(p)) markPath(sub(nodeOf(removed), el), p);
 }
 
 /** Items of an associative list by key, or undefined when a key repeats (then the caller compares in full). */
@@ -381,14 +399,15 @@ function diffList(
   field: FieldSchema,
   el: string,
   changed: PathTree,
-  removed: PathTree,
+  removed: LazyNode,
 ): boolean {
   const list = field.list!;
   const bi = itemsByKey(b, list);
   const ai = itemsByKey(a, list);
   if (bi === undefined || ai === undefined) return false;
   const alwaysThere = field.struct !== undefined || field.retainKeys === true || list.zeroValue === true;
-  if (!alwaysThere && b.length > 0 !== a.length > 0) sub(a.length > 0 ? changed : removed, el).member = true;
+  if (!alwaysThere && b.length > 0 !== a.length > 0)
+    sub(a.length > 0 ? changed : nodeOf(removed), el).member = true;
   const walkItems = list.ssa.type === "map";
   for (const [key, item] of ai) {
     const old = bi.get(key);
@@ -402,13 +421,13 @@ function diffList(
         isMap(item) ? item : {},
         list.item,
         sub(sub(changed, el), key),
-        sub(sub(removed, el), key),
+        lazyChild(lazyChild(removed, el), key),
       );
     }
   }
   for (const [key, item] of bi) {
     if (ai.has(key)) continue;
-    const n = sub(sub(removed, el), key);
+    const n = sub(sub(nodeOf(removed), el), key);
     n.member = true;
     if (walkItems && isMap(item)) walkStruct(item, list.item, n, MARK, true);
   }
