@@ -204,8 +204,12 @@ const PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
 const NOT_A_STRING =
   /^(?:[-+]?(?:\.\d+|\d[\d_]*(?:\.\d*)?)(?:[eE][-+]?\d+)?|0x[0-9a-fA-F]+|0o[0-7]+|true|True|TRUE|false|False|FALSE|null|Null|NULL)$/;
 
-/** How YAML writes a leaf in place of a marker, or undefined when it would quote or fold it. */
-function plainScalar(v: string | number): string | undefined {
+/**
+ * How the YAML library writes a scalar value as a plain scalar (a string as it is, a number as JSON
+ * writes it), or undefined when it would quote or fold it: conservative (only [A-Za-z0-9_./-] strings
+ * that do not read as a number, bool or null).
+ */
+export function plainScalar(v: string | number): string | undefined {
   if (typeof v === "number") return Number.isFinite(v) && !Object.is(v, -0) ? JSON.stringify(v) : undefined;
   return PLAIN.test(v) && !NOT_A_STRING.test(v) ? v : undefined;
 }

@@ -10,6 +10,7 @@ import {
   chartFiles,
   fleetFiles,
   generateFleet,
+  plainScalar,
   releaseChange,
   setValues,
   trafficSpec,
@@ -144,6 +145,27 @@ describe("monorepo files", () => {
       expect(parse(text).image.tag).toBe(tag);
       expect(parse(text).team).toBe(s.team);
     }
+  });
+
+  it.each([
+    ["1.4.2", "1.4.2"],
+    ["v2-rc.1", "v2-rc.1"],
+    ["registry.example.com/a/b", "registry.example.com/a/b"],
+    ["550m", "550m"],
+    [3, "3"],
+    [0.005, "0.005"],
+    ["2.0", undefined],
+    ["1e3", undefined],
+    ["0x1F", undefined],
+    ["True", undefined],
+    ["null", undefined],
+    ["", undefined],
+    ["a: b", undefined],
+    ["-x", undefined],
+    [Number.NaN, undefined],
+  ] as const)("plainScalar(%j) = %j, as the YAML library writes it", (v, want) => {
+    expect(plainScalar(v)).toBe(want);
+    if (want !== undefined) expect(stringify({ k: v }, { lineWidth: 0 })).toBe(`k: ${want}\n`);
   });
 
   it("setValues merges into a values file, keeps the rest, null deletes", () => {
