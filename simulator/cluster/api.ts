@@ -119,6 +119,7 @@ const SKIP_META_STATUS = new Set(["metadata", "status"]);
 const FOREGROUND = "foregroundDeletion";
 const ORPHAN = "orphan";
 const SYSTEM: RequestContext = { user: "system:apiserver", groups: ["system:masters"] };
+const RESOLVED = Promise.resolve();
 
 /** Kinds whose upstream strategy maintains metadata.generation. */
 function tracksGeneration(t: ResourceType): boolean {
@@ -1250,6 +1251,41 @@ export class ApiServer {
 
   // ---------------------------------------------------------------- watch
 
+  /** Watches with events to deliver at the next microtask, in the order they got their first one. */
+  private deliveries: Array<() => void> = [];
+  private deliveriesQueued = false;
+
+  /**
+   * Run `flush` at the next microtask, as queueMicrotask would: the watches
+   * that get events between two turns share one promise reaction (no
+   * microtask and no async-hooks wrapper per watch). Watches scheduled while
+   * a batch is delivered go to the next one, queued after whatever their
+   * consumers queued meanwhile, so every watch is served in the order one
+   * microtask each would give. A consumer's exception is rethrown on its own
+   * microtask (as from queueMicrotask); the other watches are still served.
+   */
+  private deliverSoon(flush: () => void): void {
+    this.deliveries.push(flush);
+    if (this.deliveriesQueued) return;
+    this.deliveriesQueued = true;
+    void RESOLVED.then(this.deliverBatch);
+  }
+
+  private readonly deliverBatch = (): void => {
+    this.deliveriesQueued = false;
+    const batch = this.deliveries;
+    this.deliveries = [];
+    for (const flush of batch) {
+      try {
+        flush();
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  };
+
   /**
    * Watch one resource type. Throws 410 Expired when `resourceVersion` is
    * older than the history window. Events go to `send` in commit order,
@@ -1290,7 +1326,7 @@ export class ApiServer {
       queue.push(type, obj, s);
       if (!scheduled) {
         scheduled = true;
-        queueMicrotask(flush);
+        this.deliverSoon(flush);
       }
     };
     const armBookmark = () => {

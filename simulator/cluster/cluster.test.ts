@@ -142,6 +142,31 @@ describe("EmbeddedCluster", () => {
     expect(changed.metadata.managedFields?.[0]?.time).toBe(rfc3339(clock.now() - 1));
   });
 
+  it("delivers each watch its events in commit order, also writes a consumer makes during a delivery", async () => {
+    const clock = new VirtualClock();
+    const c = new EmbeddedCluster({ clock });
+    const k = c.adminClient("me");
+    const seen: Record<string, string[]> = { a: [], b: [], c: [] };
+    const log = (w: string) => (e: { type: string; object: KubeObject }) =>
+      seen[w]!.push(`${e.type} ${e.object.metadata.name}`);
+    await k.watch("v1", "ConfigMap", {}, (e) => {
+      log("a")(e);
+      // the first consumer writes while the batch is being delivered
+      if (e.type === "ADDED" && e.object.metadata.name === "one") void k.create(cm("two", "default"));
+    });
+    await k.watch("v1", "ConfigMap", {}, log("b"));
+    await k.watch("v1", "ConfigMap", { labelSelector: "x=y" }, log("c"));
+    await k.create(cm("one", "default"));
+    await k.create({
+      ...cm("three", "default"),
+      metadata: { name: "three", namespace: "default", labels: { x: "y" } },
+    });
+    await clock.runUntil(clock.now() + 1);
+    expect(seen.a).toEqual(["ADDED one", "ADDED two", "ADDED three"]);
+    expect(seen.b).toEqual(seen.a);
+    expect(seen.c).toEqual(["ADDED three"]);
+  });
+
   it("starts without controllers unless asked", async () => {
     const c = new EmbeddedCluster({ clock: new VirtualClock() });
     expect(await c.start()).toBe(false);
