@@ -7,6 +7,8 @@ import type { KubeObject } from "../kube/types.ts";
 import type { AppEvent } from "./events.ts";
 import type { Application } from "./types.ts";
 import { validateApplication } from "./validate.ts";
+import { WorkQueue } from "./queue.ts";
+import { VirtualClock } from "../../simulator/clock/virtual.ts";
 
 const base = (spec: Record<string, unknown>): Application =>
   ({
@@ -181,5 +183,45 @@ describe("audit trail", () => {
       "1970-01-01T00:00:00Z  a  drift Deployment/ns/d  spec.replicas 2 -> 5  by alice (kubectl-scale) written 1970-01-01T00:00:00Z",
       "1970-01-01T00:00:02Z  a  healed Deployment/ns/d by selfHeal after 2s",
     ]);
+  });
+});
+
+describe("WorkQueue.done", () => {
+  it("resolves once the key is neither queued nor processed, a re-run of a key added meanwhile included", async () => {
+    const gates: Array<() => void> = [];
+    const runs: string[] = [];
+    const q = new WorkQueue(
+      new VirtualClock(),
+      1,
+      async (k) => {
+        runs.push(k);
+        await new Promise<void>((r) => gates.push(r));
+      },
+      () => {},
+    );
+    let resolved = false;
+    await q.done("idle");
+    q.add("a");
+    q.add("b");
+    const done = q.done("b").then(() => {
+      resolved = true;
+    });
+    await Promise.resolve();
+    expect(runs).toEqual(["a"]);
+    gates.shift()!();
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toEqual(["a", "b"]);
+    q.add("b"); // while b runs: it runs again afterwards, and done waits for that run
+    gates.shift()!();
+    await new Promise((r) => setImmediate(r));
+    expect(resolved).toBe(false);
+    expect(runs).toEqual(["a", "b", "b"]);
+    gates.shift()!();
+    await done;
+    expect(resolved).toBe(true);
+    q.add("c");
+    const stopped = q.done("c");
+    q.stop();
+    await stopped;
   });
 });

@@ -1141,6 +1141,12 @@ export class AppController {
     } finally {
       if (rt.applying === applying) rt.applying = undefined;
     }
+    // what the sync's applies changed is compared before its result is written: whoever reads the
+    // result (notifications' on-deployed) sees the health those changes gave
+    if (applying.changed) {
+      this.statusQueue.add(name);
+      await this.statusQueue.done(name);
+    }
     const automated = this.automated(app);
     const limit = retryLimit(app.spec.syncPolicy?.retry, automated && op.initiatedBy.automated === true);
     if (outcome.phase !== "Succeeded" && op.retryCount < limit && !op.spec.dryRun) {
@@ -1154,7 +1160,6 @@ export class AppController {
         `${outcome.message}. Retrying attempt #${op.retryCount} at ${rfc3339(op.retryAt)}.`,
         outcome,
       );
-      if (applying.changed) this.statusQueue.add(name);
       this.opQueue.addAfter(name, delay);
       return;
     }

@@ -14,6 +14,8 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly delayed = new Map<string, { at: number; handle: TimerHandle }>();
   private active = 0;
+  /** Callers of done(key), by key. */
+  private readonly doneWaiters = new Map<string, Array<() => void>>();
   private stopped = false;
   private paused = false;
   private idleWaiters: Array<() => void> = [];
@@ -56,6 +58,16 @@ export class WorkQueue {
     this.delayed.set(key, { at, handle });
   }
 
+  /** Resolves when `key` is neither queued nor being processed (a delayed add does not count). */
+  done(key: string): Promise<void> {
+    if (this.stopped || (!this.queued.has(key) && !this.processing.has(key))) return Promise.resolve();
+    return new Promise((resolve) => {
+      const w = this.doneWaiters.get(key);
+      if (w === undefined) this.doneWaiters.set(key, [resolve]);
+      else w.push(resolve);
+    });
+  }
+
   /** Hold processing (keys are still collected). */
   pause(): void {
     this.paused = true;
@@ -82,6 +94,8 @@ export class WorkQueue {
     this.delayed.clear();
     this.queue.length = 0;
     this.queued.clear();
+    for (const w of this.doneWaiters.values()) for (const r of w) r();
+    this.doneWaiters.clear();
   }
 
   private pump(): void {
@@ -108,6 +122,13 @@ export class WorkQueue {
       this.processing.delete(key);
       this.active--;
       if (this.dirty.delete(key)) this.add(key);
+      else {
+        const w = this.doneWaiters.get(key);
+        if (w !== undefined) {
+          this.doneWaiters.delete(key);
+          for (const r of w) r();
+        }
+      }
       this.pump();
     }
   }
