@@ -14,7 +14,7 @@
  */
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parse as parseYaml, stringify } from "yaml";
+import { stringify } from "yaml";
 import { parseDuration } from "../../engine/core/clock.ts";
 import type { EventBase } from "../../engine/core/events.ts";
 import { createEngine, type Engine, LocalGitSource, MemoryNotifier } from "../../engine/index.ts";
@@ -32,7 +32,7 @@ import type {
 } from "../../engine/rollouts/events.ts";
 import { abort as abortRollout, promote } from "../../engine/rollouts/verbs.ts";
 import type { AuditWriteEvent } from "../cluster/events.ts";
-import { applicationYaml, chartFiles, setValues } from "../fleet/chart.ts";
+import { applicationObject, chartFiles, plainScalar, setValues } from "../fleet/chart.ts";
 import type { FleetService } from "../fleet/generate.ts";
 import { FleetRepo } from "../fleet/repo.ts";
 import type { Scenario } from "../scenario/load.ts";
@@ -225,7 +225,7 @@ export async function startGitopsOperator(
   const templates = new Map<string, string>();
   function valuesWithTag(s: FleetService, tag: string): string {
     let text: string;
-    if (stringify(tag) === `${tag}\n`) {
+    if (plainScalar(tag) === tag) {
       // a plain scalar: YAML writes it as is wherever it stands
       let template = templates.get(s.name);
       if (template === undefined) {
@@ -242,7 +242,7 @@ export async function startGitopsOperator(
   function serviceFiles(s: FleetService, tag: string, files: Record<string, string>): KubeObject {
     Object.assign(files, chartFiles(s));
     files[`charts/${s.name}/values-production.yaml`] = valuesWithTag(s, tag);
-    const app = parseYaml(applicationYaml(s, { repoURL, argocdNamespace: ARGOCD_NS })) as KubeObject & {
+    const app = applicationObject(s, { repoURL, argocdNamespace: ARGOCD_NS }) as KubeObject & {
       spec: { syncPolicy: { automated: { selfHeal: boolean } } };
     };
     // a push refreshes only the apps whose chart it touched (Argo CD's manifest-generate-paths)
