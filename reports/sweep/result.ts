@@ -52,6 +52,11 @@ export interface SweepResult extends SweepMeta {
 }
 
 /** Aggregate one point's samples (given in repeat order). */
+/** Every sweep metric is a rate (0 to 1) or a count, time or amount (0 and up). */
+function domainOf(m: SweepMetric): readonly [number, number] {
+  return METRIC_INFO[m].unit === "ratio" ? [0, 1] : [0, Number.POSITIVE_INFINITY];
+}
+
 export function pointResult(
   index: number,
   params: Record<string, string>,
@@ -59,12 +64,26 @@ export function pointResult(
   samples: RunSample[],
 ): PointResult {
   const metrics = Object.fromEntries(
-    SWEEP_METRICS.map((m) => [m, summarizeRepeats(samples.map((s) => s.metrics[m]))]),
+    SWEEP_METRICS.map((m) => [
+      m,
+      summarizeRepeats(
+        samples.map((s) => s.metrics[m]),
+        domainOf(m),
+      ),
+    ]),
   ) as PointResult["metrics"];
   const perTier = Object.fromEntries(
     TIERS.map((t) => [
       t,
-      Object.fromEntries(TIER_METRICS.map((m) => [m, summarizeRepeats(samples.map((s) => s.perTier[t][m]))])),
+      Object.fromEntries(
+        TIER_METRICS.map((m) => [
+          m,
+          summarizeRepeats(
+            samples.map((s) => s.perTier[t][m]),
+            domainOf(m),
+          ),
+        ]),
+      ),
     ]),
   ) as PointResult["perTier"];
   return { index, params, sets, samples, metrics, perTier };

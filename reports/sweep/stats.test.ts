@@ -63,4 +63,13 @@ describe("sweep statistics", () => {
   ])("summarizeRepeats($values)", ({ values, want }) => {
     expect(summarizeRepeats(values)).toEqual(want);
   });
+
+  it.each([
+    // a rate near 0 over ten repeats: t's interval reaches below 0, the rate's domain cuts it there
+    { values: [0, 0, 0, 0, 0, 0, 0, 0, 0.1, 0.07], domain: [0, 1], want: [0, 0.04313] },
+    { values: [1, 1, 0.9], domain: [0, 1], want: [0.823233, 1] },
+    { values: [1, 2, 3], domain: [0, Number.POSITIVE_INFINITY], want: [0, 4.484338] },
+  ] as const)("summarizeRepeats($values) within $domain", ({ values, domain, want }) => {
+    expect(summarizeRepeats(values, domain).ci95).toEqual(want);
+  });
 });

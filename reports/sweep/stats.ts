@@ -28,8 +28,15 @@ export function t975(df: number): number {
   return T975[df - 1] ?? Z975 + (Z975 ** 3 + Z975) / (4 * df);
 }
 
-/** Mean and 95% CI over repeats, ignoring repeats without a value. */
-export function summarizeRepeats(values: ReadonlyArray<number | null>): RepeatSummary {
+/**
+ * Mean and 95% CI over repeats, ignoring repeats without a value. The interval is cut to the
+ * metric's `domain` (a rate's [0, 1], a count's [0, inf)): Student's t is symmetric, and a rate of
+ * 1.7% over ten repeats would otherwise read "95% CI -0.5% to 3.9%".
+ */
+export function summarizeRepeats(
+  values: ReadonlyArray<number | null>,
+  domain: readonly [number, number] = [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY],
+): RepeatSummary {
   const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
   const n = xs.length;
   if (n === 0) return { n, mean: null, ci95: null };
@@ -40,7 +47,9 @@ export function summarizeRepeats(values: ReadonlyArray<number | null>): RepeatSu
   let ss = 0;
   for (const x of xs) ss += (x - mean) ** 2;
   const half = t975(n - 1) * Math.sqrt(ss / (n - 1) / n);
-  return { n, mean: round(mean, 6), ci95: [round(mean - half, 6), round(mean + half, 6)] };
+  const lo = Math.max(domain[0], mean - half);
+  const hi = Math.min(domain[1], mean + half);
+  return { n, mean: round(mean, 6), ci95: [round(lo, 6), round(hi, 6)] };
 }
 
 /** ln Gamma(x) for x > 0 (Lanczos, g = 7, n = 9; relative error ~1e-15). */
