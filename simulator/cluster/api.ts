@@ -1256,12 +1256,15 @@ export class ApiServer {
   private deliveriesQueued = false;
 
   /**
-   * Run `flush` at the next microtask, as queueMicrotask would: the watches
-   * that get events between two turns share one promise reaction (no
-   * microtask and no async-hooks wrapper per watch). Watches scheduled while
-   * a batch is delivered go to the next one, queued after whatever their
-   * consumers queued meanwhile, so every watch is served in the order one
-   * microtask each would give. A consumer's exception is rethrown on its own
+   * Run `flush` at a following microtask: the watches that get events between
+   * two turns share one promise reaction (no microtask and no async-hooks
+   * wrapper per watch). Watches are served in the order they were scheduled,
+   * and each watch's events in commit order. Watches scheduled while a batch
+   * is delivered go to the next batch, whose reaction is queued when the
+   * first of them is scheduled: a later one joins it and so may run before a
+   * microtask some consumer queued in between, where one microtask per watch
+   * would have run after it (an API server orders nothing across watches;
+   * runs stay deterministic). A consumer's exception is rethrown on its own
    * microtask (as from queueMicrotask); the other watches are still served.
    */
   private deliverSoon(flush: () => void): void {
