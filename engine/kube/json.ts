@@ -4,6 +4,19 @@
  * detection compare many small documents many times).
  */
 
+/** JSON with object keys sorted: equal values give equal strings whatever their key order. */
+export function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
 /** A deep copy of a JSON document (plain objects, arrays, scalars): cheaper than structuredClone. */
 export function copyJson<T>(v: T): T {
   if (v === null || typeof v !== "object") return v;

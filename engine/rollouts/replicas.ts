@@ -3,20 +3,9 @@
  * weight, and the weight a replica split gives.
  */
 
-const SAFE_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789";
+import { stableStringify } from "../kube/json.ts";
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(v);
-}
+const SAFE_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789";
 
 /**
  * Pod-template hash as upstream computes it in shape: FNV-32a over the pod
@@ -27,7 +16,7 @@ function canonical(v: unknown): string {
  */
 export function podTemplateHash(template: unknown, collisionCount?: number): string {
   let h = 0x811c9dc5;
-  const text = canonical(template) + (collisionCount === undefined ? "" : `#${collisionCount}`);
+  const text = stableStringify(template) + (collisionCount === undefined ? "" : `#${collisionCount}`);
   const bytes = Buffer.from(text, "utf8");
   for (const b of bytes) {
     h ^= b;

@@ -12,6 +12,7 @@ import type { Clock } from "../../engine/core/clock.ts";
 import { GtbError } from "../../engine/core/errors.ts";
 import { type EventSink, NULL_SINK } from "../../engine/core/events.ts";
 import type { TrafficRouter, TrafficTarget, TrafficWeights } from "../../engine/core/traffic-router.ts";
+import { stableStringify } from "../../engine/kube/json.ts";
 import { hash128 } from "../clock/rng.ts";
 import type { LabelMatcher, Labels, SampleBlock, SeriesProvider, SeriesSource } from "../prometheus/types.ts";
 import { type LoadRegression, loadStrength, type VersionBehaviour } from "./behaviour.ts";
@@ -247,10 +248,10 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     const now = this.clock.now();
     const copy = structuredClone(behaviour);
     while (e.behaviours.length > 0 && e.behaviours[e.behaviours.length - 1]!.from >= now) e.behaviours.pop();
-    const fallback = canonical(svc.spec.behaviour ?? {});
-    const baseline = canonical(copy) === fallback;
+    const fallback = stableStringify(svc.spec.behaviour ?? {});
+    const baseline = stableStringify(copy) === fallback;
     const { load, ...rest } = copy;
-    const loadOnly = load !== undefined && canonical(rest) === fallback ? load : undefined;
+    const loadOnly = load !== undefined && stableStringify(rest) === fallback ? load : undefined;
     e.behaviours.push({ from: now, behaviour: copy, baseline, loadOnly });
     e.series.invalidateAfter(now);
     this.events.emit({
@@ -700,14 +701,6 @@ function countsOf(byCode: Float64Array): ServedCounts {
 const LOAD_SCAN_LIMIT = 480;
 
 /** JSON with object keys sorted (behaviours compared whatever order their keys were written in). */
-function canonical(x: unknown): string {
-  return JSON.stringify(x, (_k, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
-      : v,
-  );
-}
-
 /** The value of an equality matcher on `name`, if any. */
 function equalTo(matchers: readonly LabelMatcher[], name: string): string | undefined {
   for (const m of matchers) if (m.name === name && m.op === "=") return m.value;

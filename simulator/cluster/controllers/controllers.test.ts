@@ -1,3 +1,4 @@
+import { podTemplateHash } from "../../../engine/rollouts/replicas.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryEventLog } from "../../../engine/core/events.ts";
 import { type KubeClient, KubeApiError, type KubeObject } from "../../../engine/kube/types.ts";
@@ -10,7 +11,6 @@ import {
   type PodBehaviour,
   REVISION,
   startBuiltinControllers,
-  templateHash,
 } from "./index.ts";
 
 type Json = Record<string, unknown>;
@@ -167,9 +167,9 @@ describe("built-in controllers", () => {
 
   it("pod-template-hash is stable and changes with the template", () => {
     const t = (deployment("a", "x:1", 1).spec as Json).template;
-    expect(templateHash(t)).toBe(templateHash(structuredClone(t)));
-    expect(templateHash(t)).not.toBe(templateHash((deployment("a", "x:2", 1).spec as Json).template));
-    expect(templateHash(t, 1)).not.toBe(templateHash(t));
+    expect(podTemplateHash(t)).toBe(podTemplateHash(structuredClone(t)));
+    expect(podTemplateHash(t)).not.toBe(podTemplateHash((deployment("a", "x:2", 1).spec as Json).template));
+    expect(podTemplateHash(t, 1)).not.toBe(podTemplateHash(t));
   });
 
   it("an image change rolls out within maxSurge and maxUnavailable", async () => {

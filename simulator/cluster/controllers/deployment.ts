@@ -8,6 +8,7 @@
  * FoundNewReplicaSet, ReplicaSetUpdated, NewReplicaSetAvailable,
  * ProgressDeadlineExceeded after progressDeadlineSeconds).
  */
+import { podTemplateHash } from "../../../engine/rollouts/replicas.ts";
 import type { Clock } from "../../../engine/core/clock.ts";
 import type { EventSink } from "../../../engine/core/events.ts";
 import { isNotFound, type KubeClient, type KubeObject } from "../../../engine/kube/types.ts";
@@ -28,7 +29,6 @@ import {
   setCondition,
   specOf,
   statusOf,
-  templateHash,
 } from "./util.ts";
 
 export const REVISION = "deployment.kubernetes.io/revision";
@@ -162,7 +162,7 @@ export class DeploymentController extends WorkloadController {
     const status = statusOf(d);
     const collisionCount = status.collisionCount === undefined ? undefined : num(status.collisionCount, 0);
     const template = structuredClone((specOf(d).template ?? {}) as Json);
-    const hash = templateHash(template, collisionCount);
+    const hash = podTemplateHash(template, collisionCount);
     const tmeta = (template.metadata ?? {}) as Json;
     const labels = { ...((tmeta.labels ?? {}) as Record<string, string>), [HASH_LABEL]: hash };
     template.metadata = { ...tmeta, labels };

@@ -22,7 +22,6 @@ import { controllerUid } from "./util.ts";
 export type { ControllersEvent, DeploymentEvent } from "./events.ts";
 export { DeploymentController, HASH_LABEL, REVISION } from "./deployment.ts";
 export { crashLoopRestarts, NODE_NAME, type PodBehaviour, type PodInfo, type PodOutcome } from "./kubelet.ts";
-export { templateHash } from "./util.ts";
 
 export interface BuiltinControllersOptions {
   /** Jitter of pod start-up delays (default: none, every pod takes base + half the jitter). */

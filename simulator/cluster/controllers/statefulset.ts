@@ -4,12 +4,13 @@
  * Ready) or Parallel pod management, RollingUpdate from the highest ordinal
  * down (controller-revision-hash), and status.
  */
+import { podTemplateHash } from "../../../engine/rollouts/replicas.ts";
 import type { Clock } from "../../../engine/core/clock.ts";
 import type { KubeClient, KubeObject } from "../../../engine/kube/types.ts";
 import type { Informer, ReconcileResult } from "./informer.ts";
 import { isPodReady, splitKey } from "./kubelet.ts";
 import { activePods, podCounts, podFromTemplate } from "./replicaset.ts";
-import { isDeleting, type Json, num, omitZero, specOf, statusOf, templateHash } from "./util.ts";
+import { isDeleting, type Json, num, omitZero, specOf, statusOf } from "./util.ts";
 import { WorkloadController } from "./workload.ts";
 
 const REVISION_LABEL = "controller-revision-hash";
@@ -32,7 +33,7 @@ export class StatefulSetController extends WorkloadController {
     const spec = specOf(sts);
     const replicas = num(spec.replicas, 1);
     const template = (spec.template ?? {}) as Json;
-    const updateRevision = `${name}-${templateHash(template)}`;
+    const updateRevision = `${name}-${podTemplateHash(template)}`;
     const parallel = spec.podManagementPolicy === "Parallel";
     const onDelete = ((spec.updateStrategy ?? {}) as Json).type === "OnDelete";
     const byOrdinal = new Map<number, KubeObject>();

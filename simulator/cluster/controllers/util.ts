@@ -2,7 +2,7 @@
 import { rfc3339 } from "../../../engine/core/clock.ts";
 import type { KubeObject, OwnerReference } from "../../../engine/kube/types.ts";
 import { deepEqual } from "../objutil.ts";
-import { isMap, stableStringify } from "../patch/json.ts";
+import { isMap } from "../patch/json.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -136,28 +136,3 @@ export function scaledValue(v: unknown, total: number, roundUp: boolean, dflt: s
 }
 
 export const isDeleting = (o: KubeObject) => o.metadata.deletionTimestamp !== undefined;
-
-/** FNV-1a 32-bit. */
-export function fnv32a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
-const SAFE = "bcdfghjklmnpqrstvwxz2456789";
-
-/** Upstream rand.SafeEncodeString: each character mapped onto an alphabet without vowels. */
-export function safeEncode(s: string): string {
-  let out = "";
-  for (let i = 0; i < s.length; i++) out += SAFE[s.charCodeAt(i) % SAFE.length];
-  return out;
-}
-
-/** A stable hash of a pod template (plus collision count), up to 10 characters like pod-template-hash. */
-export function templateHash(template: unknown, collisionCount?: number): string {
-  const h = fnv32a(stableStringify(template) + (collisionCount === undefined ? "" : `#${collisionCount}`));
-  return safeEncode(String(h));
-}

@@ -10,17 +10,8 @@ export { deepEqual } from "../objutil.ts";
 /** A JSON object (not an array, not null). */
 export const isMap: (v: unknown) => v is JsonMap = isPlainObject;
 
-/** JSON with object keys sorted: equal values give equal strings whatever their key order. */
-export function stableStringify(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(",")}]`;
-  if (isMap(v)) {
-    const keys = Object.keys(v)
-      .filter((k) => v[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(v[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
-}
+/** JSON with object keys sorted (one implementation: the engine's). */
+export { stableStringify } from "../../../engine/kube/json.ts";
 
 /** Go's `%v`-ish rendering used in upstream error messages. */
 export function goString(v: unknown): string {
