@@ -131,16 +131,19 @@ export function parseCommit(sha: string, data: Buffer): CommitInfo {
   };
 }
 
+/** The tree entry whose mode starts at `i`, with its name after `sp` and its SHA after `nul`. */
+function entryAt(data: Buffer, i: number, sp: number, nul: number, name: string): TreeEntry {
+  const mode = data.subarray(i, sp).toString("latin1");
+  return { mode, name, sha: data.subarray(nul + 1, nul + 21).toString("hex"), isTree: mode === "40000" };
+}
+
 function parseTree(data: Buffer): TreeEntry[] {
   const out: TreeEntry[] = [];
   let i = 0;
   while (i < data.length) {
     const sp = data.indexOf(32, i);
     const nul = data.indexOf(0, sp);
-    const mode = data.subarray(i, sp).toString("latin1");
-    const name = data.subarray(sp + 1, nul).toString("utf8");
-    const sha = data.subarray(nul + 1, nul + 21).toString("hex");
-    out.push({ mode, name, sha, isTree: mode === "40000" });
+    out.push(entryAt(data, i, sp, nul, data.subarray(sp + 1, nul).toString("utf8")));
     i = nul + 21;
   }
   return out;
@@ -177,15 +180,8 @@ class Tree {
       const sp = data.indexOf(32, i);
       const nul = data.indexOf(0, sp);
       if (sp < 0 || nul < 0) return undefined;
-      if (nul - sp - 1 === want.length && data.compare(want, 0, want.length, sp + 1, nul) === 0) {
-        const mode = data.subarray(i, sp).toString("latin1");
-        return {
-          mode,
-          name,
-          sha: data.subarray(nul + 1, nul + 21).toString("hex"),
-          isTree: mode === "40000",
-        };
-      }
+      if (nul - sp - 1 === want.length && data.compare(want, 0, want.length, sp + 1, nul) === 0)
+        return entryAt(data, i, sp, nul, name);
       i = nul + 21;
     }
     return undefined;
