@@ -37,14 +37,38 @@ export interface Clock {
 /** The last second formatted by rfc3339 (controllers stamp the same second many times over). */
 let lastSecond = Number.NaN;
 let lastStamp = "";
+/** The day (days since the epoch) of the last date rfc3339 formatted, and its "YYYY-MM-DDT". */
+let lastDay = Number.NaN;
+let dayPrefix = "";
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
 
-/** RFC 3339 timestamp (second precision, as Kubernetes writes them) of a clock time. */
+/**
+ * RFC 3339 timestamp (second precision, as Kubernetes writes them) of a clock time. The date is
+ * formatted once per day; the time of day is written from its digits (a world interleaves many
+ * objects' clocks, so consecutive calls often fall in different seconds of the same day).
+ */
 export function rfc3339(ms: number): string {
   const second = Math.floor(ms / 1000);
-  if (second !== lastSecond) {
-    lastStamp = new Date(second * 1000).toISOString().replace(".000Z", "Z");
+  if (second === lastSecond) return lastStamp;
+  const day = Math.floor(second / 86_400);
+  if (day !== lastDay) {
+    const iso = new Date(second * 1000).toISOString();
     lastSecond = second;
+    if (iso.length !== 24) {
+      // years outside 0000-9999 ("+275760-09-13T00:00:00.000Z"): formatted whole, not by day
+      lastDay = Number.NaN;
+      lastStamp = iso.replace(".000Z", "Z");
+      return lastStamp;
+    }
+    lastDay = day;
+    dayPrefix = iso.slice(0, 11);
+    lastStamp = `${iso.slice(0, 19)}Z`;
+    return lastStamp;
   }
+  const s = second - day * 86_400;
+  const m = (s % 3600) / 60;
+  lastSecond = second;
+  lastStamp = `${dayPrefix}${TWO_DIGITS[(s / 3600) | 0]}:${TWO_DIGITS[m | 0]}:${TWO_DIGITS[s % 60]}Z`;
   return lastStamp;
 }
 

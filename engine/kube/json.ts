@@ -6,15 +6,21 @@
 
 /** JSON with object keys sorted: equal values give equal strings whatever their key order. */
 export function stableStringify(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(",")}}`;
+  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
+  if (Array.isArray(v)) {
+    let out = "[";
+    for (let i = 0; i < v.length; i++) out += i === 0 ? stableStringify(v[i]) : `,${stableStringify(v[i])}`;
+    return `${out}]`;
   }
-  return JSON.stringify(v) ?? "null";
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  let out = "{";
+  for (const k of keys) {
+    const x = o[k];
+    if (x === undefined) continue;
+    out += `${out.length === 1 ? "" : ","}${JSON.stringify(k)}:${stableStringify(x)}`;
+  }
+  return `${out}}`;
 }
 
 /** A deep copy of a JSON document (plain objects, arrays, scalars): cheaper than structuredClone. */
