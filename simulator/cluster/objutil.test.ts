@@ -174,6 +174,52 @@ describe("mergeForeignPatch", () => {
     expect(slid.status.items).toEqual([{ n: 2 }, { n: 3 }, { n: 4 }]);
   });
 
+  it("a list item that changed keeps the old item's equal members", () => {
+    const measurements = [{ phase: "Successful", value: "[1]" }];
+    const stored = deepFreeze({
+      status: {
+        metricResults: [
+          { name: "a", count: 1, measurements, extra: { k: "v" } },
+          { name: "b", count: 1, measurements: [] },
+        ],
+      },
+    });
+    const patch = {
+      status: {
+        metricResults: [
+          {
+            name: "a",
+            count: 2,
+            measurements: [...measurements, { phase: "Failed", value: "[2]" }],
+            extra: { k: "v" },
+          },
+          { name: "b", count: 1, measurements: [] },
+        ],
+      },
+    };
+    const next = mergeForeignPatch(stored, patch) as typeof stored;
+    expect(next).toEqual(mergePatch(stored, cloneJson(patch)));
+    const [a, b] = next.status.metricResults;
+    expect(b).toBe(stored.status.metricResults[1]);
+    expect(a).not.toBe(stored.status.metricResults[0]);
+    expect(a!.extra).toBe(stored.status.metricResults[0]!.extra);
+    expect(a!.measurements[0]).toBe(measurements[0]);
+    expect(a!.measurements[1]).not.toBe(patch.status.metricResults[0]!.measurements[1]);
+    // a member JSON drops or converts is not the old one's
+    const conv = mergeForeignPatch(stored, {
+      status: {
+        metricResults: [
+          { name: "a", count: Number.NaN, extra: undefined },
+          { name: "b", count: 1 },
+        ],
+      },
+    }) as { status: { metricResults: unknown[] } };
+    expect(conv.status.metricResults).toEqual([
+      { name: "a", count: null },
+      { name: "b", count: 1 },
+    ]);
+  });
+
   it("keeps nothing of the caller's patch: changing it afterwards changes no result", () => {
     const patch = { spec: { list: [1, { deep: "x" }], more: { a: "b" } } };
     const merged = mergeForeignPatch(target, patch) as { spec: { list: unknown[]; more: unknown } };

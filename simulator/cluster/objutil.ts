@@ -90,22 +90,55 @@ export function mergeForeignPatch(target: unknown, patch: unknown): unknown {
   return out ?? base;
 }
 
-/** cloneJson(next) for a list replacing `old`: `old` itself when equal as JSON, else with `old`'s equal items. */
+/** cloneJson(next) for a list replacing `old`: `old` itself when equal as JSON, else sharing `old`'s equal parts. */
 function takeOverList(old: readonly unknown[], next: readonly unknown[]): unknown {
   const off = slide(old, next);
   let same = off === 0 && old.length === next.length;
   const out = new Array<unknown>(next.length);
   for (let i = 0; i < next.length; i++) {
     const was = old[i + off];
-    const v = next[i];
-    if (sameAsJson(was, v)) out[i] = was;
-    else {
-      same = false;
-      const c = copyValue(v, true);
-      out[i] = c === undefined ? null : c;
-    }
+    const c = takeOver(was, next[i]);
+    if (c !== was) same = false;
+    out[i] = c === undefined ? null : c;
   }
   return same ? old : out;
+}
+
+/**
+ * copyValue(v, true) for a value replacing the JSON value `old`, in one walk:
+ * `old` itself when the two are equal as JSON, else a copy whose members (at
+ * any depth: map members, list items) equal to `old`'s at the same place are
+ * `old`'s own. A list item that changed in one member (a measurement appended
+ * to a metric's list) is a new map that shares the rest with the old item.
+ * Values JSON converts (class instances, toJSON, non-finite numbers) are
+ * copied as copyValue copies them and never count as equal.
+ */
+function takeOver(old: unknown, v: unknown): unknown {
+  if (typeof v !== "object" || v === null) {
+    if (old === v && (typeof v !== "number" || Number.isFinite(v))) return old;
+    return copyValue(v, true);
+  }
+  if (Object.isFrozen(v)) return sameAsJson(old, v) ? old : v;
+  if (Array.isArray(v)) return Array.isArray(old) ? takeOverList(old, v) : copyValue(v, true);
+  if (!isPlainData(v) || !isPlainObject(old) || Object.hasOwn(v, "__proto__")) return copyValue(v, true);
+  const out: Record<string, unknown> = {};
+  let same = true;
+  let n = 0;
+  for (const k of Object.keys(v)) {
+    // (an inherited member such as `constructor` is a function: never taken over, never equal)
+    const was = old[k];
+    const c = takeOver(was, v[k]);
+    if (c === undefined) continue;
+    n++;
+    if (c !== was) same = false;
+    out[k] = c;
+  }
+  if (same) {
+    let m = 0;
+    for (const k in old) if (old[k] !== undefined) m++;
+    if (m === n) return old;
+  }
+  return out;
 }
 
 /**
