@@ -1,8 +1,9 @@
 /**
- * Worker threads that run TypeScript modules (the simulator's worlds, a sweep's runs), and the
- * error round trip across them. Node 20 does not apply `--import` loader hooks to a worker's
- * entry module, so the worker first registers tsx's ESM loader (as bin/gitops-testbed.js does)
- * and then imports the TypeScript entry.
+ * Worker threads that run the simulator's modules (the worlds, a sweep's runs), and the error round
+ * trip across them. From the compiled tree (dist/, bin/build.js) the entry is plain JavaScript and
+ * runs as it is. From the sources it is TypeScript: Node 20 does not apply `--import` loader hooks
+ * to a worker's entry module, so the worker first registers tsx's ESM loader (as
+ * bin/gitops-testbed.js does) and then imports the TypeScript entry.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -21,8 +22,9 @@ function tsxEsmApi(): string {
   return pathToFileURL(join(dirname(pkgFile), rel)).href;
 }
 
-/** A worker thread running the TypeScript module at `entry`. */
+/** A worker thread running the module at `entry` (JavaScript as it is, TypeScript through tsx). */
 export function tsWorker(entry: URL, workerData: unknown): Worker {
+  if (entry.pathname.endsWith(".js")) return new Worker(entry, { workerData });
   const bootstrap = `import(${JSON.stringify(tsxEsmApi())}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(bootstrap, { eval: true, workerData });
 }

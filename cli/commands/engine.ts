@@ -5,13 +5,12 @@
  */
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import Fastify from "fastify";
 import { auditTrail } from "../../engine/apps/audit-trail.ts";
 import { parseDuration } from "../../engine/core/clock.ts";
 import { EXIT_BAD_INPUT, GtbError } from "../../engine/core/errors.ts";
 import type { EventBase, EventSink } from "../../engine/core/events.ts";
 import { createEngine } from "../../engine/index.ts";
-import { HttpKubeClient } from "../../engine/kube/http-client.ts";
+import type { HttpKubeClient } from "../../engine/kube/http-client.ts";
 import { HttpNotifier } from "../../engine/notify/adapters.ts";
 import { webhookPlugin } from "../../engine/source/webhook.ts";
 import { ScaledRealClock } from "../../simulator/clock/real.ts";
@@ -39,6 +38,11 @@ export async function runEngine(opts: EngineCommandOptions, stop: Promise<void>)
       hint: "pass --kubeconfig with a kubeconfig file (e.g. from `gitops-testbed cluster serve`)",
     });
   }
+  // loaded here, not at the CLI's start: only this command and `rollouts` talk to a cluster over HTTP
+  const [{ HttpKubeClient }, { default: Fastify }] = await Promise.all([
+    import("../../engine/kube/http-client.ts"),
+    import("fastify"),
+  ]);
   let client: HttpKubeClient;
   try {
     client = new HttpKubeClient({

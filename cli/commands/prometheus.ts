@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { GtbError } from "../../engine/core/errors.ts";
 import { RealClock } from "../../simulator/clock/real.ts";
-import { startPrometheusServer } from "../../simulator/prometheus/http.ts";
+import type { PrometheusServer } from "../../simulator/prometheus/http.ts";
 import { MockPrometheus } from "../../simulator/prometheus/mock.ts";
 import { PromQLError } from "../../simulator/prometheus/parser.ts";
 import { loadSeriesFile } from "../../simulator/prometheus/series-file.ts";
@@ -41,7 +41,8 @@ export function register(program: Command): void {
     .action(async (o: { series: string; port: string }) => {
       const port = parsePort(o.port);
       const prom = load(o.series);
-      let server: Awaited<ReturnType<typeof startPrometheusServer>>;
+      const { startPrometheusServer } = await import("../../simulator/prometheus/http.ts");
+      let server: PrometheusServer;
       try {
         server = await startPrometheusServer(prom, port);
       } catch (e) {

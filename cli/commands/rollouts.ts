@@ -6,7 +6,6 @@
  */
 import type { Command } from "commander";
 import { GtbError } from "../../engine/core/errors.ts";
-import { HttpKubeClient } from "../../engine/kube/http-client.ts";
 import type { KubeClient } from "../../engine/kube/types.ts";
 import type { Rollout } from "../../engine/rollouts/types.ts";
 import { abort, pause, promote, retry, undo } from "../../engine/rollouts/verbs.ts";
@@ -17,7 +16,9 @@ interface Common {
   context?: string;
 }
 
-function clientFor(o: Common): KubeClient {
+/** An HTTP client on the kubeconfig (client-node is loaded only by the commands that talk to a cluster). */
+async function clientFor(o: Common): Promise<KubeClient> {
+  const { HttpKubeClient } = await import("../../engine/kube/http-client.ts");
   const path = o.kubeconfig ?? process.env.KUBECONFIG ?? `${process.env.HOME ?? ""}/.kube/config`;
   try {
     return new HttpKubeClient(
@@ -66,18 +67,24 @@ export function register(program: Command): void {
     .action(async (name: string, o: Common & { full?: boolean }) => {
       done(
         o.full === true ? "fully promoted" : "promoted",
-        await promote(clientFor(o), o.namespace, name, { full: o.full === true }),
+        await promote(await clientFor(o), o.namespace, name, { full: o.full === true }),
       );
     });
   common(cmd.command("abort").argument("<name>"))
     .description("abort the update: all traffic back to stable, canary scaled down")
-    .action(async (name: string, o: Common) => done("aborted", await abort(clientFor(o), o.namespace, name)));
+    .action(async (name: string, o: Common) =>
+      done("aborted", await abort(await clientFor(o), o.namespace, name)),
+    );
   common(cmd.command("retry").argument("<name>"))
     .description("retry an aborted rollout")
-    .action(async (name: string, o: Common) => done("retried", await retry(clientFor(o), o.namespace, name)));
+    .action(async (name: string, o: Common) =>
+      done("retried", await retry(await clientFor(o), o.namespace, name)),
+    );
   common(cmd.command("pause").argument("<name>"))
     .description("pause a rollout (spec.paused)")
-    .action(async (name: string, o: Common) => done("paused", await pause(clientFor(o), o.namespace, name)));
+    .action(async (name: string, o: Common) =>
+      done("paused", await pause(await clientFor(o), o.namespace, name)),
+    );
   common(
     cmd
       .command("undo")
@@ -93,12 +100,12 @@ export function register(program: Command): void {
           hint: "an integer revision",
         });
       }
-      done("undo", await undo(clientFor(o), o.namespace, name, rev));
+      done("undo", await undo(await clientFor(o), o.namespace, name, rev));
     });
   common(cmd.command("status").argument("<name>"))
     .description("print the rollout's phase, step, weight and replicas")
     .action(async (name: string, o: Common) => {
-      const ro = await clientFor(o).get<Rollout>({
+      const ro = await (await clientFor(o)).get<Rollout>({
         apiVersion: "argoproj.io/v1alpha1",
         kind: "Rollout",
         name,

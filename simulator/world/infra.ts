@@ -16,7 +16,6 @@ import {
   inProcessPrometheusApi,
   type PrometheusApi,
 } from "../../engine/analysis/provider.ts";
-import { HttpKubeClient } from "../../engine/kube/http-client.ts";
 import type { KubeClient } from "../../engine/kube/types.ts";
 import { ScaledRealClock } from "../clock/real.ts";
 import { SeededRng } from "../clock/rng.ts";
@@ -37,7 +36,7 @@ import {
   ensureArgoCrds,
   providerFor,
 } from "../cluster/providers/index.ts";
-import { type PrometheusServer, startPrometheusServer } from "../prometheus/http.ts";
+import type { PrometheusServer } from "../prometheus/http.ts";
 import { MockPrometheus } from "../prometheus/mock.ts";
 import type { Scenario, WorldSpec } from "../scenario/load.ts";
 import { TrafficModel } from "../traffic/model.ts";
@@ -190,6 +189,7 @@ export class Infra {
     const key = `${system ? "system" : "user"}/${identity}`;
     return new DeferredKubeClient(identity, async () => {
       const live = await this.connect();
+      const { HttpKubeClient } = await import("../../engine/kube/http-client.ts");
       let c = live.clients.get(key);
       if (c === undefined) {
         const kubeconfig =
@@ -212,6 +212,11 @@ export class Infra {
       const connection = await provider.start();
       try {
         const embedded = provider instanceof EmbeddedProvider ? provider : undefined;
+        // loaded when a world goes live: a virtual-time world never needs an HTTP client or server
+        const [{ HttpKubeClient }, { startPrometheusServer }] = await Promise.all([
+          import("../../engine/kube/http-client.ts"),
+          import("../prometheus/http.ts"),
+        ]);
         if (embedded === undefined)
           await ensureArgoCrds(
             new HttpKubeClient({ kubeconfig: connection.kubeconfig }),
