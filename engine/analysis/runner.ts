@@ -16,6 +16,7 @@ import {
   formatMetricValue,
   isTerminating,
   nextMeasurementAt,
+  parseMs,
   recordMeasurement,
   trimMeasurements,
 } from "./assess.ts";
@@ -55,12 +56,6 @@ export interface StepResult {
   completedMetrics: Array<{ name: string; phase: AnalysisPhase }>;
   /** Clock time of the next measurement, or undefined when nothing more is scheduled. */
   nextAtMs: number | undefined;
-}
-
-function parseMs(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : t;
 }
 
 function failRun(status: AnalysisRunStatus, message: string): StepResult {

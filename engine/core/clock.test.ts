@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rfc3339 } from "./clock.ts";
+import { parseDuration, parseTime, rfc3339 } from "./clock.ts";
 
 describe("rfc3339", () => {
   const table: Array<[number, string]> = [
@@ -30,5 +30,39 @@ describe("rfc3339", () => {
 
   it("rejects a time that is not a number of ms", () => {
     expect(() => rfc3339(Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe("parseTime", () => {
+  it.each([
+    ["2026-01-05T00:01:00Z", Date.UTC(2026, 0, 5, 0, 1, 0)],
+    ["2026-01-05T00:01:00.250Z", Date.UTC(2026, 0, 5, 0, 1, 0, 250)],
+    ["2026-01-05T01:01:00+01:00", Date.UTC(2026, 0, 5, 0, 1, 0)],
+  ])("parses %s as Date does, also when asked again", (text, want) => {
+    expect(parseTime(text)).toBe(want);
+    expect(parseTime(text)).toBe(want);
+  });
+
+  it("answers NaN for text that is not a date, every time", () => {
+    expect(parseTime("soon")).toBeNaN();
+    expect(parseTime("soon")).toBeNaN();
+  });
+});
+
+describe("parseDuration", () => {
+  it.each([
+    ["60s", 60_000],
+    ["1h30m", 5_400_000],
+    ["250ms", 250],
+    [" 90 ", 90_000],
+    [1.5, 1_500],
+  ])("parses %s, also when asked again", (input, want) => {
+    expect(parseDuration(input)).toBe(want);
+    expect(parseDuration(input)).toBe(want);
+  });
+
+  it("rejects an invalid duration every time (errors are not remembered as values)", () => {
+    expect(() => parseDuration("10 minutes")).toThrow(RangeError);
+    expect(() => parseDuration("10 minutes")).toThrow(RangeError);
   });
 });

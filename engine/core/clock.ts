@@ -78,12 +78,42 @@ export function rfc3339Micro(ms: number): string {
   return `${iso.slice(0, -1)}000Z`;
 }
 
+/** Timestamps parsed by parseTime, by text (bounded: cleared when full). */
+const parsedTimes = new Map<string, number>();
+
+/**
+ * Date.parse of a timestamp, remembered by text: controllers read the same status times (a
+ * measurement's finishedAt, a pause's startTime) on every reconcile. NaN when it is not a date.
+ */
+export function parseTime(text: string): number {
+  let t = parsedTimes.get(text);
+  if (t === undefined) {
+    t = Date.parse(text);
+    if (parsedTimes.size >= 4096) parsedTimes.clear();
+    parsedTimes.set(text, t);
+  }
+  return t;
+}
+
+/** Durations parsed by parseDuration, by text (specs repeat a few intervals and timeouts). */
+const parsedDurations = new Map<string, number>();
+
 /** Parse a Go/Prometheus/Argo duration ("90s", "10m", "1h30m", "250ms") or a number of seconds into ms. */
 export function parseDuration(input: string | number): number {
   if (typeof input === "number") {
     if (!Number.isFinite(input) || input < 0) throw new RangeError(`invalid duration ${input}`);
     return input * 1000;
   }
+  let ms = parsedDurations.get(input);
+  if (ms === undefined) {
+    ms = parseDurationText(input);
+    if (parsedDurations.size >= 1024) parsedDurations.clear();
+    parsedDurations.set(input, ms);
+  }
+  return ms;
+}
+
+function parseDurationText(input: string): number {
   const s = input.trim();
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
   const re = /(\d+(?:\.\d+)?)(ms|us|µs|ns|s|m|h|d|w|y)/gy;

@@ -10,7 +10,7 @@
  * re-trigger it); timed waits (pause durations, scale-down delays) ->
  * {requeueAfterMs}; a write conflict -> {requeueAfterMs: 0}.
  */
-import { type Clock, parseDuration, rfc3339 } from "../core/clock.ts";
+import { type Clock, parseDuration, parseTime, rfc3339 } from "../core/clock.ts";
 import { type EventSink, NULL_SINK } from "../core/events.ts";
 import type { TrafficRouter } from "../core/traffic-router.ts";
 import { type KubeClient, type KubeObject, isConflict, isNotFound, refOf } from "../kube/types.ts";
@@ -514,7 +514,7 @@ export class RolloutController {
         return false;
       }
       if (dur === undefined) return false;
-      const end = Date.parse(cond.startTime) + dur;
+      const end = parseTime(cond.startTime) + dur;
       if (ctx.now >= end) {
         await this.recorder.record(ctx.ro, "Normal", "RolloutResumed", "Rollout is resumed");
         return true;
@@ -715,7 +715,7 @@ export class RolloutController {
       const delay =
         (ctx.ro.spec.strategy?.canary?.abortScaleDownDelaySeconds ?? DEFAULTS.abortScaleDownDelaySeconds) *
         1000;
-      const at = Date.parse(s.abortedAt!) + delay;
+      const at = parseTime(s.abortedAt!) + delay;
       if (ctx.now < at) {
         ctx.abortHoldUntil = at;
         this.wake(ctx, at);
@@ -807,7 +807,7 @@ export class RolloutController {
       else if (h === s.stableRS) targets.set(rs.metadata.name ?? "", want.stable);
       else {
         const deadline = rs.metadata.annotations?.[SCALE_DOWN_DEADLINE];
-        const at = deadline === undefined ? undefined : Date.parse(deadline);
+        const at = deadline === undefined ? undefined : parseTime(deadline);
         if (at !== undefined && ctx.now < at) {
           this.wake(ctx, at);
           targets.set(rs.metadata.name ?? "", rs.spec.replicas ?? 0);
@@ -957,7 +957,7 @@ export class RolloutController {
       return false;
     }
     if (indefinite) return false;
-    const from = Date.parse(cond.lastUpdateTime);
+    const from = parseTime(cond.lastUpdateTime);
     if (cond.reason !== "ProgressDeadlineExceeded" && ctx.now <= from + deadlineMs) {
       // upstream requeueStuckRollout: look again a second after the deadline
       this.wake(ctx, from + deadlineMs + 1000);
