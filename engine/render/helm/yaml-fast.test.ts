@@ -37,10 +37,16 @@ describe("fast YAML path agrees with the full parser", () => {
     "a: 'x' # c\nb: \"y\" # c\nc: x#y\n",
     "url: http://example.com:8080/path\ncolon: a:b\n",
     "dash: -x\nneg: -5\nminus: -\n",
+    "t1: 3.9.0-fix\nt2: 1.2-rc.1\nt3: 1.2.3-4e5\nt4: 1.2-E5\nt5: 1.2-.inf\nt6: 1.2-nan\nt7: 12.0-beta\n",
+    "t1: 1.0-1\nt2: 1.5-3\nt3: 2001.12-14\nt4: 1.0-1.0\nt5: 2.0-\n",
   ];
   it.each(snippets)("%j", (text) => {
     const fast = parseSimpleYaml(text);
     if (fast !== undefined) expect(fast.value).toEqual(full(text));
+  });
+
+  it("reads a version tag with a suffix itself (values files of a fleet's commits)", () => {
+    expect(parseSimpleYaml("image:\n  tag: 3.10.0-fix\n")?.value).toEqual({ image: { tag: "3.10.0-fix" } });
   });
 
   it("on every fixture document and values file", () => {

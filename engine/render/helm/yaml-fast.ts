@@ -28,6 +28,8 @@ function plainScalar(s: string): unknown {
     if (/^-?(0|[1-9][0-9]{0,14})$/.test(s)) return Number(s);
     if (/^-?(0|[1-9][0-9]{0,14})\.[0-9]{1,15}$/.test(s)) return Number(s);
     if (/^[0-9]+(\.[0-9]+){2,}$/.test(s)) return s;
+    // a version with a suffix ("3.9.0-fix", "1.2-rc.1"): a dot before the dash, a letter after it
+    if (/^[0-9]+(\.[0-9]+)+-[0-9A-Za-z.-]*[A-Za-z][0-9A-Za-z.-]*$/.test(s)) return s;
     if (/^[1-9][0-9]*[a-df-wyzA-DF-WYZ%][0-9a-zA-Z%]*$/.test(s)) return s;
     // hashes and the like: a letter no YAML 1.1 number can contain, and no 0x/0b/0o prefix
     if (/^[0-9][0-9a-zA-Z]*$/.test(s) && /[a-df-wyzA-DF-WYZ]/.test(s) && !/^0[xXbBoO]/.test(s)) return s;
