@@ -106,6 +106,11 @@ describe("FleetRepo", () => {
       { "a.b": null, "a/w.yaml": "w\n" },
       { "a-b/y": null, "a/x.yaml": "3\n" },
       { "a-b/y": "back\n", "a.b": "again\n", a0: null },
+      // the same entries above the change: their trees' SHAs are rewritten in place
+      { "a/deep/k": "k\n" },
+      { "a/deep/k": "k2\n" },
+      { "a/w.yaml": null },
+      { "a/deep/k": null, z: "z2\n" },
     ];
     let t = T0;
     for (const files of steps) {

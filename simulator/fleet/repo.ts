@@ -66,10 +66,27 @@ interface Dir {
    * changes one file of a directory of 200 re-serializes one row, not 200.
    */
   rows: Map<string, { sha: string; row: Buffer }>;
+  /**
+   * The tree object's body as last written and where each entry's SHA-1 sits in it: while no entry
+   * comes or goes, a commit writes the SHAs of the entries it changed (`changed`) into it in place.
+   */
+  body: Buffer | undefined;
+  shaAt: Map<string, number>;
+  /** Entries whose object changed since the tree was last written. */
+  changed: Set<string>;
 }
 
 function newDir(): Dir {
-  return { kind: "tree", entries: new Map(), oid: undefined, order: undefined, rows: new Map() };
+  return {
+    kind: "tree",
+    entries: new Map(),
+    oid: undefined,
+    order: undefined,
+    rows: new Map(),
+    body: undefined,
+    shaAt: new Map(),
+    changed: new Set(),
+  };
 }
 
 export class FleetRepo {
@@ -248,6 +265,7 @@ export class FleetRepo {
     d.oid = undefined;
     for (let i = 0; i < parts.length - 1; i++) {
       let e = d.entries.get(parts[i]!);
+      d.changed.add(parts[i]!);
       if (e === undefined) {
         e = newDir();
         d.entries.set(parts[i]!, e);
@@ -271,6 +289,7 @@ export class FleetRepo {
     const oid = this.objects.blob(content);
     if (!d.entries.has(name)) d.order = undefined;
     d.entries.set(name, { kind: "blob", oid, content });
+    d.changed.add(name);
   }
 
   private remove(path: string): void {
@@ -284,12 +303,26 @@ export class FleetRepo {
     forget(chain[chain.length - 1]!, parts[parts.length - 1]!);
     for (let i = chain.length - 1; i >= 0; i--) {
       chain[i]!.oid = undefined;
-      if (i > 0 && chain[i]!.entries.size === 0) forget(chain[i - 1]!, parts[i - 1]!);
+      if (i > 0) {
+        if (chain[i]!.entries.size === 0) forget(chain[i - 1]!, parts[i - 1]!);
+        else chain[i - 1]!.changed.add(parts[i - 1]!);
+      }
     }
   }
 
   private writeTree(d: Dir): string {
     if (d.oid !== undefined) return d.oid;
+    const body = d.order === undefined ? undefined : d.body;
+    if (body !== undefined) {
+      // the same entries: only the changed ones' SHAs differ from the tree last written
+      for (const name of d.changed) {
+        const e = d.entries.get(name)!;
+        body.write(e.kind === "blob" ? e.oid : this.writeTree(e), d.shaAt.get(name)!, "hex");
+      }
+      d.changed.clear();
+      d.oid = this.objects.write("tree", body);
+      return d.oid;
+    }
     if (d.order === undefined) {
       const entries: TreeEntry[] = [];
       for (const [name, e] of d.entries) entries.push({ name, mode: modeOf(e), sha: "" });
@@ -306,7 +339,15 @@ export class FleetRepo {
       }
       rows.push(r.row);
     }
-    d.oid = this.objects.treeOfRows(rows);
+    d.body = Buffer.concat(rows);
+    d.shaAt.clear();
+    let end = 0;
+    for (let i = 0; i < rows.length; i++) {
+      end += rows[i]!.length;
+      d.shaAt.set(d.order[i]!, end - 20);
+    }
+    d.changed.clear();
+    d.oid = this.objects.write("tree", d.body);
     return d.oid;
   }
 }
@@ -319,6 +360,7 @@ function modeOf(e: Blob | Dir): TreeEntry["mode"] {
 function forget(d: Dir, name: string): void {
   d.entries.delete(name);
   d.rows.delete(name);
+  d.changed.delete(name);
   d.order = undefined;
 }
 

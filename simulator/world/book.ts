@@ -66,7 +66,8 @@ export type DeployMethod = "kubectl" | "gitops";
 
 export class WorldBook {
   readonly services = new Map<string, ServiceBook>();
-  private readonly byVersion = new Map<string, Deploy>();
+  /** Per service, its latest deploy of each version (in the order the versions were first deployed). */
+  private readonly byVersion = new Map<string, Map<string, Deploy>>();
   private readonly exposed = new Set<string>();
   private deployN = 0;
   private incidentN = 0;
@@ -93,11 +94,13 @@ export class WorldBook {
   }
 
   deployOfVersion(b: ServiceBook, version: string): Deploy | undefined {
-    return this.byVersion.get(`${b.s.name}/${version}`);
+    return this.byVersion.get(b.s.name)?.get(version);
   }
 
+  /** The service's deploy whose version runs as `hash` (its versions walked, not every deploy of the run). */
   deployOfHash(b: ServiceBook, hash: string): Deploy | undefined {
-    for (const d of this.byVersion.values()) if (d.hash === hash && d.id.startsWith(`${b.s.name}/`)) return d;
+    const versions = this.byVersion.get(b.s.name);
+    if (versions !== undefined) for (const d of versions.values()) if (d.hash === hash) return d;
     return undefined;
   }
 
@@ -160,7 +163,12 @@ export class WorldBook {
       ...(o.commit === undefined ? {} : { commit: o.commit }),
     };
     if (b.inflight !== undefined) this.finishDeploy(b, b.inflight, "superseded");
-    this.byVersion.set(`${b.s.name}/${o.version}`, d);
+    let versions = this.byVersion.get(b.s.name);
+    if (versions === undefined) {
+      versions = new Map();
+      this.byVersion.set(b.s.name, versions);
+    }
+    versions.set(o.version, d);
     this.infra.emit({
       type: "deploy.started",
       time: this.now(),
