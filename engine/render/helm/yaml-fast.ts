@@ -147,10 +147,21 @@ function splitKey(text: string): { key: string; rest: string } | undefined {
 
 class FastParser {
   private i = 0;
+  /** The line peek() last answered and its index (a line is peeked several times before it is consumed). */
+  private peeked: Line | undefined;
+  private peekedAt = -1;
   constructor(private readonly raw: string[]) {}
 
   /** Next meaningful line (skips blanks and comment lines). */
   private peek(): Line | undefined {
+    if (this.peekedAt === this.i) return this.peeked;
+    const l = this.scan();
+    this.peeked = l;
+    this.peekedAt = this.i;
+    return l;
+  }
+
+  private scan(): Line | undefined {
     while (this.i < this.raw.length) {
       const r = this.raw[this.i]!;
       let ind = 0;
@@ -222,6 +233,7 @@ class FastParser {
       ) {
         // a map starting on the item's line: re-read this line at the item's column
         this.raw[this.i] = " ".repeat(col) + trimmed;
+        this.peekedAt = -1;
         out.push(this.map(col));
         continue;
       }
