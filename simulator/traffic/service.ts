@@ -161,6 +161,31 @@ export class ServiceState {
     return acc / (b - a);
   }
 
+  /**
+   * A reader of shareOver(hash, t - len, t) for intervals asked in time order (a chunk's scrapes):
+   * an interval inside one epoch has the same share as the one before it in that epoch (the same
+   * product and quotient), so the epochs are searched only when an interval leaves the last one's.
+   * Valid while the routing and lifetimes do not change (one drawing pass).
+   */
+  shareReader(hash: string, len: number): (t: number) => number {
+    // the last answer holds for interval starts in [from, to]
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
+    let share = 0;
+    return (t: number): number => {
+      const a = t - len;
+      if (a >= from && a <= to) return share;
+      share = this.shareOver(hash, a, t);
+      const ep = this.getEpochs();
+      const i = this.hint;
+      // shareOver() left the epoch holding a in its hint; the answer is one epoch's when t is in it too
+      from = i < ep.length && ep[i]!.from <= a ? ep[i]!.from : Number.POSITIVE_INFINITY;
+      to = i + 1 < ep.length ? ep[i + 1]!.from - len : Number.POSITIVE_INFINITY;
+      if (a > to) from = Number.POSITIVE_INFINITY;
+      return share;
+    };
+  }
+
   /** Highest share (0..1) of `hash` during [a, b]. */
   maxShare(hash: string, a: number, b: number): number {
     const ep = this.getEpochs();

@@ -647,12 +647,13 @@ export class VersionSeries {
     const lts: Array<Lifetime | undefined> = new Array(CHUNK);
     const effs: ChunkWeights["effs"] = new Array(CHUNK);
     let current: (typeof effs)[number];
+    const shareOver = this.svc.shareReader(this.hash, I);
     for (let i = 0; i < CHUNK; i++) {
       const t = this.scrapeTime(j * CHUNK + i);
       const lt = this.lifetimeAt(t);
       lts[i] = lt;
       if (lt === undefined) continue;
-      const share = this.svc.shareOver(this.hash, t - I, t);
+      const share = shareOver(t);
       if (share <= 0) continue;
       const mid = t - I / 2;
       const vRps = this.svc.curve.rps(mid) * share;
@@ -682,36 +683,48 @@ export class VersionSeries {
     const seg = new Float64Array(SEG_WIDTH + nb);
     let eff: EffectiveBehaviour | undefined;
     let shape: LatencyShape | undefined;
+    const shareOver = this.svc.shareReader(this.hash, I);
+    // expected requests since the behaviour was last evaluated (added to seg with its weights at once)
+    let block = 0;
+    const flush = (): void => {
+      if (block <= 0 || eff === undefined) return;
+      seg[SEG_LAM]! += block;
+      seg[SEG_E5]! += block * eff.errorRatio;
+      seg[SEG_E4]! += block * eff.clientErrorRatio;
+      seg[SEG_E503]! += block * eff.errorRatio * eff.unavailableShare;
+      const probs = shape!.probs;
+      for (let bi = 0; bi < nb; bi++) seg[SEG_WIDTH + bi]! += block * probs[bi]!;
+      seg[SEG_M1]! += block * shape!.mean;
+      seg[SEG_M2]! += block * shape!.variance;
+      block = 0;
+    };
+    const curve = this.svc.curve;
+    const t0 = this.scrapeTime(j * CHUNK);
     for (let i = 0; i < CHUNK; i++) {
-      const t = this.scrapeTime(j * CHUNK + i);
+      const t = t0 + i * I;
       // lifetimes do not overlap: one that holds t is the one lifetimeAt() finds
       const lt = lastLt !== undefined && lastLt.start <= t && t < lastLt.stop ? lastLt : this.lifetimeAt(t);
       if (lt !== lastLt) {
+        flush();
         this.drawSegment(rng, seg, cum);
         cum.fill(0);
       }
       lastLt = lt;
       if (lt === undefined) continue;
-      const share = this.svc.shareOver(this.hash, t - I, t);
+      const share = shareOver(t);
       if (share <= 0) continue;
       const mid = t - I / 2;
-      const vRps = this.svc.curve.rps(mid) * share;
+      const vRps = curve.rps(mid) * share;
       const l = (vRps * I) / 1000;
       if (eff === undefined || i % SUB === 0) {
+        flush();
         const b = this.behaviours.at(mid);
         eff = this.effective(b, vRps, mid - lt.start, mid);
         shape = this.shape(this.components(b), eff.latencyFactor);
       }
-      if (l <= 0) continue;
-      seg[SEG_LAM]! += l;
-      seg[SEG_E5]! += l * eff.errorRatio;
-      seg[SEG_E4]! += l * eff.clientErrorRatio;
-      seg[SEG_E503]! += l * eff.errorRatio * eff.unavailableShare;
-      const probs = shape!.probs;
-      for (let bi = 0; bi < nb; bi++) seg[SEG_WIDTH + bi]! += l * probs[bi]!;
-      seg[SEG_M1]! += l * shape!.mean;
-      seg[SEG_M2]! += l * shape!.variance;
+      if (l > 0) block += l;
     }
+    flush();
     this.drawSegment(rng, seg, cum);
     this.anchors.set(j, cum, true);
   }
@@ -837,6 +850,7 @@ export class VersionSeries {
     const { j, data: out, cum } = d;
     const I = this.grid.intervalMs;
     let lastLt = d.lastLt;
+    const shareOver = this.svc.shareReader(this.hash, I);
     for (let i = d.filled; i < stop; i++) {
       const t = this.scrapeTime(j * CHUNK + i);
       // lifetimes do not overlap: one that holds t is the one lifetimeAt() finds
@@ -844,7 +858,7 @@ export class VersionSeries {
       if (lt !== lastLt) cum.fill(0); // a new lifetime (or none): counters start from zero
       lastLt = lt;
       if (lt !== undefined) {
-        const share = this.svc.shareOver(this.hash, t - I, t);
+        const share = shareOver(t);
         if (share > 0) {
           this.stats.intervals++;
           d.rng ??= SeededRng.keyed(this.grid.seedKey, "traffic", this.svc.key, this.hash, j);
