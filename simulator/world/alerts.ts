@@ -140,11 +140,14 @@ export class AlertScanner {
     } else {
       this.evaluations++;
       const err = scalarOf(this.prometheus.evaluate(w.queries.errorRatio, now));
-      const p99 = scalarOf(this.prometheus.evaluate(w.queries.p99, now));
       if (err > this.rules.errorRate)
         reason = `error ratio ${(err * 100).toFixed(2)}% > ${(this.rules.errorRate * 100).toFixed(2)}%`;
-      else if (p99 * 1000 > this.rules.p99LatencyMs)
-        reason = `P99 ${Math.round(p99 * 1000)} ms > ${this.rules.p99LatencyMs} ms`;
+      else {
+        // the latency rule decides only when the error rule does not hold (its reason comes first)
+        const p99 = scalarOf(this.prometheus.evaluate(w.queries.p99, now));
+        if (p99 * 1000 > this.rules.p99LatencyMs)
+          reason = `P99 ${Math.round(p99 * 1000)} ms > ${this.rules.p99LatencyMs} ms`;
+      }
     }
     if (reason === undefined) w.pendingSince = undefined;
     else {
