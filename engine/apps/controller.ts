@@ -26,7 +26,7 @@ import {
   objectKey,
   sameExceptStatus,
 } from "../kube/cluster-cache.ts";
-import { jsonEqualExcept, mergePatchDelta } from "../kube/json.ts";
+import { deepFreeze, jsonEqualExcept, mergePatchDelta } from "../kube/json.ts";
 import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { type RendererSet, selectRenderer } from "../render/select.ts";
 import type { RenderedManifest } from "../render/types.ts";
@@ -188,6 +188,8 @@ interface AppRuntime {
   selfHealAttempts: number;
   selfHealRevision: string | undefined;
   history: HistoryEntry[];
+  /** status.history as last written: a frozen copy of `history`, made again when it changes. */
+  historyCopy: readonly HistoryEntry[] | undefined;
   conditions: Map<string, string>;
   drifts: Map<string, { detectedAt: number; revision: string }>;
   /**
@@ -270,6 +272,8 @@ export class AppController {
   >();
   /** The images a live object names (objects from the watch cache are immutable: one walk each). */
   private readonly imagesMemo = new WeakMap<KubeObject, string[]>();
+  /** Frozen status lists found equal to the Application's (mergePatchDelta's `same`). */
+  private readonly sameLists = new WeakMap<object, unknown>();
   private runtimeSeq = 0;
   private scope: ScopeLookup = defaultScope;
   private statusSubresource = true;
@@ -531,6 +535,7 @@ export class AppController {
         selfHealAttempts: 0,
         selfHealRevision: undefined,
         history: [],
+        historyCopy: undefined,
         conditions: new Map(),
         drifts: new Map(),
         watchTriggered: new Map(),
@@ -1171,7 +1176,8 @@ export class AppController {
   private finishOperation(rt: AppRuntime, op: RunningOp, outcome: SyncOutcome): void {
     const now = this.clock.now();
     const compared = rt.compared!;
-    const state = this.operationState(rt, op, outcome.phase, outcome.message, outcome, now);
+    // frozen: written with every status from now on (its lists are compared by mergePatchDelta's memo)
+    const state = deepFreeze(this.operationState(rt, op, outcome.phase, outcome.message, outcome, now));
     rt.lastOp = {
       revision: op.revision,
       phase: outcome.phase,
@@ -1336,7 +1342,7 @@ export class AppController {
     } else status.health = { status: "Unknown" };
     const conditions: AppCondition[] = [...rt.conditions].map(([type, message]) => ({ type, message }));
     status.conditions = conditions;
-    status.history = [...rt.history];
+    status.history = historyOf(rt) as HistoryEntry[];
     if (rt.reconciledAt !== undefined) status.reconciledAt = rfc3339(rt.reconciledAt);
     const same = rt.lastStatus !== undefined && jsonEqualExcept(status, rt.lastStatus, RECONCILED_AT);
     if (same && !refreshed) return;
@@ -1365,7 +1371,7 @@ export class AppController {
         resources: resourceStatuses(c),
         summary: images.size > 0 ? { images: [...images].sort() } : {},
       };
-      this.statusPartsMemo.set(c, parts);
+      this.statusPartsMemo.set(c, deepFreeze(parts));
     }
     return parts;
   }
@@ -1376,7 +1382,7 @@ export class AppController {
    * written when nothing would change.
    */
   private async patchStatus(rt: AppRuntime, status: ApplicationStatus): Promise<void> {
-    const delta = mergePatchDelta(status, rt.app?.status);
+    const delta = mergePatchDelta(status, rt.app?.status, this.sameLists);
     if (delta === undefined) {
       if (rt.app !== undefined) this.opts.onStatus?.(rt.app);
       return;
@@ -1398,6 +1404,19 @@ export class AppController {
   private emit(e: AppEvent): void {
     this.events.emit(e);
   }
+}
+
+/**
+ * status.history: a frozen copy of the runtime's history, kept while the history holds the same
+ * entries (it only grows at the end and drops from the front, so its length and ends tell).
+ */
+function historyOf(rt: AppRuntime): readonly HistoryEntry[] {
+  const h = rt.history;
+  const c = rt.historyCopy;
+  if (c !== undefined && c.length === h.length && c[0] === h[0] && c[c.length - 1] === h[h.length - 1])
+    return c;
+  rt.historyCopy = deepFreeze([...h]);
+  return rt.historyCopy;
 }
 
 /** Cache a promise (bounded: the oldest entry goes first); a rejected one is forgotten. */

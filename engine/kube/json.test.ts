@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { copyJson, jsonEqualExcept, mergePatchDelta } from "./json.ts";
+import { copyJson, deepFreeze, jsonEqualExcept, mergePatchDelta, stableStringify } from "./json.ts";
 
 /** RFC 7386 applied to a copy of target. */
 function applyMergePatch(target: unknown, patch: unknown): unknown {
@@ -15,8 +15,8 @@ function applyMergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-describe("mergePatchDelta", () => {
-  const cases: Array<[string, unknown, unknown, unknown]> = [
+function cases(): Array<[string, unknown, unknown, unknown]> {
+  return [
     ["nothing changes", { a: 1, b: { c: [1] } }, { a: 1, b: { c: [1] }, x: 2 }, undefined],
     ["a changed leaf only", { a: 1, b: { c: 2, d: 3 } }, { a: 1, b: { c: 2, d: 4 } }, { b: { d: 3 } }],
     ["a changed array is sent whole", { l: [1, 2] }, { l: [1, 3] }, { l: [1, 2] }],
@@ -25,12 +25,64 @@ describe("mergePatchDelta", () => {
     ["an object onto a scalar is sent whole", { a: { x: 1 } }, { a: 5 }, { a: { x: 1 } }],
     ["no base: the whole patch", { a: { x: 1 } }, undefined, { a: { x: 1 } }],
     ["key order does not matter", { a: { x: 1, y: 2 } }, { a: { y: 2, x: 1 } }, undefined],
+    [
+      "equal frozen lists",
+      deepFreeze({ l: [{ a: 1 }], m: 2 }),
+      deepFreeze({ l: [{ a: 1 }], m: 1 }),
+      { m: 2 },
+    ],
   ];
-  it.each(cases)("%s", (_n, patch, base, want) => {
+}
+
+describe("mergePatchDelta", () => {
+  it.each(cases())("%s", (_n, patch, base, want) => {
     const got = mergePatchDelta(patch, base);
     expect(got).toEqual(want);
     // applying the delta gives what applying the whole patch gives
     expect(got === undefined ? base : applyMergePatch(base, got)).toEqual(applyMergePatch(base, patch));
+  });
+});
+
+describe("mergePatchDelta with remembered equal lists", () => {
+  it.each(cases())(
+    "%s: the same answer with and without the memo, also when asked again",
+    (_n, patch, base) => {
+      const same = new WeakMap<object, unknown>();
+      const want = mergePatchDelta(patch, base);
+      expect(mergePatchDelta(patch, base, same)).toEqual(want);
+      expect(mergePatchDelta(patch, base, same)).toEqual(want);
+    },
+  );
+
+  it("remembers frozen lists only: an unfrozen list changed after an equal compare is sent", () => {
+    const same = new WeakMap<object, unknown>();
+    const base = deepFreeze({ l: [{ a: 1 }] });
+    const frozen = deepFreeze({ l: [{ a: 1 }] });
+    expect(mergePatchDelta(frozen, base, same)).toBeUndefined();
+    expect(mergePatchDelta(frozen, base, same)).toBeUndefined();
+    const open = { l: [{ a: 1 }] };
+    expect(mergePatchDelta(open, base, same)).toBeUndefined();
+    open.l[0]!.a = 2;
+    expect(mergePatchDelta(open, base, same)).toEqual({ l: [{ a: 2 }] });
+  });
+});
+
+describe("deepFreeze and stableStringify", () => {
+  it("freezes every member and returns the document", () => {
+    const doc = { a: [{ b: 1 }], c: { d: "x" } };
+    expect(deepFreeze(doc)).toBe(doc);
+    expect(Object.isFrozen(doc.a[0])).toBe(true);
+    expect(Object.isFrozen(doc.c)).toBe(true);
+  });
+
+  it.each([
+    [{ b: 1, a: [1, null, undefined, "x"], c: undefined }, '{"a":[1,null,null,"x"],"b":1}'],
+    [{ z: { y: {}, x: [] } }, '{"z":{"x":[],"y":{}}}'],
+    [[{ 'q"': "\n" }], '[{"q\\"":"\\n"}]'],
+    ["s", '"s"'],
+    [undefined, "null"],
+  ])("writes %j with sorted keys as %s", (v, want) => {
+    expect(stableStringify(v)).toBe(want);
   });
 });
 

@@ -76,10 +76,21 @@ export function jsonEqualExcept(a: object, b: object, skip: ReadonlySet<string>)
  * The part of JSON merge patch `patch` (RFC 7386) that would change `base`: subtrees `base` already
  * holds are left out, as are nulls for keys `base` lacks. Undefined when applying `patch` to `base`
  * changes nothing. Applying the result to `base` gives what applying `patch` gives.
+ * `same` remembers pairs of deep-frozen lists found equal (base list -> patch list): a caller that
+ * sends the same frozen lists again (a status's history, resources) compares each pair once.
  */
-export function mergePatchDelta(patch: unknown, base: unknown): unknown {
+export function mergePatchDelta(patch: unknown, base: unknown, same?: WeakMap<object, unknown>): unknown {
   if (patch === null) return base === undefined ? undefined : null;
-  if (typeof patch !== "object" || Array.isArray(patch)) return jsonEqual(patch, base) ? undefined : patch;
+  if (typeof patch !== "object") return jsonEqual(patch, base) ? undefined : patch;
+  if (Array.isArray(patch)) {
+    if (same === undefined || base === null || typeof base !== "object") {
+      return jsonEqual(patch, base) ? undefined : patch;
+    }
+    if (same.get(base) === patch) return undefined;
+    if (!jsonEqual(patch, base)) return patch;
+    if (Object.isFrozen(base) && Object.isFrozen(patch)) same.set(base, patch);
+    return undefined;
+  }
   const b =
     base !== null && typeof base === "object" && !Array.isArray(base)
       ? (base as Record<string, unknown>)
@@ -90,11 +101,22 @@ export function mergePatchDelta(patch: unknown, base: unknown): unknown {
   for (const k in patch) {
     const v = (patch as Record<string, unknown>)[k];
     if (v === undefined) continue;
-    const d = mergePatchDelta(v, b[k]);
+    const d = mergePatchDelta(v, b[k], same);
     if (d !== undefined) {
       out[k] = d;
       changed = true;
     }
   }
   return changed ? out : undefined;
+}
+
+/**
+ * Freeze a JSON document and everything in it; an object already frozen is taken to be deep-frozen
+ * (as the informer caches and the in-process API server freeze them). Returns the document.
+ */
+export function deepFreeze<T>(v: T): T {
+  if (v === null || typeof v !== "object" || Object.isFrozen(v)) return v;
+  Object.freeze(v);
+  for (const x of Object.values(v)) deepFreeze(x);
+  return v;
 }

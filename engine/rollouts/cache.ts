@@ -17,6 +17,7 @@
  */
 import type { AnalysisRun } from "../analysis/types.ts";
 import type { KubeObject } from "../kube/types.ts";
+import { deepFreeze } from "../kube/json.ts";
 import type { ReplicaSet } from "./controller.ts";
 import type { Rollout } from "./types.ts";
 
@@ -41,12 +42,6 @@ function compareRv(a: string | undefined, b: string | undefined): number | undef
   if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return undefined;
   if (a.length !== b.length) return a.length < b.length ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function deepFreeze(v: unknown): void {
-  if (v === null || typeof v !== "object" || Object.isFrozen(v)) return;
-  Object.freeze(v);
-  for (const x of Object.values(v)) deepFreeze(x);
 }
 
 export class ObjectCache<T extends KubeObject = KubeObject> {
