@@ -32,7 +32,7 @@ import {
   mergeForeignPatch,
   mergePatch,
   share,
-  shareMembers,
+  shareEqual,
   withPath,
 } from "./objutil.ts";
 import {
@@ -682,18 +682,24 @@ export class ApiServer {
     }
     if (t.kind === "Namespace") obj.spec = old.spec;
     if (t.key === "/secrets" && isPlainObject(obj.stringData)) this.defaults(t, obj);
-    // what the write left as it was becomes the stored version's own (frozen) subtrees again
-    if (p.subresource !== "status") {
-      shareMembers(old, obj, "metadata");
-      shareMembers(old.metadata as Record<string, unknown>, obj.metadata as Record<string, unknown>);
+    // what the write left as it was becomes the stored version's own (frozen) subtrees again, and
+    // whether anything changed is then known from the sharing (no second walk comparing the two)
+    const metaSame = shareEqual(
+      old.metadata as Record<string, unknown>,
+      obj.metadata as Record<string, unknown>,
+    );
+    let bodySame: boolean;
+    if (p.subresource === "status") {
+      // (the rest is the stored version's own members: only the status can differ)
+      const st = obj.status;
+      bodySame = st === old.status || (typeof st === "object" && st !== null && deepEqual(st, old.status));
+    } else {
+      // (with a status subresource, the status is the stored one's: compared by the skip)
+      bodySame = shareEqual(old, obj, t.status ? SKIP_META_STATUS : SKIP_META);
     }
-    if (deepEqual(obj, old)) return live;
+    if (metaSame && bodySame) return live;
     // (a /status write changes the status alone: never the generation)
-    if (
-      p.subresource !== "status" &&
-      tracksGeneration(t) &&
-      !deepEqual(obj, old, t.status ? SKIP_META_STATUS : SKIP_META)
-    )
+    if (p.subresource !== "status" && tracksGeneration(t) && !bodySame)
       obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
     if (managedFields === undefined) {
       const opts: Parameters<typeof recordUpdate>[2] = {

@@ -142,6 +142,52 @@ describe("EmbeddedCluster", () => {
     expect(changed.metadata.managedFields?.[0]?.time).toBe(rfc3339(clock.now() - 1));
   });
 
+  it("a write equal to the stored object keeps its resourceVersion, also with values read from another object", async () => {
+    const c = new EmbeddedCluster({ clock: new VirtualClock() });
+    const k = c.adminClient("me");
+    const spec = {
+      replicas: 2,
+      selector: { matchLabels: { app: "a" } },
+      template: { spec: { containers: [] } },
+    };
+    const rs = (name: string, extra: Record<string, unknown> = {}): KubeObject => ({
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: { name, namespace: "default", labels: { app: "a" } },
+      spec: { ...spec, ...extra },
+    });
+    const a = await k.create(rs("a"));
+    // b's spec and labels are frozen values of the store, equal to a's but not a's own
+    const b = await k.create(rs("b"));
+    const ref = { apiVersion: "apps/v1", kind: "ReplicaSet", namespace: "default", name: "a" };
+    const same = await k.patch(ref, { spec: b.spec, metadata: { labels: b.metadata.labels } }, "merge");
+    expect(same.metadata.resourceVersion).toBe(a.metadata.resourceVersion);
+    expect(same.metadata.generation).toBe(1);
+    const status = await k.patch(ref, { status: { replicas: 2 } }, "merge", { subresource: "status" });
+    expect(status.metadata.generation).toBe(1);
+    const sameStatus = await k.patch(
+      ref,
+      { status: { ...(b.status as Record<string, unknown>), replicas: 2 } },
+      "merge",
+      {
+        subresource: "status",
+      },
+    );
+    expect(sameStatus.metadata.resourceVersion).toBe(status.metadata.resourceVersion);
+    const replaced = await k.replaceStatus({ ...sameStatus, status: status.status });
+    expect(replaced.metadata.resourceVersion).toBe(status.metadata.resourceVersion);
+    // a label alone: a new version, the same generation; the spec: the next generation
+    const labelled = await k.patch(ref, { metadata: { labels: { app: "a", x: "y" } } }, "merge");
+    expect(Number(labelled.metadata.resourceVersion)).toBeGreaterThan(
+      Number(status.metadata.resourceVersion),
+    );
+    expect(labelled.metadata.generation).toBe(1);
+    const c3 = await k.create(rs("c", { replicas: 3 }));
+    const scaled = await k.patch(ref, { spec: c3.spec }, "merge");
+    expect(scaled.metadata.generation).toBe(2);
+    expect(scaled.spec).toEqual({ ...spec, replicas: 3 });
+  });
+
   it("delivers each watch its events in commit order, also writes a consumer makes during a delivery", async () => {
     const clock = new VirtualClock();
     const c = new EmbeddedCluster({ clock });

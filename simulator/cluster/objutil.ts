@@ -241,6 +241,37 @@ export function shareMembers(
   return m === n;
 }
 
+/**
+ * share() for the members of `next` (changed in place) except those named in
+ * `skip`, and whether `next` then equals `old` as JSON, the members in `skip`
+ * aside. Members share() made `old`'s own compare by identity; the others are
+ * compared (share() keeps frozen values as they are, also below a member, so
+ * one it did not make `old`'s may still be equal), mostly by identity again.
+ */
+export function shareEqual(
+  old: Record<string, unknown>,
+  next: Record<string, unknown>,
+  skip?: ReadonlySet<string>,
+): boolean {
+  let same = true;
+  let n = 0;
+  for (const k in next) {
+    const v = next[k];
+    if (v === undefined || skip?.has(k)) continue;
+    n++;
+    const was = old[k];
+    const s = share(was, v);
+    if (s !== v) next[k] = s;
+    if (s === was) continue;
+    // (share() keeps frozen values, also below a member it did not make old's own: compare those)
+    if (same && !(typeof s === "object" && s !== null && deepEqual(was, s))) same = false;
+  }
+  if (!same) return false;
+  let m = 0;
+  for (const k in old) if (old[k] !== undefined && !skip?.has(k)) m++;
+  return m === n;
+}
+
 /** Segments of a simple JSONPath such as `.spec.replicas` or `.status.HPAReplicas`. */
 export function pathSegments(path: string): string[] {
   return path
