@@ -190,6 +190,8 @@ interface AppRuntime {
   history: HistoryEntry[];
   /** status.history as last written: a frozen copy of `history`, made again when it changes. */
   historyCopy: readonly HistoryEntry[] | undefined;
+  /** status.sync.comparedTo as last written (frozen), kept while its source and destination are. */
+  comparedTo: { source: ApplicationSource; destination: unknown } | undefined;
   conditions: Map<string, string>;
   drifts: Map<string, { detectedAt: number; revision: string }>;
   /**
@@ -536,6 +538,7 @@ export class AppController {
         selfHealRevision: undefined,
         history: [],
         historyCopy: undefined,
+        comparedTo: undefined,
         conditions: new Map(),
         drifts: new Map(),
         watchTriggered: new Map(),
@@ -1318,7 +1321,7 @@ export class AppController {
     if (sync.revision !== undefined) status.sync.revision = sync.revision;
     const app = rt.app;
     if (compared !== undefined && app !== undefined) {
-      status.sync.comparedTo = { source: compared.sources[0]!, destination: app.spec.destination };
+      status.sync.comparedTo = comparedTo(rt, compared.sources[0]!, app.spec.destination);
       status.sourceType = compared.sourceType;
     }
     if (c !== undefined) {
@@ -1417,6 +1420,18 @@ function historyOf(rt: AppRuntime): readonly HistoryEntry[] {
     return c;
   rt.historyCopy = deepFreeze([...h]);
   return rt.historyCopy;
+}
+
+/** status.sync.comparedTo, the same frozen object while the source and destination objects are. */
+function comparedTo(
+  rt: AppRuntime,
+  source: ApplicationSource,
+  destination: unknown,
+): { source: ApplicationSource; destination: unknown } {
+  const c = rt.comparedTo;
+  if (c !== undefined && c.source === source && c.destination === destination) return c;
+  rt.comparedTo = deepFreeze({ source, destination });
+  return rt.comparedTo;
 }
 
 /** Cache a promise (bounded: the oldest entry goes first); a rejected one is forgotten. */

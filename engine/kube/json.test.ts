@@ -31,6 +31,18 @@ function cases(): Array<[string, unknown, unknown, unknown]> {
       deepFreeze({ l: [{ a: 1 }], m: 1 }),
       { m: 2 },
     ],
+    [
+      "a frozen map the base holds",
+      deepFreeze({ a: { x: 1 } }),
+      deepFreeze({ a: { x: 1, y: 2 } }),
+      undefined,
+    ],
+    [
+      "a frozen map with a null",
+      deepFreeze({ a: { x: null } }),
+      deepFreeze({ a: { x: 1 } }),
+      { a: { x: null } },
+    ],
   ];
 }
 

@@ -76,8 +76,9 @@ export function jsonEqualExcept(a: object, b: object, skip: ReadonlySet<string>)
  * The part of JSON merge patch `patch` (RFC 7386) that would change `base`: subtrees `base` already
  * holds are left out, as are nulls for keys `base` lacks. Undefined when applying `patch` to `base`
  * changes nothing. Applying the result to `base` gives what applying `patch` gives.
- * `same` remembers pairs of deep-frozen lists found equal (base list -> patch list): a caller that
- * sends the same frozen lists again (a status's history, resources) compares each pair once.
+ * `same` remembers the pairs of deep-frozen documents whose delta was found empty (base -> patch, for
+ * lists and maps): a caller that sends the same frozen parts again (a status's history, resources, a
+ * finished operation's state) compares each pair once.
  */
 export function mergePatchDelta(patch: unknown, base: unknown, same?: WeakMap<object, unknown>): unknown {
   if (patch === null) return base === undefined ? undefined : null;
@@ -96,6 +97,7 @@ export function mergePatchDelta(patch: unknown, base: unknown, same?: WeakMap<ob
       ? (base as Record<string, unknown>)
       : undefined;
   if (b === undefined) return patch;
+  if (same !== undefined && same.get(b) === patch) return undefined;
   const out: Record<string, unknown> = {};
   let changed = false;
   for (const k in patch) {
@@ -107,7 +109,9 @@ export function mergePatchDelta(patch: unknown, base: unknown, same?: WeakMap<ob
       changed = true;
     }
   }
-  return changed ? out : undefined;
+  if (changed) return out;
+  if (same !== undefined && Object.isFrozen(b) && Object.isFrozen(patch)) same.set(b, patch);
+  return undefined;
 }
 
 /**
