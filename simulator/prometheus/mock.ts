@@ -123,15 +123,20 @@ export class MockPrometheus {
     if (this.providers.length === 1) {
       out = this.providers[0]!.select(vs.matchers);
     } else {
-      const all: SeriesSource[] = [];
-      let nonEmpty = 0;
+      // one provider with series (the store is empty in a simulated world): its own list, not a copy
+      let first: readonly SeriesSource[] = [];
+      let all: SeriesSource[] | undefined;
       for (const p of this.providers) {
         const got = p.select(vs.matchers);
-        if (got.length > 0) nonEmpty++;
-        for (const s of got) all.push(s);
+        if (got.length === 0) continue;
+        if (first.length === 0) first = got;
+        else {
+          all ??= [...first];
+          for (const s of got) all.push(s);
+        }
       }
-      if (nonEmpty > 1) all.sort((a, b) => compareKeys(keyOf(a.labels), keyOf(b.labels)));
-      out = all;
+      if (all !== undefined) all.sort((a, b) => compareKeys(keyOf(a.labels), keyOf(b.labels)));
+      out = all ?? first;
     }
     if (Number.isFinite(this.retentionMs) && this.clock !== undefined) {
       const minT = this.clock.now() - this.retentionMs;

@@ -18,7 +18,15 @@ import type { LabelMatcher, Labels, SampleBlock, SeriesProvider, SeriesSource } 
 import { type LoadRegression, loadStrength, type VersionBehaviour } from "./behaviour.ts";
 import type { TrafficEvent } from "./events.ts";
 import { ServiceState, type ServiceTrafficSpec } from "./service.ts";
-import { ChunkCache, CODES, columns, DEFAULT_BUCKETS, type Grid, VersionSeries } from "./version.ts";
+import {
+  type Behaviours,
+  ChunkCache,
+  CODES,
+  columns,
+  DEFAULT_BUCKETS,
+  type Grid,
+  VersionSeries,
+} from "./version.ts";
 
 export interface TrafficModelOptions {
   clock: Clock;
@@ -63,15 +71,33 @@ interface BehaviourSet {
   loadOnly: LoadRegression | undefined;
 }
 
-interface VersionEntry {
-  series: VersionSeries;
+/** A version of a service: its series, and the behaviours set for it (its series' Behaviours). */
+class VersionEntry implements Behaviours {
   /** Behaviours set, by time. */
-  behaviours: BehaviourSet[];
-  /** The behaviour set serving at t. */
-  at(t: number): BehaviourSet | undefined;
+  readonly behaviours: BehaviourSet[] = [];
+  readonly series: VersionSeries;
   sources?: TrafficSeries[];
   /** The same, by metric name. */
   byName?: Map<string, TrafficSeries[]>;
+
+  constructor(
+    makeSeries: (behaviours: Behaviours) => VersionSeries,
+    /** The service's default behaviour (before any is set). */
+    private readonly fallback: VersionBehaviour,
+  ) {
+    this.series = makeSeries(this);
+  }
+
+  /** The behaviour set serving at t. */
+  setAt(t: number): BehaviourSet | undefined {
+    const bs = this.behaviours;
+    for (let i = bs.length - 1; i >= 0; i--) if (bs[i]!.from <= t) return bs[i]!;
+    return undefined;
+  }
+
+  at(t: number): VersionBehaviour {
+    return this.setAt(t)?.behaviour ?? this.fallback;
+  }
 }
 
 const REQUESTS = "http_requests_total";
@@ -310,7 +336,7 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     for (let k = v.firstScrapeAtOrAfter(fromMs); k < last; k++) {
       const t = v.scrapeTime(k);
       const mid = t - I / 2;
-      if (e.at(mid) !== b || svc.lifetimeAt(v.hash, t) === undefined) continue;
+      if (e.setAt(mid) !== b || svc.lifetimeAt(v.hash, t) === undefined) continue;
       // the rate the scrape's draws used (version.ts fill: rps at the interval's middle x its share)
       if (loadStrength(load, svc.curve.rps(mid) * svc.shareOver(v.hash, t - I, t)) > 0) return true;
     }
@@ -464,27 +490,16 @@ export class TrafficModel implements TrafficRouter, SeriesProvider {
     const map = this.versions.get(svc.key)!;
     let e = map.get(hash);
     if (e === undefined) {
-      const behaviours: BehaviourSet[] = [];
-      const fallback = svc.spec.behaviour ?? {};
-      const at = (t: number): BehaviourSet | undefined => {
-        for (let i = behaviours.length - 1; i >= 0; i--) if (behaviours[i]!.from <= t) return behaviours[i]!;
-        return undefined;
-      };
       const offsetMs = svc.spec.scrapeOffsetMs ?? hash128(svc.key)[0] % this.grid.intervalMs;
       const grid: Grid = {
         ...this.grid,
         offsetMs: ((offsetMs % this.grid.intervalMs) + this.grid.intervalMs) % this.grid.intervalMs,
       };
-      const series = new VersionSeries(
-        `${svc.key}@${hash}`,
-        hash,
-        svc,
-        grid,
-        { at: (t) => at(t)?.behaviour ?? fallback },
-        this.cache,
-        this.stats,
+      e = new VersionEntry(
+        (behaviours) =>
+          new VersionSeries(`${svc.key}@${hash}`, hash, svc, grid, behaviours, this.cache, this.stats),
+        svc.spec.behaviour ?? {},
       );
-      e = { series, behaviours, at };
       map.set(hash, e);
       this.orderedStale.add(svc.key);
     }
@@ -700,7 +715,6 @@ function countsOf(byCode: Float64Array): ServedCounts {
 /** Scrapes deviatesDuring() walks for a load regression before it calls the window deviating. */
 const LOAD_SCAN_LIMIT = 480;
 
-/** JSON with object keys sorted (behaviours compared whatever order their keys were written in). */
 /** The value of an equality matcher on `name`, if any. */
 function equalTo(matchers: readonly LabelMatcher[], name: string): string | undefined {
   for (const m of matchers) if (m.name === name && m.op === "=") return m.value;

@@ -670,8 +670,10 @@ export class VersionSeries {
 
   /**
    * Draw chunk j's totals only (per lifetime segment) and record its anchor as aggregated. The
-   * expected traffic is summed interval by interval as weights() gives it (the behaviour evaluated
-   * every SUB intervals), in one pass without per-interval arrays.
+   * expected traffic is summed interval by interval with each interval's lifetime and share, and the
+   * service's rate and the behaviour read every SUB intervals (history nobody looked at is drawn
+   * for its totals: the rate curve is smooth over SUB intervals), in one pass without per-interval
+   * arrays. A chunk looked at later is split from these totals in proportion to weights().
    */
   private aggregate(j: number, prev: Float64Array | undefined): void {
     const nb = this.grid.buckets.length + 1;
@@ -686,26 +688,16 @@ export class VersionSeries {
     const shareOver = this.svc.shareReader(this.hash, I);
     // expected requests since the behaviour was last evaluated (added to seg with its weights at once)
     let block = 0;
-    const flush = (): void => {
-      if (block <= 0 || eff === undefined) return;
-      seg[SEG_LAM]! += block;
-      seg[SEG_E5]! += block * eff.errorRatio;
-      seg[SEG_E4]! += block * eff.clientErrorRatio;
-      seg[SEG_E503]! += block * eff.errorRatio * eff.unavailableShare;
-      const probs = shape!.probs;
-      for (let bi = 0; bi < nb; bi++) seg[SEG_WIDTH + bi]! += block * probs[bi]!;
-      seg[SEG_M1]! += block * shape!.mean;
-      seg[SEG_M2]! += block * shape!.variance;
-      block = 0;
-    };
     const curve = this.svc.curve;
+    let rate = 0;
     const t0 = this.scrapeTime(j * CHUNK);
     for (let i = 0; i < CHUNK; i++) {
       const t = t0 + i * I;
       // lifetimes do not overlap: one that holds t is the one lifetimeAt() finds
       const lt = lastLt !== undefined && lastLt.start <= t && t < lastLt.stop ? lastLt : this.lifetimeAt(t);
       if (lt !== lastLt) {
-        flush();
+        addBlock(seg, block, eff, shape);
+        block = 0;
         this.drawSegment(rng, seg, cum);
         cum.fill(0);
       }
@@ -713,18 +705,20 @@ export class VersionSeries {
       if (lt === undefined) continue;
       const share = shareOver(t);
       if (share <= 0) continue;
-      const mid = t - I / 2;
-      const vRps = curve.rps(mid) * share;
-      const l = (vRps * I) / 1000;
       if (eff === undefined || i % SUB === 0) {
-        flush();
+        addBlock(seg, block, eff, shape);
+        block = 0;
+        const mid = t - I / 2;
+        // the service's rate is read where the behaviour is: once per SUB intervals
+        rate = curve.rps(mid);
         const b = this.behaviours.at(mid);
-        eff = this.effective(b, vRps, mid - lt.start, mid);
+        eff = this.effective(b, rate * share, mid - lt.start, mid);
         shape = this.shape(this.components(b), eff.latencyFactor);
       }
+      const l = (rate * share * I) / 1000;
       if (l > 0) block += l;
     }
-    flush();
+    addBlock(seg, block, eff, shape);
     this.drawSegment(rng, seg, cum);
     this.anchors.set(j, cum, true);
   }
@@ -919,6 +913,24 @@ const EMPTY_WINDOW: WindowRows = {
 /** `alive` of windows read in place: every entry alive, or all but the first. */
 const ALIVE = new Uint8Array(CHUNK).fill(1);
 const STOPPED_THEN_ALIVE = new Uint8Array(CHUNK).fill(1, 1);
+
+/** Add `lam` expected requests served with `eff` and latency `shape` to a segment's sums (see aggregate()). */
+function addBlock(
+  seg: Float64Array,
+  lam: number,
+  eff: EffectiveBehaviour | undefined,
+  shape: LatencyShape | undefined,
+): void {
+  if (lam <= 0 || eff === undefined || shape === undefined) return;
+  seg[SEG_LAM]! += lam;
+  seg[SEG_E5]! += lam * eff.errorRatio;
+  seg[SEG_E4]! += lam * eff.clientErrorRatio;
+  seg[SEG_E503]! += lam * eff.errorRatio * eff.unavailableShare;
+  const probs = shape.probs;
+  for (let bi = 0; bi < probs.length; bi++) seg[SEG_WIDTH + bi]! += lam * probs[bi]!;
+  seg[SEG_M1]! += lam * shape.mean;
+  seg[SEG_M2]! += lam * shape.variance;
+}
 
 /** Write row i of a column-major chunk. */
 function setRow(data: Float64Array, i: number, row: Float64Array): void {
