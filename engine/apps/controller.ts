@@ -273,7 +273,8 @@ export class AppController {
     { resources: ResourceStatus[]; summary: ApplicationStatus["summary"] }
   >();
   /** The images a live object names (objects from the watch cache are immutable: one walk each). */
-  private readonly imagesMemo = new WeakMap<KubeObject, string[]>();
+  /** Images named by a live object, or by one of its top-level members (a spec outlives status updates). */
+  private readonly imagesMemo = new WeakMap<object, readonly string[]>();
   /** Frozen status lists found equal to the Application's (mergePatchDelta's `same`). */
   private readonly sameLists = new WeakMap<object, unknown>();
   private runtimeSeq = 0;
@@ -1361,13 +1362,7 @@ export class AppController {
       const images = new Set<string>();
       for (const r of c.resources) {
         if (r.live === undefined) continue;
-        let mine = this.imagesMemo.get(r.live);
-        if (mine === undefined) {
-          const found = new Set<string>();
-          collectImages(r.live, found);
-          mine = [...found];
-          this.imagesMemo.set(r.live, mine);
-        }
+        const mine = imagesOf(r.live, this.imagesMemo);
         for (const i of mine) images.add(i);
       }
       parts = {
@@ -1448,6 +1443,34 @@ function kindsOf(objects: readonly KubeObject[]): Array<{ apiVersion: string; ki
   const seen = new Map<string, { apiVersion: string; kind: string }>();
   for (const o of objects) seen.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind });
   return [...seen.values()];
+}
+
+/**
+ * The images an object names outside metadata and status, remembered per object and per top-level
+ * member: a Rollout whose status changed is a new object holding the same spec.
+ */
+function imagesOf(live: KubeObject, memo: WeakMap<object, readonly string[]>): readonly string[] {
+  let mine = memo.get(live);
+  if (mine !== undefined) return mine;
+  const found = new Set<string>();
+  for (const [k, v] of Object.entries(live)) {
+    if (k === "metadata" || k === "status") continue;
+    if (typeof v !== "object" || v === null) {
+      if (k === "image" && typeof v === "string") found.add(v);
+      continue;
+    }
+    let sub = memo.get(v);
+    if (sub === undefined) {
+      const inner = new Set<string>();
+      collectImages(v, inner);
+      sub = [...inner];
+      memo.set(v, sub);
+    }
+    for (const i of sub) found.add(i);
+  }
+  mine = [...found];
+  memo.set(live, mine);
+  return mine;
 }
 
 function collectImages(obj: unknown, out: Set<string>): void {

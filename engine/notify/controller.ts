@@ -40,6 +40,22 @@ function parseState(app: Application): SentState {
   }
 }
 
+/** Channels per trigger (in TRIGGERS' order) by frozen annotations object (status writes keep it). */
+const SUBSCRIBED = new WeakMap<object, ReadonlyArray<readonly string[]>>();
+const UNSUBSCRIBED: ReadonlyArray<readonly string[]> = TRIGGERS.map(() => []);
+
+/** The channels each status trigger of the catalog notifies for an Application. */
+function subscribedChannels(app: Application): ReadonlyArray<readonly string[]> {
+  const a = app.metadata.annotations;
+  if (a === undefined) return UNSUBSCRIBED;
+  let channels = SUBSCRIBED.get(a);
+  if (channels === undefined) {
+    channels = TRIGGERS.map((t) => subscriptions(app, t.name));
+    if (Object.isFrozen(a)) SUBSCRIBED.set(a, channels);
+  }
+  return channels;
+}
+
 export class NotificationController {
   private readonly state = new Map<string, SentState>();
   private readonly apps = new Map<string, Application>();
@@ -62,8 +78,10 @@ export class NotificationController {
       this.state.set(name, st);
     }
     let changed = false;
-    for (const t of TRIGGERS) {
-      const channels = subscriptions(app, t.name);
+    const subscribed = subscribedChannels(app);
+    for (let i = 0; i < TRIGGERS.length; i++) {
+      const t = TRIGGERS[i]!;
+      const channels = subscribed[i]!;
       if (channels.length === 0) continue;
       const once = t.oncePer?.(app) ?? "";
       const fired = t.when(app);
