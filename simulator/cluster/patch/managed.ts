@@ -200,14 +200,22 @@ function owners(obj: KubeObject | undefined, fromClient = false): Owner[] {
   return out;
 }
 
-/** The entries of owners that still own something (an edited tree is checked once it is written out). */
-function entriesOf(list: Owner[]): ManagedFieldsEntry[] {
+/**
+ * The entries of owners that still own something (an edited tree is checked
+ * once it is written out): `original` itself when they are its entries as
+ * they were (a write that left every entry alone shares the stored list).
+ */
+function entriesOf(list: Owner[], original?: readonly ManagedFieldsEntry[]): ManagedFieldsEntry[] {
   const out: ManagedFieldsEntry[] = [];
+  let same = original !== undefined && original.length === list.length;
   for (const o of list) {
     const e = o.toEntry();
-    if (e !== o.entry ? isMap(e.fieldsV1) && hasKeys(e.fieldsV1) : !o.isEmpty()) out.push(e);
+    if (e !== o.entry ? isMap(e.fieldsV1) && hasKeys(e.fieldsV1) : !o.isEmpty()) {
+      if (same && e !== original![out.length]) same = false;
+      out.push(e);
+    } else same = false;
   }
-  return out;
+  return same ? (original as ManagedFieldsEntry[]) : out;
 }
 
 /** Whether a member of some map in `v` is null or undefined (an applied configuration's unset field). */
@@ -243,28 +251,45 @@ function copyWithoutNulls(v: unknown): unknown {
 /**
  * Merge an applied configuration into a live value: maps and associative
  * lists merge, the rest replaces. The applied values are taken over as they
- * are (the applied object is the server's own, and used for nothing else).
+ * are (the applied object is the server's own, and used for nothing else),
+ * except where they equal the live ones: there the live value itself is kept,
+ * and a map or list the apply leaves as it was is the live one (re-applying
+ * the same manifest shares the stored object's subtrees, so comparing,
+ * diffing and freezing the result costs what the change costs).
  */
 function mergeApplied(live: unknown, applied: unknown, field: FieldSchema | undefined): unknown {
   if (isMap(live) && isMap(applied) && !field?.atomic) {
     const out: JsonMap = { ...live };
     const struct = field?.struct;
-    for (const k in applied) out[k] = mergeApplied(live[k], applied[k], struct?.[k]);
-    return out;
+    let same = true;
+    for (const k in applied) {
+      const was = live[k];
+      const v = mergeApplied(was, applied[k], struct?.[k]);
+      out[k] = v;
+      if (v !== was) same = false;
+    }
+    return same ? live : out;
   }
   const list = field?.list;
   if (Array.isArray(live) && Array.isArray(applied) && list !== undefined && list.ssa.type !== "atomic") {
     const out = [...live];
     const itemField: FieldSchema | undefined = list.item ? { struct: list.item } : undefined;
+    let same = true;
     for (const item of applied) {
       const key = itemKey(item, list);
       const i = key === undefined ? -1 : out.findIndex((x) => itemKey(x, list) === key);
-      if (i >= 0) out[i] = mergeApplied(out[i], item, itemField);
-      else out.push(item);
+      if (i >= 0) {
+        const v = mergeApplied(out[i], item, itemField);
+        if (v !== out[i]) same = false;
+        out[i] = v;
+      } else {
+        out.push(item);
+        same = false;
+      }
     }
-    return out;
+    return same ? live : out;
   }
-  return applied;
+  return live !== undefined && deepEqual(live, applied) ? live : applied;
 }
 
 /** Whether one of `others` owns `p`. */
@@ -373,7 +398,7 @@ export function serverSideApply(
   const mineOwner = same ? mine : new Owner(myEntry);
   const list = mine === undefined ? [...all, mineOwner] : all.map((o) => (o === mine ? mineOwner : o));
   const object = merged as KubeObject;
-  object.metadata = { ...object.metadata, managedFields: entriesOf(list) };
+  object.metadata = { ...object.metadata, managedFields: entriesOf(list, live.metadata.managedFields) };
   return { object, conflicts };
 }
 
@@ -431,12 +456,12 @@ export function recordUpdate(
     if (mine === undefined) {
       mine = new Owner(updateEntry(after, opts, {}));
       all.push(mine);
-    } else {
+    } else if (mine.entry.time !== opts.time || mine.entry.apiVersion !== after.apiVersion) {
       mine.entry = { ...mine.entry, time: opts.time, apiVersion: after.apiVersion };
     }
     mine.edit(changed, true);
   }
-  return entriesOf(all);
+  return entriesOf(all, base === before ? before?.metadata.managedFields : undefined);
 }
 
 /** Member paths owned by a FieldsV1 set, as path elements ("." folded into its parent). */
