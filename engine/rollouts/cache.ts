@@ -37,9 +37,19 @@ function rolloutOwner(o: KubeObject): string | undefined {
   )?.uid;
 }
 
+/** /^\d+$/ without a regular expression (every watch event and write response is checked). */
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** -1, 0, 1 when both are integers; undefined when either is opaque or missing. */
 function compareRv(a: string | undefined, b: string | undefined): number | undefined {
-  if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return undefined;
+  if (a === undefined || b === undefined || !isDigits(a) || !isDigits(b)) return undefined;
   if (a.length !== b.length) return a.length < b.length ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -94,9 +104,11 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
       }
     }
     if (this.opts.freeze === true) deepFreeze(obj);
-    if (cur !== undefined) this.unindex(k, cur);
-    this.byKey.set(k, obj);
+    // the same ownerReferences (a status update shares them) name the same owner
+    const sameRefs = cur !== undefined && cur.metadata.ownerReferences === obj.metadata.ownerReferences;
     const owner = rolloutOwner(obj);
+    if (cur !== undefined) this.unindex(k, sameRefs ? owner : rolloutOwner(cur));
+    this.byKey.set(k, obj);
     if (owner !== undefined) {
       let m = this.byOwner.get(owner);
       if (m === undefined) {
@@ -127,15 +139,14 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
       if (cur.metadata.uid !== obj.metadata.uid) return;
     }
     if (cur !== undefined) {
-      this.unindex(k, cur);
+      this.unindex(k, rolloutOwner(cur));
       this.byKey.delete(k);
     }
     const newest = compareRv(rv, cur?.metadata.resourceVersion) === -1 ? cur?.metadata.resourceVersion : rv;
     this.tombstones.set(k, { uid: obj.metadata.uid ?? cur?.metadata.uid, rv: newest });
   }
 
-  private unindex(k: string, obj: T): void {
-    const owner = rolloutOwner(obj);
+  private unindex(k: string, owner: string | undefined): void {
     if (owner === undefined) return;
     const m = this.byOwner.get(owner);
     m?.delete(k);

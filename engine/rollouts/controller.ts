@@ -89,6 +89,13 @@ function pauseDurationMs(d: string | number | undefined): number | undefined {
   return typeof d === "number" ? d * 1000 : parseDuration(d);
 }
 
+/** A label selector's matchLabels as status.selector writes them ("k=v,k2=v2"). */
+function formatMatchLabels(labels: Record<string, string>): string {
+  let out = "";
+  for (const [k, v] of Object.entries(labels)) out += `${out === "" ? "" : ","}${k}=${v}`;
+  return out;
+}
+
 function revisionOf(obj: KubeObject | undefined): number {
   const r = obj?.metadata.annotations?.[REVISION_ANNOTATION];
   return r === undefined ? 0 : Number.parseInt(r, 10) || 0;
@@ -131,6 +138,8 @@ export class RolloutController {
   /** Derived from a cached Rollout's immutable spec once, not on every reconcile (see memoFrozen). */
   private readonly specIssues = new WeakMap<object, RolloutIssue[]>();
   private readonly templateHash = new WeakMap<object, string>();
+  /** status.selector by (frozen) spec.selector.matchLabels. */
+  private readonly selectors = new WeakMap<object, string>();
 
   constructor(private readonly opts: RolloutControllerOptions) {
     this.events = opts.events ?? (NULL_SINK as EventSink<RolloutEvent>);
@@ -994,10 +1003,8 @@ export class RolloutController {
     s.readyReplicas = ready;
     s.availableReplicas = available;
     s.HPAReplicas = s.replicas;
-    const sel = { ...(ctx.ro.spec.selector?.matchLabels ?? {}) };
-    s.selector = Object.entries(sel)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(",");
+    const matchLabels = ctx.ro.spec.selector?.matchLabels;
+    s.selector = matchLabels === undefined ? "" : memoFrozen(this.selectors, matchLabels, formatMatchLabels);
     const stable = s.stableRS ?? ctx.hash;
     const canaryWeight = stable === ctx.hash || s.abort === true ? 0 : ctx.weight;
     s.canary = {
