@@ -114,7 +114,9 @@ export class RolloutsManager {
 
   private async run(key: string, which: "ro" | "ar"): Promise<void> {
     if (this.stopped) return;
-    const [ns, name] = key.split("/") as [string, string];
+    const slash = key.indexOf("/");
+    const ns = key.slice(0, slash);
+    const name = key.slice(slash + 1);
     this.reconciles++;
     const queue = which === "ro" ? this.roQueue : this.arQueue;
     const flight = `${which}|${key}`;
