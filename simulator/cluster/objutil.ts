@@ -124,10 +124,16 @@ function takeOver(old: unknown, v: unknown): unknown {
   const out: Record<string, unknown> = {};
   let same = true;
   let n = 0;
-  for (const k of Object.keys(v)) {
+  // (a plain object's own members: isPlainData rules out prototypes with enumerable members)
+  for (const k in v) {
     // (an inherited member such as `constructor` is a function: never taken over, never equal)
     const was = old[k];
-    const c = takeOver(was, v[k]);
+    const x = v[k];
+    // the same string, boolean or finite number: no call (most members of a changed item)
+    const c =
+      x === was && (typeof x === "string" || typeof x === "boolean" || Number.isFinite(x))
+        ? was
+        : takeOver(was, x);
     if (c === undefined) continue;
     n++;
     if (c !== was) same = false;

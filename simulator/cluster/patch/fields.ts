@@ -327,7 +327,12 @@ function diffStruct(
   changed: PathTree,
   removed: LazyNode,
 ): void {
-  for (const k in a) diffValue(b[k], a[k], schema?.[k], fieldElement(k), changed, removed);
+  for (const k in a) {
+    const av = a[k];
+    const bv = b[k];
+    // (what the write shared with the stored version: nothing to look at, not even the element)
+    if (av !== bv) diffValue(bv, av, schema?.[k], fieldElement(k), changed, removed);
+  }
   for (const k in b) {
     if (a[k] !== undefined || b[k] === undefined) continue;
     walkValue(b[k], schema?.[k], sub(nodeOf(removed), fieldElement(k)), MARK, true);
