@@ -116,11 +116,25 @@ interface ResourceDiff {
   changes: FieldChange[];
 }
 
+/**
+ * The tuple mainOwnership reads of one frozen managedFields entry: a status write renews its own
+ * entry, the others stay the same objects, and equal tuples then compare by identity.
+ */
+const OWNERSHIP = new WeakMap<object, unknown[]>();
+
 /** What the diff reads of managedFields: who owns which fields of the main resource. */
 function mainOwnership(obj: KubeObject): unknown[] {
-  return (obj.metadata.managedFields ?? [])
-    .filter((e) => e.subresource === undefined || e.subresource === "")
-    .map((e) => [e.manager, e.operation, e.apiVersion, e.fieldsV1]);
+  const out: unknown[] = [];
+  for (const e of obj.metadata.managedFields ?? []) {
+    if (e.subresource !== undefined && e.subresource !== "") continue;
+    let t = OWNERSHIP.get(e);
+    if (t === undefined) {
+      t = [e.manager, e.operation, e.apiVersion, e.fieldsV1];
+      if (Object.isFrozen(e)) OWNERSHIP.set(e, t);
+    }
+    out.push(t);
+  }
+  return out;
 }
 
 /** Two versions of a live object the diff cannot tell apart (status, resourceVersion, times aside). */
