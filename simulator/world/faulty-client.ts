@@ -169,56 +169,58 @@ export class FaultyKubeClient implements KubeClient {
     throw new KubeApiError(injectedStatus(err.code, verb, kind, name));
   }
 
-  async get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T> {
-    if (this.faulty) await this.before("get", ref.kind, ref.name);
-    return this.inner.get<T>(ref);
+  /**
+   * The inner client's answer, after before() when a fault is set. Without one
+   * the inner client's own promise is returned (no async frame, no extra
+   * promise and turns per request).
+   */
+  private call<R>(verb: Verb, kind: string, name: string, send: () => Promise<R>): Promise<R> {
+    if (!this.faulty) return send();
+    return this.before(verb, kind, name).then(send);
   }
 
-  async list<T extends KubeObject = KubeObject>(
+  get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T> {
+    return this.call("get", ref.kind, ref.name, () => this.inner.get<T>(ref));
+  }
+
+  list<T extends KubeObject = KubeObject>(
     apiVersion: string,
     kind: string,
     opts?: ListOptions,
   ): Promise<KubeList<T>> {
-    if (this.faulty) await this.before("list", kind, "");
-    return this.inner.list<T>(apiVersion, kind, opts);
+    return this.call("list", kind, "", () => this.inner.list<T>(apiVersion, kind, opts));
   }
 
-  async create<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
-    if (this.faulty) await this.before("create", obj.kind, obj.metadata.name ?? "");
-    return this.inner.create<T>(obj, opts);
+  create<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    return this.call("create", obj.kind, nameOf(obj), () => this.inner.create<T>(obj, opts));
   }
 
-  async replace<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
-    if (this.faulty) await this.before("update", obj.kind, obj.metadata.name ?? "");
-    return this.inner.replace<T>(obj, opts);
+  replace<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    return this.call("update", obj.kind, nameOf(obj), () => this.inner.replace<T>(obj, opts));
   }
 
-  async replaceStatus<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
-    if (this.faulty) await this.before("update", obj.kind, obj.metadata.name ?? "");
-    return this.inner.replaceStatus<T>(obj, opts);
+  replaceStatus<T extends KubeObject = KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    return this.call("update", obj.kind, nameOf(obj), () => this.inner.replaceStatus<T>(obj, opts));
   }
 
-  async patch<T extends KubeObject = KubeObject>(
+  patch<T extends KubeObject = KubeObject>(
     ref: ObjectRef,
     patch: unknown,
     type: PatchType,
     opts?: PatchOptions,
   ): Promise<T> {
-    if (this.faulty) await this.before("patch", ref.kind, ref.name);
-    return this.inner.patch<T>(ref, patch, type, opts);
+    return this.call("patch", ref.kind, ref.name, () => this.inner.patch<T>(ref, patch, type, opts));
   }
 
-  async apply<T extends KubeObject = KubeObject>(
+  apply<T extends KubeObject = KubeObject>(
     obj: KubeObject,
     opts: { fieldManager: string; force?: boolean; dryRun?: boolean },
   ): Promise<T> {
-    if (this.faulty) await this.before("patch", obj.kind, obj.metadata.name ?? "");
-    return this.inner.apply<T>(obj, opts);
+    return this.call("patch", obj.kind, nameOf(obj), () => this.inner.apply<T>(obj, opts));
   }
 
-  async delete(ref: ObjectRef, opts?: DeleteOptions): Promise<KubeObject | undefined> {
-    if (this.faulty) await this.before("delete", ref.kind, ref.name);
-    return this.inner.delete(ref, opts);
+  delete(ref: ObjectRef, opts?: DeleteOptions): Promise<KubeObject | undefined> {
+    return this.call("delete", ref.kind, ref.name, () => this.inner.delete(ref, opts));
   }
 
   async watch<T extends KubeObject = KubeObject>(
@@ -261,10 +263,14 @@ export class FaultyKubeClient implements KubeClient {
     };
   }
 
-  async resources(): Promise<ApiResourceInfo[]> {
-    if (this.faulty) await this.before("discovery", "", "");
-    return this.inner.resources();
+  resources(): Promise<ApiResourceInfo[]> {
+    return this.call("discovery", "", "", () => this.inner.resources());
   }
+}
+
+/** An object's name for fault matching (a body without metadata goes on to the inner client's answer). */
+function nameOf(obj: KubeObject): string {
+  return (obj.metadata as KubeObject["metadata"] | undefined)?.name ?? "";
 }
 
 function concerns(service: string | undefined, name: string): boolean {
