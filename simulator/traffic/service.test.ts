@@ -58,4 +58,31 @@ describe("ServiceState shares", () => {
     expect(once.shareOver("c", 56 * MIN, 57 * MIN)).toBeCloseTo(0.1, 12);
     expect(once.maxShare("v1", 41 * MIN, 70 * MIN)).toBe(0);
   });
+
+  it("shareReader gives shareOver's numbers bit for bit, scrape after scrape across epochs", () => {
+    const s = new ServiceState(SPEC, "seed");
+    start(s, "v1", 0);
+    start(s, "c", 7 * MIN + 5_000);
+    route(s, { v1: 0.9, c: 0.1 }, 7 * MIN + 5_000);
+    route(s, { v1: 2 / 3, c: 1 / 3 }, 12 * MIN + 40_000);
+    stop(s, "c", 20 * MIN);
+    // interval lengths that do and do not divide the epochs' lengths; epochs met mid-interval
+    for (const len of [15_000, 60_000, 7_000]) {
+      for (const h of ["v1", "c", "gone"]) {
+        const read = s.shareReader(h, len);
+        const got: number[] = [];
+        const want: number[] = [];
+        for (let t = -len; t <= 30 * MIN; t += len) {
+          got.push(read(t));
+          want.push(s.shareOver(h, t - len, t));
+        }
+        expect(got).toEqual(want);
+        if (h === "c") expect(new Set(want).size).toBeGreaterThan(3);
+        // asked backwards too (an interval across two epochs does not stand for the one before it)
+        const back = s.shareReader(h, len);
+        const times = want.map((_, i) => -len + i * len).reverse();
+        expect(times.map((t) => back(t))).toEqual([...want].reverse());
+      }
+    }
+  });
 });

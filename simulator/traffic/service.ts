@@ -162,10 +162,10 @@ export class ServiceState {
   }
 
   /**
-   * A reader of shareOver(hash, t - len, t) for intervals asked in time order (a chunk's scrapes):
-   * an interval inside one epoch has the same share as the one before it in that epoch (the same
-   * product and quotient), so the epochs are searched only when an interval leaves the last one's.
-   * Valid while the routing and lifetimes do not change (one drawing pass).
+   * A reader of shareOver(hash, t - len, t) for intervals asked in time order (a chunk's scrapes;
+   * any order gives the same numbers): an interval inside one epoch has the same share as any other
+   * inside it (the same product and quotient), so the epochs are searched only when an interval
+   * leaves the last one's. Valid while the routing and lifetimes do not change (one drawing pass).
    */
   shareReader(hash: string, len: number): (t: number) => number {
     // the last answer holds for interval starts in [from, to]
