@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDuration, parseTime, rfc3339 } from "./clock.ts";
+import { parseDuration, parseTime, rfc3339, rfc3339Micro } from "./clock.ts";
 
 describe("rfc3339", () => {
   const table: Array<[number, string]> = [
@@ -64,5 +64,18 @@ describe("parseDuration", () => {
   it("rejects an invalid duration every time (errors are not remembered as values)", () => {
     expect(() => parseDuration("10 minutes")).toThrow(RangeError);
     expect(() => parseDuration("10 minutes")).toThrow(RangeError);
+  });
+});
+
+describe("rfc3339Micro", () => {
+  it("writes what Date writes, with microseconds, for times within and across seconds and days", () => {
+    let ms = 1_767_571_200_000;
+    for (let i = 0; i < 5_000; i++) {
+      ms += ((i * 7_919) % 200_000) - 60_000 + (i % 7) * 0.25;
+      expect(rfc3339Micro(ms)).toBe(`${new Date(ms).toISOString().slice(0, -1)}000Z`);
+    }
+    for (const t of [0, -1, -999, -0.5, -1000.5, 1, 999.9, 253_402_300_799_999]) {
+      expect(rfc3339Micro(t)).toBe(`${new Date(t).toISOString().slice(0, -1)}000Z`);
+    }
   });
 });

@@ -74,8 +74,10 @@ export function rfc3339(ms: number): string {
 
 /** RFC 3339 with microseconds (Kubernetes MicroTime, used by Events and leases). */
 export function rfc3339Micro(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, -1)}000Z`;
+  const t = Math.trunc(ms); // Date's TimeClip
+  const second = rfc3339(t);
+  const frac = t - Math.floor(t / 1000) * 1000;
+  return `${second.slice(0, -1)}.${frac < 10 ? "00" : frac < 100 ? "0" : ""}${frac}000Z`;
 }
 
 /** Timestamps parsed by parseTime, by text (bounded: cleared when full). */
