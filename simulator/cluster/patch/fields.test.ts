@@ -142,6 +142,36 @@ describe("fieldsOf and editFields", () => {
     }
   });
 
+  it("objects of one shape share one frozen tree, and every shape renders its own", () => {
+    const schema = schemaOf("v1", "Pod");
+    // in this order: each differs from the one before in one thing the tree depends on
+    const shapes: JsonMap[] = [
+      pod(shared, { app: "a" }),
+      pod(shared, { app: "b" }),
+      pod(shared, { ap: "a" }),
+      pod(shared, { "1:a": "x" }),
+      pod(shared, { "1": "a:x" }),
+      pod({ ...shared, containers: [containers[1], containers[0]] }),
+      pod({ ...shared, containers: [{ name: "other", image: "i" }] }),
+      pod({ ...shared, containers: [containers[0], { image: "no name" }] }),
+      pod({ ...shared, containers: [containers[0], { image: "no name" }, { image: "again" }] }),
+      pod(shared, {}),
+      pod(shared, { a: { b: "c" } }),
+      pod(shared, { a: "b" }),
+      pod({ ...shared, nodeName: { a: undefined } }),
+    ];
+    const seen: unknown[] = [];
+    for (const o of shapes) {
+      const got = fieldsOf(scopeOf(o, undefined), schema);
+      expect(JSON.stringify(got)).toBe(JSON.stringify(render(o)));
+      expect(Object.isFrozen(got)).toBe(true);
+      seen.push(got);
+    }
+    // values are not part of the shape: the first two share their tree, the rest differ
+    expect(seen[1]).toBe(seen[0]);
+    expect(new Set(seen).size).toBe(shapes.length - 1);
+  });
+
   const edits: Array<[string, JsonMap, JsonMap]> = [
     ["label added", pod(shared), pod(shared, { app: "a", b: "c" })],
     ["labels replaced", pod(shared), pod(shared, { x: "y" })],

@@ -575,6 +575,79 @@ class RepeatedKey extends Error {}
  * records for its manager; without: the set an apply owns.
  */
 export function fieldsOf(obj: JsonMap, schema: StructSchema, intermediate = true): FieldsV1 {
+  // objects of one shape (every Event a controller records, the pods of one ReplicaSet, a manifest
+  // applied again) have one FieldsV1: rendered once, frozen and shared
+  let byShape = shapes.get(schema);
+  if (byShape === undefined) {
+    byShape = [new Map(), new Map()];
+    shapes.set(schema, byShape);
+  }
+  const cache = byShape[intermediate ? 1 : 0];
+  const key = structShape(obj, schema, intermediate);
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const fields = renderFields(obj, schema, intermediate);
+  freezeTree(fields);
+  if (++shapeCount > 20_000) {
+    shapes = new WeakMap();
+    shapeCount = 0;
+  } else cache.set(key, fields);
+  return fields;
+}
+
+/** FieldsV1 trees fieldsOf rendered, by schema, mode (without / with intermediate) and shape. */
+let shapes = new WeakMap<StructSchema, [Map<string, FieldsV1>, Map<string, FieldsV1>]>();
+let shapeCount = 0;
+
+/**
+ * What fieldsOf's result depends on, as a string: the names of the members
+ * (not their values), which values are maps or lists (not empty ones), the
+ * key elements and count of associative-list items, and so on down; names and
+ * keys length-prefixed so that two shapes never spell the same. A frozen
+ * value's shape is taken once and remembered with it.
+ */
+function structShape(obj: JsonMap, schema: StructSchema | undefined, intermediate: boolean): string {
+  let out = "";
+  for (const k in obj) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    out += `${k.length}:${k}${valueShape(v, schema?.[k], intermediate)}`;
+  }
+  return out;
+}
+
+const frozenShapes = new WeakMap<
+  object,
+  { field: FieldSchema | undefined; intermediate: boolean; shape: string }
+>();
+
+function valueShape(v: unknown, field: FieldSchema | undefined, intermediate: boolean): string {
+  if (typeof v !== "object" || v === null) return ".";
+  if (!Object.isFrozen(v)) return objectShape(v, field, intermediate);
+  const hit = frozenShapes.get(v);
+  if (hit !== undefined && hit.field === field && hit.intermediate === intermediate) return hit.shape;
+  const shape = objectShape(v, field, intermediate);
+  frozenShapes.set(v, { field, intermediate, shape });
+  return shape;
+}
+
+function objectShape(v: object, field: FieldSchema | undefined, intermediate: boolean): string {
+  if (isMap(v) && !field?.atomic && hasKeys(v)) return `{${structShape(v, field?.struct, intermediate)}}`;
+  const list = field?.list;
+  if (Array.isArray(v) && list !== undefined && list.ssa.type !== "atomic") {
+    let out = `[${v.length}`;
+    for (const item of v) {
+      const key = itemKey(item, list);
+      if (key === undefined) continue;
+      out += `,${key.length}:${key}`;
+      if (list.ssa.type === "map" && isMap(item)) out += `{${structShape(item, list.item, intermediate)}}`;
+    }
+    return `${out}]`;
+  }
+  return ".";
+}
+
+function renderFields(obj: JsonMap, schema: StructSchema, intermediate: boolean): FieldsV1 {
   try {
     const out = fieldsNode(false);
     structFields(obj, schema, out, intermediate);
