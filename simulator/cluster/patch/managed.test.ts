@@ -214,6 +214,20 @@ describe("serverSideApply", () => {
     expect(entry(changed, "argocd-controller")!.time).toBe(T2);
   });
 
+  it("an apply keeps the live object's own values where it leaves them as they were", () => {
+    const v1 = apply(undefined, config({ replicas: 2, labels: { team: "a" } }), "argocd-controller");
+    const again = apply(v1, config({ replicas: 2, labels: { team: "a" } }), "argocd-controller", T1);
+    expect(again.spec).toBe(v1.spec);
+    expect(again.metadata.labels).toBe(v1.metadata.labels);
+    expect(again.metadata.managedFields).toBe(v1.metadata.managedFields);
+    const scaled = apply(v1, config({ replicas: 3, labels: { team: "a" } }), "argocd-controller", T2);
+    expect((scaled.spec as Spec).replicas).toBe(3);
+    expect((scaled.spec as Spec).template).toBe((v1.spec as Spec).template);
+    expect((scaled.spec as Spec).selector).toBe((v1.spec as Spec).selector);
+    expect(scaled.metadata.labels).toBe(v1.metadata.labels);
+    expect(scaled.metadata.managedFields).not.toBe(v1.metadata.managedFields);
+  });
+
   it("an apply that changes nothing has no conflicts, even on fields another manager owns", () => {
     const live = edit(apply(undefined, config({ replicas: 2 }), "argocd-controller"), {
       spec: { replicas: 5 },
