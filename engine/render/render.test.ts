@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SeededRng } from "../../simulator/clock/rng.ts";
 import { VirtualClock } from "../../simulator/clock/virtual.ts";
 import { createDirectoryRenderer } from "./directory.ts";
 import { globMatch } from "./glob.ts";
@@ -6,6 +7,7 @@ import { splitHelmOutput } from "./helm-binary.ts";
 import { createKustomizeRenderer } from "./kustomize.ts";
 import { MemoryFileTree } from "./memory-tree.ts";
 import { createDefaultRenderers, detectSourceType } from "./select.ts";
+import type { Renderer } from "./types.ts";
 
 const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
 const names = (ms: Array<{ object: { metadata: { name?: string } } }>) =>
@@ -190,5 +192,69 @@ describe("default renderers", () => {
     expect(out.map((m) => [m.object.metadata.name, (m.object as { data?: unknown }).data])).toEqual([
       ["rel-cm", { count: "2" }],
     ]);
+  });
+});
+
+describe("helm renderer memo", () => {
+  const chart = (template: string, values = "count: 1\n"): Record<string, string> => ({
+    "c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    "c/values.yaml": values,
+    "c/values-prod.yaml": "count: 3\n",
+    "c/templates/cm.yaml": template,
+  });
+  const CM =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  count: {{ .Values.count | quote }}\n";
+  const identified = (files: Record<string, string>, id: string) => {
+    const t = new MemoryFileTree(files);
+    return {
+      read: (p: string) => t.read(p),
+      readBytes: (p: string) => t.readBytes(p),
+      list: (d: string) => t.list(d),
+      contentId: async (d: string) => (d === "c" ? id : undefined),
+    };
+  };
+  const data = (out: Awaited<ReturnType<Renderer["render"]>>) =>
+    out.map((m) => (m.object as { data?: Record<string, string> }).data);
+
+  it("answers a render of chart content it has seen with that render (frozen); other options render again", async () => {
+    const set = await createDefaultRenderers({ clock: new VirtualClock(), helmBinary: false });
+    const req = { path: "c", appName: "rel", helm: { valueFiles: ["values-prod.yaml"] } };
+    const first = await set.helm.render({ ...req, tree: identified(chart(CM), "t1") });
+    const again = await set.helm.render({ ...req, tree: identified(chart(CM), "t1") });
+    expect(again).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(data(first)).toEqual([{ count: "3" }]);
+    const other = await set.helm.render({ ...req, appName: "rel2", tree: identified(chart(CM), "t1") });
+    expect(other).not.toBe(first);
+    const changed = await set.helm.render({ ...req, tree: identified(chart(CM, "count: 5\n"), "t2") });
+    expect(data(changed)).toEqual([{ count: "3" }]);
+    expect(changed).not.toBe(first);
+  });
+
+  it("renders again a chart that reads the clock or the random source, and value files outside the chart", async () => {
+    const clock = new VirtualClock();
+    const set = await createDefaultRenderers({ clock, helmBinary: false });
+    const timed = chart(`${CM}  at: {{ now | unixEpoch | quote }}\n`);
+    const a = await set.helm.render({ path: "c", appName: "r", tree: identified(timed, "t3") });
+    await clock.runUntil(clock.now() + 5_000);
+    const b = await set.helm.render({ path: "c", appName: "r", tree: identified(timed, "t3") });
+    expect(b).not.toBe(a);
+    expect(data(b)[0]?.at).not.toBe(data(a)[0]?.at);
+    // a random source of the world's: each render draws anew
+    const drawn = await createDefaultRenderers({ clock, rng: new SeededRng(7), helmBinary: false });
+    const random = chart(`${CM}  pw: {{ randAlphaNum 8 | quote }}\n`);
+    const c = await drawn.helm.render({ path: "c", appName: "r", tree: identified(random, "t4") });
+    const d = await drawn.helm.render({ path: "c", appName: "r", tree: identified(random, "t4") });
+    expect(d).not.toBe(c);
+    expect(data(d)[0]?.pw).not.toBe(data(c)[0]?.pw);
+    // without one, the draws are seeded by release and chart: the same render, remembered
+    const seeded = await set.helm.render({ path: "c", appName: "r", tree: identified(random, "t4") });
+    expect(await set.helm.render({ path: "c", appName: "r", tree: identified(random, "t4") })).toBe(seeded);
+    const outside = { ...chart(CM), "shared.yaml": "count: 7\n" };
+    const req = { path: "c", appName: "r", helm: { valueFiles: ["../shared.yaml"] } };
+    const e = await set.helm.render({ ...req, tree: identified(outside, "t5") });
+    const f = await set.helm.render({ ...req, tree: identified(outside, "t5") });
+    expect(f).not.toBe(e);
+    expect(data(f)).toEqual([{ count: "7" }]);
   });
 });

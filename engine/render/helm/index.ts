@@ -6,6 +6,7 @@
 import type { Clock } from "../../core/clock.ts";
 import { GtbError } from "../../core/errors.ts";
 import type { Rng } from "../../core/rng.ts";
+import { stableStringify } from "../../kube/json.ts";
 import type { FileTree, HelmSourceOptions, RenderRequest, RenderedManifest, Renderer } from "../types.ts";
 import { loadChart } from "./chart.ts";
 import type { GoMap } from "./gofmt.ts";
@@ -182,14 +183,55 @@ async function prepare(input: RenderChartInput, opts: RenderOpts) {
   return { chart, options };
 }
 
-/** The Renderer port's "helm" adapter (built-in engine). Parsed templates are cached by content. */
+/** Renders remembered by content (bounded: the oldest goes first). */
+const MEMO_ENTRIES = 256;
+
+/**
+ * What a render is a function of, when the tree identifies the chart directory's content (a Git
+ * tree's object ID) and every value file lies inside it; undefined otherwise.
+ */
+async function renderKey(req: RenderRequest): Promise<string | undefined> {
+  const dir = joinPath("", req.path);
+  const prefix = dir === "" ? "" : `${dir}/`;
+  for (const vf of req.helm?.valueFiles ?? []) {
+    const file = vf.startsWith("/") ? joinPath("", vf) : joinPath(dir, vf);
+    if (!file.startsWith(prefix)) return undefined;
+  }
+  const id = await req.tree.contentId?.(dir);
+  if (id === undefined) return undefined;
+  return stableStringify([
+    id,
+    dir,
+    req.helm ?? null,
+    req.appName,
+    req.namespace ?? null,
+    req.kubeVersion ?? null,
+    req.apiVersions ?? null,
+  ]);
+}
+
+/**
+ * The Renderer port's "helm" adapter (built-in engine). Parsed templates are cached by content, and
+ * so is a whole render that read neither the clock nor the random source (`now`, `randAlphaNum`,
+ * ...): the same chart content, values and options give the same documents, so a render of content
+ * seen before (a revert to an earlier tag, a new revision that left the chart alone) is the earlier
+ * render itself (a frozen array; treat its objects as immutable).
+ */
 export function createHelmRenderer(opts: HelmRendererOptions = {}): Renderer {
   const cache = new Map<string, ParsedFile>();
   const yamlCache = new Map<string, unknown>();
   const funcs = newFuncTable();
+  const memo = new Map<string, RenderedManifest[]>();
   return {
     name: "helm",
     async render(req: RenderRequest): Promise<RenderedManifest[]> {
+      const key = await renderKey(req);
+      const hit = key === undefined ? undefined : memo.get(key);
+      if (hit !== undefined) return hit;
+      // the render is remembered only if it read neither the clock nor the random source
+      let pure = true;
+      const clock = opts.clock;
+      const rng = opts.rng;
       const r = await renderChart(
         {
           tree: req.tree,
@@ -201,11 +243,40 @@ export function createHelmRenderer(opts: HelmRendererOptions = {}): Renderer {
           apiVersions: req.apiVersions,
           includeCrds: req.helm?.skipCrds !== true,
         },
-        { ...opts, cache, yamlCache, funcs },
+        {
+          ...opts,
+          ...(clock !== undefined
+            ? {
+                clock: {
+                  now: () => {
+                    pure = false;
+                    return clock.now();
+                  },
+                },
+              }
+            : {}),
+          ...(rng !== undefined
+            ? {
+                rng: {
+                  int: (lo: number, hi: number) => {
+                    pure = false;
+                    return rng.int(lo, hi);
+                  },
+                },
+              }
+            : {}),
+          cache,
+          yamlCache,
+          funcs,
+        },
       );
       const out: RenderedManifest[] = [];
       for (const m of [...r.crds, ...r.manifests])
         if (m.object !== null) out.push({ object: m.object, source: m.source });
+      if (key === undefined || !pure) return out;
+      Object.freeze(out);
+      memo.set(key, out);
+      if (memo.size > MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
       return out;
     },
   };
