@@ -30,8 +30,23 @@ export function ownedFields(obj: KubeObject | undefined, managers: readonly stri
   return out;
 }
 
+/** "f:<key>" by key: the names are few and looked up for every field of every diff. */
+const FIELD_KEYS = new Map<string, string>();
+
+/** The FieldsV1 key of a field ("f:<key>"). */
+export function fieldKey(key: string): string {
+  let k = FIELD_KEYS.get(key);
+  if (k === undefined) {
+    k = `f:${key}`;
+    if (FIELD_KEYS.size >= 10_000) FIELD_KEYS.clear();
+    FIELD_KEYS.set(key, k);
+  }
+  return k;
+}
+
 export function fieldChild(fs: FieldSet | undefined, key: string): FieldSet | undefined {
-  const v = fs?.[`f:${key}`];
+  if (fs === undefined) return undefined;
+  const v = fs[fieldKey(key)];
   return isObject(v) ? v : undefined;
 }
 
