@@ -1321,7 +1321,7 @@ export class ApiServer {
     let queue: Array<WatchEventType | KubeObject | Stored | undefined> = [];
     let scheduled = false;
     let lastSentRv = this.store.resourceVersion;
-    let bookmarkTimer: ReturnType<Clock["setTimeout"]> | undefined;
+    let bookmarkArmed: BookmarkGroup | undefined;
     const flush = () => {
       scheduled = false;
       const q = queue;
@@ -1338,10 +1338,10 @@ export class ApiServer {
         this.deliverSoon(flush);
       }
     };
-    const armBookmark = () => {
-      if (p.allowWatchBookmarks !== true || bookmarkTimer !== undefined || stopped) return;
-      bookmarkTimer = this.clock.setTimeout(() => {
-        bookmarkTimer = undefined;
+    const armBookmark = (during: number) => {
+      if (p.allowWatchBookmarks !== true || bookmarkArmed !== undefined || stopped) return;
+      bookmarkArmed = this.armBookmarkTimer(during, () => {
+        bookmarkArmed = undefined;
         if (stopped || this.store.resourceVersion === lastSentRv) return;
         lastSentRv = this.store.resourceVersion;
         // frozen like a stored object: an in-process watcher gets it as it is, not a copy
@@ -1354,11 +1354,14 @@ export class ApiServer {
           }),
           undefined,
         );
-      }, this.bookmarkMs);
+      });
     };
+    // (records replayed from the backlog arm a timer of their own: -1 is no record's number)
+    let replaying = true;
     const onRecord = (r: HistoryRecord) => {
+      const during = replaying ? -1 : this.store.records;
       if (r.key !== t.key || (ns !== undefined && r.namespace !== ns)) {
-        armBookmark();
+        armBookmark(during);
         return;
       }
       const now = match(r.stored.obj);
@@ -1368,27 +1371,87 @@ export class ApiServer {
         type = now && before ? "MODIFIED" : now ? "ADDED" : before ? "DELETED" : undefined;
       } else if (now) type = r.type;
       if (type === undefined) {
-        armBookmark();
+        armBookmark(during);
         return;
       }
       lastSentRv = r.rv;
       push(type, r.stored.obj, r.stored);
-      armBookmark();
+      armBookmark(during);
     };
     if (p.initialEvents === true && (rvText === "" || rvText === "0")) {
       for (const s of this.list(t, { ...(ns === undefined ? {} : { namespace: ns }) }).items)
         if (match(s.obj)) push("ADDED", s.obj, s);
     }
     for (const r of backlog) onRecord(r);
+    replaying = false;
     const unsubscribe = this.store.subscribe(onRecord, p.allowWatchBookmarks === true ? undefined : t.key);
     return {
       stop: () => {
         stopped = true;
         unsubscribe();
-        if (bookmarkTimer !== undefined) this.clock.clearTimeout(bookmarkTimer);
+        if (bookmarkArmed !== undefined) this.disarmBookmark(bookmarkArmed);
+        bookmarkArmed = undefined;
       },
     };
   }
+
+  /** The bookmark timers the watches armed while one record was handed out (its number), if still open. */
+  private bookmarkGroup: BookmarkGroup | undefined;
+
+  /**
+   * Arm a watch's bookmark timer (`fire` runs bookmarkMs from now). The
+   * watches that arm theirs while one record is handed to its listeners
+   * (`during`: its number; -1 for none) share one clock timer that calls them
+   * in the order they armed: the timers each would have had were due at one
+   * instant and made one after another with nothing in between, so they fired
+   * back to back in that order anyway (one timer per record instead of one per
+   * watch that allows bookmarks).
+   */
+  private armBookmarkTimer(during: number, fire: () => void): BookmarkGroup {
+    const open = this.bookmarkGroup;
+    if (open !== undefined && during >= 0 && open.record === during && open.at === this.clock.now()) {
+      open.fns.push(fire);
+      open.live++;
+      return open;
+    }
+    const g: BookmarkGroup = {
+      record: during,
+      at: this.clock.now(),
+      fns: [fire],
+      live: 1,
+      handle: undefined,
+    };
+    g.handle = this.clock.setTimeout(() => {
+      if (this.bookmarkGroup === g) this.bookmarkGroup = undefined;
+      let error: { e: unknown } | undefined;
+      for (const f of g.fns) {
+        try {
+          f();
+        } catch (e) {
+          error ??= { e };
+        }
+      }
+      if (error !== undefined) throw error.e;
+    }, this.bookmarkMs);
+    this.bookmarkGroup = g;
+    return g;
+  }
+
+  /** A stopped watch leaves its group; the group's timer goes when no watch is left in it. */
+  private disarmBookmark(g: BookmarkGroup): void {
+    if (--g.live > 0 || g.handle === undefined) return;
+    this.clock.clearTimeout(g.handle);
+    if (this.bookmarkGroup === g) this.bookmarkGroup = undefined;
+  }
+}
+
+/** Bookmark timers armed during one record's hand-out: one clock timer for all of them. */
+interface BookmarkGroup {
+  readonly record: number;
+  readonly at: number;
+  readonly fns: Array<() => void>;
+  live: number;
+  handle: ReturnType<Clock["setTimeout"]> | undefined;
 }
 
 export { objectKey };

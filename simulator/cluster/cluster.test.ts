@@ -235,4 +235,36 @@ describe("watch bookmarks", () => {
     w.stop();
     expect(seen).toEqual([{ type: "BOOKMARK", rv: other.metadata.resourceVersion }]);
   });
+
+  it("watches armed by one write get their bookmarks together, in order; a stopped one none", async () => {
+    const clock = new VirtualClock();
+    const c = new EmbeddedCluster({ clock, bookmarkIntervalMs: 60_000 });
+    const k = c.client("me");
+    const seen: string[] = [];
+    const start = (await k.list("v1", "Secret")).metadata.resourceVersion;
+    const open = (name: string, kind: string) =>
+      k.watch("v1", kind, { resourceVersion: start, allowWatchBookmarks: true }, (e) =>
+        seen.push(`${name} ${e.type} ${e.object.metadata.resourceVersion} ${clock.now()}`),
+      );
+    const idle = clock.size;
+    const a = await open("a", "Secret");
+    const b = await open("b", "ServiceAccount");
+    const d = await open("d", "Secret");
+    const t0 = clock.now();
+    const first = await k.create(cm("one", "default"));
+    await clock.runFor(30_000);
+    const second = await k.create(cm("two", "default"));
+    d.stop();
+    await clock.runFor(30_000);
+    expect(seen).toEqual([
+      `a BOOKMARK ${second.metadata.resourceVersion} ${t0 + 60_000}`,
+      `b BOOKMARK ${second.metadata.resourceVersion} ${t0 + 60_000}`,
+    ]);
+    expect(first.metadata.resourceVersion).not.toBe(second.metadata.resourceVersion);
+    // armed again by the next write; no timer left once every watch is stopped
+    await k.create(cm("three", "default"));
+    a.stop();
+    b.stop();
+    expect(clock.size).toBe(idle);
+  });
 });
