@@ -18,8 +18,7 @@ import type { EventSink } from "../../engine/core/events.ts";
 import type { KubeClient } from "../../engine/kube/types.ts";
 import { ApiServer } from "./api.ts";
 import type { AuditWriteEvent } from "./events.ts";
-import { buildServer } from "./http/server.ts";
-import { generateTls, type TlsMaterial } from "./http/tls.ts";
+import type { TlsMaterial } from "./http/tls.ts";
 import { InProcessClient } from "./inprocess-client.ts";
 import { type ClusterUser, MASTERS, type WritePolicy } from "./policy.ts";
 
@@ -203,6 +202,12 @@ export class EmbeddedCluster {
         token: randomBytes(24).toString("base64url"),
         groups: [MASTERS],
       });
+    // the HTTPS server (fastify, node-forge) is loaded by the clusters that serve: a world in
+    // virtual time only uses the in-process client
+    const [{ buildServer }, { generateTls }] = await Promise.all([
+      import("./http/server.ts"),
+      import("./http/tls.ts"),
+    ]);
     const host = opts.host ?? "127.0.0.1";
     const tls =
       opts.tls ??
