@@ -12,6 +12,7 @@
 import jsonPatch, { type Operation } from "fast-json-patch";
 import { type Clock, rfc3339 } from "../../engine/core/clock.ts";
 import type { EventSink } from "../../engine/core/events.ts";
+import { deepFreeze } from "../../engine/kube/json.ts";
 import {
   DEFAULT_FIELD_MANAGER,
   type DeleteOptions,
@@ -46,7 +47,7 @@ import { type Identity, mayWrite, type WritePolicy } from "./policy.ts";
 import { argoCrds, builtinTypes, gvString, Registry, type ResourceType, typeFromCrd } from "./registry.ts";
 import { type Predicate, parseFieldSelector, parseLabelSelector } from "./selectors.ts";
 import * as S from "./status.ts";
-import { deepFreeze, type HistoryRecord, objectKey, type Stored, Store } from "./store.ts";
+import { type HistoryRecord, objectKey, type Stored, Store } from "./store.ts";
 
 /** Who is calling, and how. */
 export interface RequestContext extends Identity {

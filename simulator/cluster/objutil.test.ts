@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cloneJson, mergeForeignPatch, mergePatch, ownJson, share, shareMembers } from "./objutil.ts";
-import { deepFreeze } from "./store.ts";
+import { deepFreeze } from "../../engine/kube/json.ts";
 
 describe("cloneJson and ownJson", () => {
   // [name, value, JSON.parse(JSON.stringify(value))]

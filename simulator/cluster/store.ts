@@ -8,6 +8,7 @@
  * every reader may be handed the same object and its JSON cached: an attempt
  * to mutate one throws a TypeError instead of corrupting the store.
  */
+import { deepFreeze } from "../../engine/kube/json.ts";
 import type { KubeObject, WatchEventType } from "../../engine/kube/types.ts";
 import type { ResourceType } from "./registry.ts";
 
@@ -37,30 +38,6 @@ export function objectKey(namespace: string | undefined, name: string): string {
 export function storedJson(s: Stored): string {
   if (s.json === undefined) s.json = JSON.stringify(s.obj);
   return s.json;
-}
-
-/**
- * Freeze `v` and everything below it, stopping at subtrees that are frozen
- * already (a new version shares those with the stored one it replaces, so the
- * cost follows the size of the change).
- */
-export function deepFreeze<T>(v: T): T {
-  if (typeof v !== "object" || v === null || Object.isFrozen(v)) return v;
-  // children first, the node itself last: the member walk runs on the object's own (unfrozen)
-  // hidden class, whose key cache is warm, not on the frozen one freezing makes
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (typeof x === "object" && x !== null) deepFreeze(x);
-    }
-  } else {
-    const o = v as Record<string, unknown>;
-    for (const k in o) {
-      const x = o[k];
-      if (typeof x === "object" && x !== null) deepFreeze(x);
-    }
-  }
-  return Object.freeze(v);
 }
 
 const EMPTY: ReadonlyMap<string, Stored> = new Map();
