@@ -12,6 +12,7 @@
  * index out of range throws, mismatched comparison types throw, an unknown
  * name is a compile error, and a condition must evaluate to a bool.
  */
+import { memoByText } from "../core/memo.ts";
 
 export type Value = number | string | boolean | null | undefined | Value[] | { [k: string]: Value } | Fn;
 export type Fn = (args: Value[], scope: Scope) => Value;
@@ -828,18 +829,8 @@ export function compile(source: string, env: readonly string[] = ARGO_ENV): Prog
   };
 }
 
-const programs = new Map<string, Program>();
-
 /** compile(source) with Argo's environment, remembered by source (conditions repeat across runs). */
-export function compiled(source: string): Program {
-  let p = programs.get(source);
-  if (p === undefined) {
-    p = compile(source);
-    if (programs.size > 1000) programs.clear();
-    programs.set(source, p);
-  }
-  return p;
-}
+export const compiled: (source: string) => Program = memoByText((source) => compile(source), 1000);
 
 /** The names Argo Rollouts puts in a condition's environment. */
 export const ARGO_ENV: readonly string[] = [

@@ -4,6 +4,8 @@
  * deterministic virtual clock (simulator/clock/virtual.ts) and real / scaled
  * real clocks (simulator/clock/real.ts).
  */
+import { memoByText } from "./memo.ts";
+
 export interface TimerHandle {
   readonly id: number;
 }
@@ -80,25 +82,14 @@ export function rfc3339Micro(ms: number): string {
   return `${second.slice(0, -1)}.${frac < 10 ? "00" : frac < 100 ? "0" : ""}${frac}000Z`;
 }
 
-/** Timestamps parsed by parseTime, by text (bounded: cleared when full). */
-const parsedTimes = new Map<string, number>();
-
 /**
  * Date.parse of a timestamp, remembered by text: controllers read the same status times (a
  * measurement's finishedAt, a pause's startTime) on every reconcile. NaN when it is not a date.
  */
-export function parseTime(text: string): number {
-  let t = parsedTimes.get(text);
-  if (t === undefined) {
-    t = Date.parse(text);
-    if (parsedTimes.size >= 4096) parsedTimes.clear();
-    parsedTimes.set(text, t);
-  }
-  return t;
-}
+export const parseTime: (text: string) => number = memoByText(Date.parse, 4096);
 
-/** Durations parsed by parseDuration, by text (specs repeat a few intervals and timeouts). */
-const parsedDurations = new Map<string, number>();
+/** Durations by text (specs repeat a few intervals and timeouts). */
+const parsedDuration = memoByText(parseDurationText, 1024);
 
 /** Parse a Go/Prometheus/Argo duration ("90s", "10m", "1h30m", "250ms") or a number of seconds into ms. */
 export function parseDuration(input: string | number): number {
@@ -106,13 +97,7 @@ export function parseDuration(input: string | number): number {
     if (!Number.isFinite(input) || input < 0) throw new RangeError(`invalid duration ${input}`);
     return input * 1000;
   }
-  let ms = parsedDurations.get(input);
-  if (ms === undefined) {
-    ms = parseDurationText(input);
-    if (parsedDurations.size >= 1024) parsedDurations.clear();
-    parsedDurations.set(input, ms);
-  }
-  return ms;
+  return parsedDuration(input);
 }
 
 function parseDurationText(input: string): number {

@@ -4,6 +4,7 @@
  * item), "v:<json value>" (set item), "i:<index>" and "." (the node itself).
  * Engine code must not import simulator/, so this is our own reader.
  */
+import { memoByText } from "../core/memo.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { isObject } from "./json.ts";
 
@@ -30,19 +31,12 @@ export function ownedFields(obj: KubeObject | undefined, managers: readonly stri
   return out;
 }
 
-/** "f:<key>" by key: the names are few and looked up for every field of every diff. */
-const FIELD_KEYS = new Map<string, string>();
-
-/** The FieldsV1 key of a field ("f:<key>"). */
-export function fieldKey(key: string): string {
-  let k = FIELD_KEYS.get(key);
-  if (k === undefined) {
-    k = `f:${key}`;
-    if (FIELD_KEYS.size >= 10_000) FIELD_KEYS.clear();
-    FIELD_KEYS.set(key, k);
-  }
-  return k;
-}
+/**
+ * The FieldsV1 key of a field ("f:<key>"), one string per name: the names are few and looked up for
+ * every field of every diff and every managedFields update, and a string used as a property key
+ * again is found without hashing and internalizing a fresh copy.
+ */
+export const fieldKey: (key: string) => string = memoByText((key) => `f:${key}`, 50_000);
 
 export function fieldChild(fs: FieldSet | undefined, key: string): FieldSet | undefined {
   if (fs === undefined) return undefined;

@@ -4,6 +4,7 @@
  * when the condition becomes true, once per `oncePer` value.
  */
 import type { Application } from "../apps/types.ts";
+import { memoByText } from "../core/memo.ts";
 
 export interface TriggerDef {
   name: string;
@@ -121,20 +122,18 @@ export const NOTIFIED_ANNOTATION = "notified.notifications.argoproj.io";
 export function subscriptions(app: Application, trigger: string): readonly string[] {
   const v = app.metadata.annotations?.[`${SUBSCRIBE_PREFIX}${trigger}.slack`];
   if (v === undefined) return NONE;
-  let channels = CHANNELS.get(v);
-  if (channels === undefined) {
-    channels = Object.freeze(
-      v
-        .split(/[;,]/)
-        .map((s) => s.trim())
-        .filter((s) => s !== ""),
-    );
-    if (CHANNELS.size >= 1000) CHANNELS.clear();
-    CHANNELS.set(v, channels);
-  }
-  return channels;
+  return channelsOf(v);
 }
 
 const NONE: readonly string[] = Object.freeze([]);
 /** Channel lists by annotation value (checked on every status write of every app). */
-const CHANNELS = new Map<string, readonly string[]>();
+const channelsOf = memoByText(
+  (v): readonly string[] =>
+    Object.freeze(
+      v
+        .split(/[;,]/)
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    ),
+  1000,
+);

@@ -2,6 +2,7 @@
  * PromQL functions with Prometheus 2.42 semantics (promql/functions.go, promql/quantile.go).
  * Range functions see one series' points of a window; instant functions map vectors.
  */
+import { memoByText } from "../../engine/core/memo.ts";
 import { parseGoFloat } from "./series-file.ts";
 import { compileRegex } from "./store.ts";
 import type { Labels } from "./types.ts";
@@ -356,17 +357,7 @@ export function bucketQuantile(q: number, buckets: Bucket[]): number {
 }
 
 /** Upper bounds by `le` text (a handful of distinct values; parsed once). */
-const leBounds = new Map<string, number>();
-
-function leBound(le: string): number {
-  let upper = leBounds.get(le);
-  if (upper === undefined) {
-    upper = parseGoFloat(le);
-    if (leBounds.size >= 10_000) leBounds.clear();
-    leBounds.set(le, upper);
-  }
-  return upper;
-}
+const leBound = memoByText(parseGoFloat, 10_000);
 
 export function histogramQuantile(q: number, vec: Sample[], t: number): Sample[] {
   const groups = new Map<string, { labels: Labels; buckets: Bucket[] }>();

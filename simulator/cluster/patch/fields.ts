@@ -5,6 +5,7 @@
  * `i:<n>` (unused: other lists are atomic). A set holds member paths: leaves
  * (scalars, atomic lists/maps, empty maps) and list items (FieldsV1's ".").
  */
+import { fieldKey } from "../../../engine/diff/fieldset.ts";
 import { deepEqual } from "../objutil.ts";
 import { isMap, type JsonMap, stableStringify } from "./json.ts";
 import type { FieldSchema, ListSchema, StructSchema } from "./schema.ts";
@@ -16,22 +17,8 @@ const SEP = "\u0000";
 export const joinPath = (elements: readonly string[]): string => elements.join(SEP);
 export const splitPath = (path: string): string[] => (path === "" ? [] : path.split(SEP));
 
-/**
- * The path element `f:<name>`, one string per name: a string used as a
- * property or map key again is found without hashing and internalizing a
- * fresh copy (field names repeat across every write; the cache is bounded).
- */
-const fieldElements = new Map<string, string>();
-
-function fieldElement(name: string): string {
-  let el = fieldElements.get(name);
-  if (el === undefined) {
-    if (fieldElements.size >= 50_000) fieldElements.clear();
-    el = `f:${name}`;
-    fieldElements.set(name, el);
-  }
-  return el;
-}
+/** The path element `f:<name>`, one string per name (the engine's diff uses the same). */
+const fieldElement = fieldKey;
 
 /** Metadata fields the server owns: never part of a field set (upstream "stripMeta"). */
 const SERVER_META = new Set([
