@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cloneJson, mergeForeignPatch, mergePatch, ownJson, share, shareMembers } from "./objutil.ts";
+import { cloneJson, mergeForeignPatch, mergePatch, ownJson, share, shareEqual } from "./objutil.ts";
 import { deepFreeze } from "../../engine/kube/json.ts";
 
 describe("cloneJson and ownJson", () => {
@@ -104,13 +104,22 @@ describe("share", () => {
     expect(changed[0]).not.toBe(measurements[0]);
   });
 
-  it("leaves frozen values and the member the caller keeps alone", () => {
+  it("leaves frozen values and the members skipped alone, and compares what it could not share", () => {
     const frozen = deepFreeze(structuredClone(old));
     expect(share(old, frozen)).toBe(frozen);
     const next = structuredClone(old) as Record<string, unknown>;
-    expect(shareMembers(old, next, "spec")).toBe(false);
+    (next.spec as Record<string, unknown>).replicas = 99;
+    // the skipped member differs, is left as it is and does not count
+    expect(shareEqual(old, next, new Set(["spec"]))).toBe(true);
     expect(next.spec).not.toBe(old.spec);
     expect(next.status).toBe(old.status);
+    expect(shareEqual(old, structuredClone(next) as Record<string, unknown>)).toBe(false);
+    // a frozen member equal to old's (kept as it is by share) still counts as equal
+    const withFrozen = { ...structuredClone(old), status: deepFreeze(structuredClone(old.status)) };
+    expect(shareEqual(old, withFrozen)).toBe(true);
+    expect(withFrozen.status).not.toBe(old.status);
+    const frozenOther = { ...structuredClone(old), status: deepFreeze({ phase: "Other" }) };
+    expect(shareEqual(old, frozenOther)).toBe(false);
   });
 });
 

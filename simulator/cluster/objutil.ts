@@ -198,7 +198,7 @@ export function share<T>(old: unknown, next: T): T {
     return same ? (old as T) : next;
   }
   if (Array.isArray(old)) return next;
-  return shareMembers(old as Record<string, unknown>, next as Record<string, unknown>) ? (old as T) : next;
+  return shareEqual(old as Record<string, unknown>, next as Record<string, unknown>) ? (old as T) : next;
 }
 
 /** How many items at most a list may have lost at its front and still be matched item by item. */
@@ -215,36 +215,6 @@ function slide(old: readonly unknown[], next: readonly unknown[]): number {
   const last = Math.min(MAX_SLIDE, old.length - 1);
   for (let j = 1; j <= last; j++) if (deepEqual(old[j], first)) return j;
   return 0;
-}
-
-/**
- * share() for the members of `next` (changed in place), except those named in
- * `keep` (left as they are: the caller still changes them); whether `next`
- * has exactly `old`'s members, all equal (then never when `keep` names one).
- */
-export function shareMembers(
-  old: Record<string, unknown>,
-  next: Record<string, unknown>,
-  keep?: string,
-): boolean {
-  let same = true;
-  let n = 0;
-  for (const k in next) {
-    const v = next[k];
-    if (v === undefined) continue;
-    n++;
-    if (k === keep) {
-      same = false;
-      continue;
-    }
-    const s = share(old[k], v);
-    if (s !== v) next[k] = s;
-    if (s !== old[k]) same = false;
-  }
-  if (!same) return false;
-  let m = 0;
-  for (const k in old) if (old[k] !== undefined) m++;
-  return m === n;
 }
 
 /**
