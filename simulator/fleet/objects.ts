@@ -80,16 +80,6 @@ export class LooseObjectWriter {
     return this.write("blob", Buffer.from(content, "utf8"));
   }
 
-  /** Entries in Git's order: by name, directories compared as if they ended with "/". */
-  tree(entries: readonly TreeEntry[]): string {
-    return this.treeOfRows([...entries].sort(gitOrder).map(treeRow));
-  }
-
-  /** A tree from its rows (treeRow), already in Git's order. */
-  treeOfRows(rows: readonly Buffer[]): string {
-    return this.write("tree", Buffer.concat(rows));
-  }
-
   commit(c: {
     tree: string;
     parents: readonly string[];

@@ -17,9 +17,6 @@ const SEP = "\u0000";
 export const joinPath = (elements: readonly string[]): string => elements.join(SEP);
 export const splitPath = (path: string): string[] => (path === "" ? [] : path.split(SEP));
 
-/** The path element `f:<name>`, one string per name (the engine's diff uses the same). */
-const fieldElement = fieldKey;
-
 /** Metadata fields the server owns: never part of a field set (upstream "stripMeta"). */
 const SERVER_META = new Set([
   "name",
@@ -139,7 +136,7 @@ function walkStruct<P>(
   for (const k in obj) {
     const v = obj[k];
     if (v === undefined) continue;
-    walkValue(v, schema?.[k], sink.child(at, fieldElement(k)), sink, intermediate);
+    walkValue(v, schema?.[k], sink.child(at, fieldKey(k)), sink, intermediate);
   }
 }
 
@@ -318,11 +315,11 @@ function diffStruct(
     const av = a[k];
     const bv = b[k];
     // (what the write shared with the stored version: nothing to look at, not even the element)
-    if (av !== bv) diffValue(bv, av, schema?.[k], fieldElement(k), changed, removed);
+    if (av !== bv) diffValue(bv, av, schema?.[k], fieldKey(k), changed, removed);
   }
   for (const k in b) {
     if (a[k] !== undefined || b[k] === undefined) continue;
-    walkValue(b[k], schema?.[k], sub(nodeOf(removed), fieldElement(k)), MARK, true);
+    walkValue(b[k], schema?.[k], sub(nodeOf(removed), fieldKey(k)), MARK, true);
   }
 }
 
@@ -661,7 +658,7 @@ function structFields(
     if (v === undefined) continue;
     const node = valueFields(v, schema?.[k], intermediate);
     if (node === undefined) continue;
-    out[fieldElement(k)] = node;
+    out[fieldKey(k)] = node;
     any = true;
   }
   return any;
