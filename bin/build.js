@@ -51,9 +51,9 @@ const TS_SPECIFIER = /(["'])(\.\.?\/[^"'\n]*?)\.ts\1/g;
 
 async function build(files, stamp) {
   const { transform } = await import("esbuild");
-  // the project's compiler options, as tsx reads them: ES2022 class fields are defined in the
-  // constructor in declaration order (without it esbuild drops fields that have no initializer,
-  // and objects grow their properties in varying orders: ~10% slower simulations)
+  // the project's compiler options, as tsc and tsx read them: ES2022 class fields are defined in
+  // declaration order (without them esbuild drops fields that have no initializer, so objects would
+  // grow their properties in another order than under tsx and the tests)
   const tsconfigRaw = readFileSync(join(root, "tsconfig.json"), "utf8");
   const tmp = join(root, `.dist-${process.pid}-${Date.now()}`);
   try {
@@ -82,16 +82,15 @@ async function build(files, stamp) {
 
 /**
  * dist/, built and current; undefined when it cannot be (then the caller runs the sources through
- * tsx). Two starts racing to build both finish with a complete tree: each builds its own and moves
- * it into place only if dist/ is still not current.
+ * tsx), after telling `onError` why. Two starts racing to build both finish with a complete tree:
+ * each builds its own and moves it into place only if dist/ is still not current.
  */
-export async function ensureBuilt() {
+export async function ensureBuilt(onError = () => {}) {
   try {
     const files = sources();
     const stamp = fingerprint(files);
     if (stampOf(DIST) === stamp) return DIST;
-    const tmp = await build(files, stamp).catch(() => undefined);
-    if (tmp === undefined) return undefined;
+    const tmp = await build(files, stamp);
     if (stampOf(DIST) === stamp) {
       rmSync(tmp, { recursive: true, force: true });
       return DIST;
@@ -108,17 +107,23 @@ export async function ensureBuilt() {
       rmSync(tmp, { recursive: true, force: true });
     }
     rmSync(old, { recursive: true, force: true });
-    return stampOf(DIST) === stamp ? DIST : undefined;
-  } catch {
+    if (stampOf(DIST) === stamp) return DIST;
+    onError(new Error("another build replaced dist/ meanwhile"));
+    return undefined;
+  } catch (e) {
+    onError(e);
     return undefined;
   }
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const dist = await ensureBuilt();
+  let why = "";
+  const dist = await ensureBuilt((e) => {
+    why = e instanceof Error ? e.message : String(e);
+  });
   if (dist === undefined) {
     process.stderr.write(
-      "build: could not compile to dist/ (is esbuild installed?); the CLI will run the sources through tsx\n",
+      `build: could not compile to dist/ (${why}); the CLI will run the sources through tsx\n`,
     );
   } else process.stdout.write(`build: ${relative(process.cwd(), dist) || "."} is current\n`);
 }
