@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { toJsonl } from "../engine/core/events.ts";
 import { buildReport, renderAll, renderMarkdown } from "./index.ts";
+import { type ComparisonRow, change } from "./report.ts";
 import { sampleLog } from "./testdata/sample-log.ts";
 
 const run = promisify(execFile);
@@ -53,6 +54,32 @@ describe("buildReport", () => {
     expect(html).not.toMatch(/(src|href)=["']https?:/);
     expect(html).not.toMatch(/sourceMappingURL/);
     expect(html).toContain("new Chart(");
+  });
+});
+
+describe("the change column", () => {
+  const row = (a: number | null, b: number | null, unit: string, lowerIsBetter: boolean): ComparisonRow => ({
+    key: "k",
+    label: "k",
+    unit,
+    values: [a, b],
+    lowerIsBetter,
+  });
+  it.each([
+    // [first world, last world, unit, lower is better, shown]
+    [0.2, 0.05, "%", true, "-75% (better)"],
+    [25, 3, "min", true, "-88% (better)"],
+    [63, 63, "", false, "0%"],
+    [2, 63, "", false, "+3050% (better)"],
+    [0, 63, "", false, "new"],
+    [0, 0, "", false, "="],
+    [null, 3, "min", true, ""],
+    // a base that shows as 0 but is not: the difference, not a percentage of almost nothing
+    [0.0018, 1.24, "h", true, "+1.24 h (worse)"],
+    [0.004, 0.001, "h", true, "="],
+    [0.003, 150, "/day", false, "+150/day (better)"],
+  ] as const)("%s -> %s %s (lower is better: %s): %s", (a, b, unit, lower, shown) => {
+    expect(change(row(a, b, unit, lower))).toBe(shown);
   });
 });
 

@@ -306,19 +306,34 @@ export function reportJson(report: Report): string {
   return `${JSON.stringify(report, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)}\n`;
 }
 
+/** A value as the tables show it: whole numbers from 100 up, else two decimals. */
+function shown(v: number): number {
+  return Math.abs(v) >= 100 ? Math.round(v) : round(v, 2);
+}
+
 export function formatValue(v: number | null, unit: string): string {
   if (v === null) return "n/a";
   const n = Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(round(v, 2));
   return unit === "" ? n : unit === "%" ? `${n}%` : unit.startsWith("/") ? `${n}${unit}` : `${n} ${unit}`;
 }
 
-/** "-83%" style relative change from the first world to the last. */
+/**
+ * "-83%" style relative change from the first world to the last. From a count of zero it is
+ * "new"; from a value that shows as 0 but is not (a lead time of 0.004 h) a percentage would be
+ * huge and meaningless, so the change is the difference, in the row's unit ("+1.24 h (worse)").
+ */
 export function change(row: ComparisonRow): string {
   const a = row.values[0];
   const b = row.values[row.values.length - 1];
   if (row.values.length < 2 || a === null || a === undefined || b === null || b === undefined) return "";
   if (a === 0) return b === 0 ? "=" : "new";
+  const verdict = (d: number): string =>
+    d === 0 ? "" : (row.lowerIsBetter ? d < 0 : d > 0) ? " (better)" : " (worse)";
+  if (shown(a) === 0) {
+    // the difference of the values as shown, so that the column adds up for the reader
+    const diff = shown(shown(b) - shown(a));
+    return diff === 0 ? "=" : `${diff > 0 ? "+" : ""}${formatValue(diff, row.unit)}${verdict(diff)}`;
+  }
   const d = ((b - a) / Math.abs(a)) * 100;
-  const better = row.lowerIsBetter ? d < 0 : d > 0;
-  return `${d > 0 ? "+" : ""}${Math.round(d)}%${d === 0 ? "" : better ? " (better)" : " (worse)"}`;
+  return `${d > 0 ? "+" : ""}${Math.round(d)}%${verdict(d)}`;
 }
