@@ -313,7 +313,8 @@ function shown(v: number): number {
 
 export function formatValue(v: number | null, unit: string): string {
   if (v === null) return "n/a";
-  const n = Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(round(v, 2));
+  const s = shown(v);
+  const n = Math.abs(s) >= 100 ? s.toLocaleString("en-US") : String(s);
   return unit === "" ? n : unit === "%" ? `${n}%` : unit.startsWith("/") ? `${n}${unit}` : `${n} ${unit}`;
 }
 

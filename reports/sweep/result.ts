@@ -51,12 +51,12 @@ export interface SweepResult extends SweepMeta {
   rules: string[];
 }
 
-/** Aggregate one point's samples (given in repeat order). */
 /** Every sweep metric is a rate (0 to 1) or a count, time or amount (0 and up). */
 function domainOf(m: SweepMetric): readonly [number, number] {
   return METRIC_INFO[m].unit === "ratio" ? [0, 1] : [0, Number.POSITIVE_INFINITY];
 }
 
+/** Aggregate one point's samples (given in repeat order). */
 export function pointResult(
   index: number,
   params: Record<string, string>,
