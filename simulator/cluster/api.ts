@@ -1357,10 +1357,10 @@ export class ApiServer {
         );
       });
     };
-    // (records replayed from the backlog arm a timer of their own: -1 is no record's number)
+    // (records replayed from the backlog arm a timer of their own: -1 is no record's resourceVersion)
     let replaying = true;
     const onRecord = (r: HistoryRecord) => {
-      const during = replaying ? -1 : this.store.records;
+      const during = replaying ? -1 : r.rv;
       if (r.key !== t.key || (ns !== undefined && r.namespace !== ns)) {
         armBookmark(during);
         return;
@@ -1402,7 +1402,7 @@ export class ApiServer {
   /**
    * Arm a watch's bookmark timer (`fire` runs bookmarkMs from now). The
    * watches that arm theirs while one record is handed to its listeners
-   * (`during`: its number; -1 for none) share one clock timer that calls them
+   * (`during`: its resourceVersion, unique per record; -1 for none) share one clock timer that calls them
    * in the order they armed: the timers each would have had were due at one
    * instant and made one after another with nothing in between, so they fired
    * back to back in that order anyway (one timer per record instead of one per

@@ -177,15 +177,7 @@ export class Store {
     }
   }
 
-  /** How many records were made: listeners called for one record see the same number. */
-  get records(): number {
-    return this.recordCount;
-  }
-
-  private recordCount = 0;
-
   private record(r: HistoryRecord): void {
-    this.recordCount++;
     const size = this.historySize;
     if (this.historyLen === size) {
       const dropped = this.history[this.historyStart];
