@@ -3,6 +3,7 @@
  * in the source path, recurse (default false), include/exclude globs matched
  * against the path relative to the source path, multi-doc YAML, Lists flattened.
  */
+import { deepFreeze } from "../kube/json.ts";
 import { globMatch } from "./glob.ts";
 import { parseManifests } from "./manifests.ts";
 import { cleanPath } from "./materialize.ts";
@@ -31,7 +32,8 @@ export function createDirectoryRenderer(): Renderer {
       const key = `${id}|${base}|${o.recurse === true}|${o.include ?? ""}|${o.exclude ?? ""}`;
       let out = memo.get(key);
       if (out === undefined) {
-        out = renderDirectory(req, base).then((r) => Object.freeze(r) as RenderedManifest[]);
+        // deep-frozen: every later render of the same content shares these documents
+        out = renderDirectory(req, base).then((r) => deepFreeze(r) as RenderedManifest[]);
         memo.set(key, out);
         const cached = out;
         out.catch(() => {

@@ -95,6 +95,12 @@ describe("directory renderer", () => {
     });
     expect(again).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
+    // its documents too, down to their leaves' parents: a caller cannot change the next one's
+    const doc = first[0]!.object as unknown as { metadata: object; data: Record<string, string> };
+    expect(Object.isFrozen(doc) && Object.isFrozen(doc.metadata) && Object.isFrozen(doc.data)).toBe(true);
+    expect(() => {
+      doc.data.count = "4";
+    }).toThrow(TypeError);
     expect(reads).toEqual(["app/a.yaml"]);
     // other options or other content render again
     expect(
@@ -223,6 +229,12 @@ describe("helm renderer memo", () => {
     const again = await set.helm.render({ ...req, tree: identified(chart(CM), "t1") });
     expect(again).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
+    // its documents too, down to their leaves' parents: a caller cannot change the next one's
+    const doc = first[0]!.object as unknown as { metadata: object; data: Record<string, string> };
+    expect(Object.isFrozen(doc) && Object.isFrozen(doc.metadata) && Object.isFrozen(doc.data)).toBe(true);
+    expect(() => {
+      doc.data.count = "4";
+    }).toThrow(TypeError);
     expect(data(first)).toEqual([{ count: "3" }]);
     const other = await set.helm.render({ ...req, appName: "rel2", tree: identified(chart(CM), "t1") });
     expect(other).not.toBe(first);

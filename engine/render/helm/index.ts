@@ -6,7 +6,7 @@
 import type { Clock } from "../../core/clock.ts";
 import { GtbError } from "../../core/errors.ts";
 import type { Rng } from "../../core/rng.ts";
-import { stableStringify } from "../../kube/json.ts";
+import { deepFreeze, stableStringify } from "../../kube/json.ts";
 import type { FileTree, HelmSourceOptions, RenderRequest, RenderedManifest, Renderer } from "../types.ts";
 import { loadChart } from "./chart.ts";
 import type { GoMap } from "./gofmt.ts";
@@ -215,7 +215,7 @@ async function renderKey(req: RenderRequest): Promise<string | undefined> {
  * so is a whole render that read neither the clock nor the random source (`now`, `randAlphaNum`,
  * ...): the same chart content, values and options give the same documents, so a render of content
  * seen before (a revert to an earlier tag, a new revision that left the chart alone) is the earlier
- * render itself (a frozen array; treat its objects as immutable).
+ * render itself (deep-frozen: its documents are shared).
  */
 export function createHelmRenderer(opts: HelmRendererOptions = {}): Renderer {
   const cache = new Map<string, ParsedFile>();
@@ -274,7 +274,9 @@ export function createHelmRenderer(opts: HelmRendererOptions = {}): Renderer {
       for (const m of [...r.crds, ...r.manifests])
         if (m.object !== null) out.push({ object: m.object, source: m.source });
       if (key === undefined || !pure) return out;
-      Object.freeze(out);
+      // shared by every later render of the same content: frozen whole, so that a caller that
+      // changed one would fail loudly instead of changing the next caller's documents
+      deepFreeze(out);
       memo.set(key, out);
       if (memo.size > MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
       return out;
