@@ -4,9 +4,10 @@
  * two-world run, whose worlds run on threads, and a two-worker sweep).
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain JavaScript module without declarations
@@ -25,10 +26,26 @@ function files(dir: string): string[] {
   );
 }
 
+/** A script that runs dist/cli/main.js on its arguments (a file: worker threads inherit `-e`'s flags). */
+function distEntry(): string {
+  const file = join(tmp, "run-dist.mjs");
+  const main = pathToFileURL(join(DIST, "cli", "main.js")).href;
+  writeFileSync(
+    file,
+    `const { main } = await import(${JSON.stringify(main)});\nprocess.exitCode = await main(process.argv.slice(2));\n`,
+  );
+  return file;
+}
+
+/**
+ * The CLI on `args`: compiled, dist/cli/main.js itself (so a build that could not be used fails the
+ * test instead of falling back to the sources); else the sources through the bin's tsx fallback.
+ */
 async function cli(args: string[], compiled: boolean): Promise<{ code: number; stdout: string }> {
-  const env = { ...process.env, GTB_NO_DIST: compiled ? "0" : "1", CI: "true" };
+  const env = { ...process.env, GTB_NO_DIST: "1", CI: "true" };
+  const argv = compiled ? [distEntry(), ...args] : [BIN, ...args];
   try {
-    const r = await run(process.execPath, [BIN, ...args], { env, encoding: "utf8", maxBuffer: 1 << 26 });
+    const r = await run(process.execPath, argv, { env, encoding: "utf8", maxBuffer: 1 << 26 });
     return { code: 0, stdout: r.stdout };
   } catch (e) {
     const err = e as { code?: number; stdout?: string };
