@@ -47,7 +47,6 @@ const VARIANTS: Variant[] = [
 
 interface Measured {
   cpuS: number;
-  wallS: number;
   deploys: number;
 }
 
@@ -56,17 +55,15 @@ async function measure(file: string, world: string, sets: string[], duration: st
     sets: [...sets, `worlds=[{name: ${world}, model: ${world}}]`, `duration=${duration}`, "assertions=[]"],
   });
   const c0 = process.cpuUsage();
-  const t0 = performance.now();
   const r = await runScenario(scenario, { worldRunners: WORLD_RUNNERS });
   const c = process.cpuUsage(c0);
-  return {
-    cpuS: (c.user + c.system) / 1e6,
-    wallS: (performance.now() - t0) / 1000,
-    deploys: r.stats[world]?.deploys ?? 0,
-  };
+  return { cpuS: (c.user + c.system) / 1e6, deploys: r.stats[world]?.deploys ?? 0 };
 }
 
-/** CPU seconds per deploy of `duration` minus its bootstrap (the same variant for 10 minutes). */
+/**
+ * CPU seconds per deploy of `duration` minus its bootstrap (the same variant for 10 minutes); the
+ * deploys are those after the bootstrap.
+ */
 async function perDeploy(
   file: string,
   v: Variant,
@@ -75,7 +72,12 @@ async function perDeploy(
   const boot = await measure(file, v.world, v.sets, "10m");
   const run = await measure(file, v.world, v.sets, duration);
   const deploys = run.deploys - boot.deploys;
-  return { ...run, bootCpuS: boot.cpuS, perDeployS: (run.cpuS - boot.cpuS) / Math.max(1, deploys) };
+  return {
+    cpuS: run.cpuS,
+    deploys,
+    bootCpuS: boot.cpuS,
+    perDeployS: (run.cpuS - boot.cpuS) / Math.max(1, deploys),
+  };
 }
 
 export async function run(): Promise<void> {
