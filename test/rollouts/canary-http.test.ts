@@ -65,7 +65,9 @@ beforeAll(async () => {
     traffic.addService({
       namespace: "default",
       service,
-      baseRps: 200,
+      // enough canary traffic at 5% (100 rps) that a 2% error version shows in the first scrapes the
+      // measurement sees, however late the scaled real clock lets the canary start serving
+      baseRps: 2000,
       diurnalAmplitude: 0,
       noiseSd: 0,
       weekendFactor: 1,
